@@ -1,0 +1,147 @@
+"""The `monspec` command: parse options, call one stage, map errors to exit codes.
+
+Exit codes: 0 ok, 1 problems in specs or output, 2 usage.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from monspec.errors import ExitCode, MonspecError, Problem
+
+SPECS = click.option("--specs", "specs_dir", type=click.Path(path_type=Path), default=Path("specs"),
+                     show_default=True, help="Folder of spec files.")
+OUT = click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("generated"),
+                   show_default=True, help="Output folder.")
+
+
+def report(problems: list[Problem]) -> None:
+    for problem in problems:
+        click.echo(problem.render(), err=True)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if problems:
+        click.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
+
+
+def handled(command):
+    """Turn MonspecError into its report and exit code 1; --debug shows the traceback instead."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
+        try:
+            return command(*args, **kwargs)
+        except MonspecError as exc:
+            if ctx.find_root().params.get("debug"):
+                raise
+            report(exc.problems)
+            ctx.exit(int(exc.exit_code))
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="monspec")
+def main(debug: bool) -> None:
+    """Monitoring as code: compile specs/ into Prometheus, Alertmanager, Grafana and Kubernetes files."""
+
+
+@main.command()
+@SPECS
+@OUT
+@handled
+def generate(specs_dir: Path, out_dir: Path) -> None:
+    """Compile the specs and write the output folder (all or nothing)."""
+    from monspec.build import compile_specs
+    from monspec.output import diff_tree, write_tree
+
+    build = compile_specs(specs_dir)
+    report(build.problems)
+    changed = len([line for line in diff_tree(out_dir, build.files, max_lines=10**9) if line.startswith(("+++", "missing:", "not produced"))])
+    write_tree(out_dir, build.files)
+    click.echo(f"wrote {len(build.files)} files to {out_dir}/ ({changed} changed)")
+
+
+@main.command()
+@SPECS
+@OUT
+@handled
+def check(specs_dir: Path, out_dir: Path) -> None:
+    """Lint, then fail with a short diff when the output folder is stale (for CI)."""
+    from monspec.build import compile_specs
+    from monspec.output import diff_tree
+
+    build = compile_specs(specs_dir)
+    report(build.problems)
+    diff = diff_tree(out_dir, build.files)
+    if diff:
+        click.echo("\n".join(diff), err=True)
+        click.echo(f"{out_dir}/ is stale: run `monspec generate` (or `make generate`) and commit the result", err=True)
+        sys.exit(ExitCode.PROBLEMS)
+    click.echo(f"{out_dir}/ is up to date ({len(build.files)} files)")
+
+
+@main.command()
+@SPECS
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handled
+def lint(specs_dir: Path, fmt: str) -> None:
+    """List every problem in the specs, with file:line:col; exit 1 on errors."""
+    from monspec.build import lint_specs
+
+    specs, problems = lint_specs(specs_dir)
+    if fmt == "json":
+        click.echo(json.dumps([_problem_json(p) for p in problems], indent=2))
+    else:
+        report(problems)
+    if any(p.severity == "error" for p in problems):
+        sys.exit(ExitCode.PROBLEMS)
+    if fmt == "text":
+        click.echo(f"{len(specs.files)} spec files, no errors")
+
+
+def _problem_json(p: Problem) -> dict:
+    pos = p.position
+    return {"id": p.id, "severity": p.severity, "message": p.message, "hint": p.hint,
+            "file": str(pos.file) if pos else None, "line": pos.line if pos else None, "col": pos.col if pos else None}
+
+
+@main.command()
+@SPECS
+@OUT
+@click.option("--junit", type=click.Path(path_type=Path), help="Also write a JUnit XML report.")
+@handled
+def test(specs_dir: Path, out_dir: Path, junit: Path | None) -> None:
+    """Run the real promtool (and amtool) on the output folder."""
+    from monspec.tooltests import run_tool_tests, write_junit
+
+    results = run_tool_tests(specs_dir, out_dir)
+    for result in results:
+        click.echo(result.line(), err=not result.ok)
+    if junit:
+        write_junit(results, junit)
+    failed = [r for r in results if not r.ok]
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        sys.exit(ExitCode.PROBLEMS)
+
+
+@main.command()
+@click.option("--out", "out_file", type=click.Path(path_type=Path), help="Write here instead of stdout.")
+def schema(out_file: Path | None) -> None:
+    """JSON Schema of the spec files, for editors' YAML language servers."""
+    from monspec.spec.schema import spec_schema
+
+    text = json.dumps(spec_schema(), indent=2, sort_keys=True) + "\n"
+    if out_file:
+        out_file.write_text(text)
+    else:
+        click.echo(text, nl=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Lint: every check family is a module with a `check(ctx)` function; each problem has a stable id.
+
+A spec entity can turn a check off with a reason:
+`lint: {disable: [promql/counter-without-rate], reason: "…"}`.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from monspec.catalog import Catalog, build_catalog
+from monspec.errors import Problem
+from monspec.lint.sites import ExprSite, expression_sites
+from monspec.spec import SpecSet
+
+# Check families, in the order their problems are most useful to read.
+FAMILIES = ("syntax", "references", "thresholds", "alerts")
+
+
+@dataclass
+class LintContext:
+    specs: SpecSet
+    catalog: Catalog
+    sites: list[ExprSite]
+    problems: list[Problem] = field(default_factory=list)
+
+    def report(self, entity, problem: Problem) -> None:
+        """Record a problem unless the entity disabled its check id."""
+        config = getattr(entity, "lint", None)
+        if config is not None and problem.id in config.disable:
+            return
+        self.problems.append(problem)
+
+
+def run_lint(specs: SpecSet, families: tuple[str, ...] = FAMILIES) -> list[Problem]:
+    """All problems of all check families, sorted by file and position."""
+    ctx = LintContext(specs, build_catalog(specs), expression_sites(specs))
+    for family in families:
+        importlib.import_module(f"monspec.lint.{family}").check(ctx)
+    unique = {(p.id, str(p.position), p.message): p for p in ctx.problems}
+    return sorted(unique.values(), key=lambda p: (str(p.position.file) if p.position else "", p.position.line if p.position else 0,
+                                                  p.position.col if p.position else 0, p.id))

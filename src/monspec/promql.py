@@ -1,0 +1,162 @@
+"""PromQL analysis on promql-parser's AST: which series an expression reads, and how.
+
+The parser gives no token positions, so selectors are located by searching their
+text in the expression; a syntax error is located by asking promtool (which reports
+line:col) when it is installed.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import promql_parser as pp
+
+_MATCH_OPS = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
+
+
+@dataclass(frozen=True)
+class Matcher:
+    name: str
+    op: str  # "=", "!=", "=~", "!~"
+    value: str
+
+    def matches(self, candidate: str) -> bool:
+        if self.op == "=":
+            return candidate == self.value
+        if self.op == "!=":
+            return candidate != self.value
+        hit = re.fullmatch(self.value, candidate) is not None
+        return hit if self.op == "=~" else not hit
+
+
+@dataclass
+class Selector:
+    """One series selector and the functions / aggregations around it, innermost first."""
+
+    name: str | None
+    matchers: list[Matcher]
+    offset: int  # character offset of the selector in the expression text
+    range_seconds: float | None = None
+    enclosing: list[str] = field(default_factory=list)  # e.g. ["rate", "sum"]
+    grouping: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # ("by", ("le",)) per aggregation
+
+
+@dataclass
+class Analysis:
+    expr: str
+    ast: object
+    selectors: list[Selector]
+    functions: list[str]
+
+
+class PromQLSyntaxError(ValueError):
+    """A parse error with the 0-indexed character offset of the problem, when known."""
+
+    def __init__(self, message: str, offset: int | None):
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+def parse(expr: str) -> Analysis:
+    """Parse and analyse; PromQLSyntaxError carries the offending offset where promtool can tell."""
+    return _parse_cached(expr)
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(expr: str) -> Analysis:
+    try:
+        ast = pp.parse(expr)
+    except ValueError as exc:
+        message, offset = _locate_syntax_error(expr, str(exc))
+        raise PromQLSyntaxError(message, offset) from None
+    selectors: list[Selector] = []
+    functions: list[str] = []
+    stack: list[object] = []
+    search_from: dict[str, int] = {}
+
+    def pre(node):
+        if isinstance(node, pp.VectorSelector):
+            name = node.name or next((m.value for m in node.matchers.matchers if m.name == "__name__"), None)
+            matchers = [Matcher(m.name, _MATCH_OPS[str(m.op)], m.value) for m in node.matchers.matchers if m.name != "__name__"]
+            offset = _find_name(expr, name, search_from) if name else 0
+            enclosing, grouping, range_seconds = [], [], None
+            for parent in reversed(stack):
+                if isinstance(parent, pp.MatrixSelector):
+                    range_seconds = parent.range.total_seconds()
+                elif isinstance(parent, pp.SubqueryExpr):
+                    enclosing.append("subquery")
+                elif isinstance(parent, pp.Call):
+                    enclosing.append(parent.func.name)
+                elif isinstance(parent, pp.AggregateExpr):
+                    op = str(parent.op)
+                    enclosing.append(op)
+                    grouping.append(_grouping(parent))
+            selectors.append(Selector(name, matchers, offset, range_seconds, enclosing, grouping))
+        elif isinstance(node, pp.Call):
+            functions.append(node.func.name)
+        stack.append(node)
+
+    def post(node):
+        stack.pop()
+
+    pp.walk(ast, pre, post)
+    return Analysis(expr, ast, selectors, functions)
+
+
+def _grouping(agg) -> tuple[str, tuple[str, ...]]:
+    modifier = agg.modifier
+    if modifier is None:
+        return ("", ())
+    text = str(modifier).strip()
+    kind = "by" if text.startswith("by") else "without"
+    labels = tuple(x.strip() for x in text[text.find("(") + 1 : text.rfind(")")].split(",") if x.strip())
+    return (kind, labels)
+
+
+def _find_name(expr: str, name: str, search_from: dict[str, int]) -> int:
+    pattern = re.compile(rf"(?<![A-Za-z0-9_:]){re.escape(name)}(?![A-Za-z0-9_:])")
+    match = pattern.search(expr, search_from.get(name, 0))
+    if not match:
+        return 0
+    search_from[name] = match.end()
+    return match.start()
+
+
+_POSITION = re.compile(r"(\d+):(\d+): parse error: (.*)$")
+
+
+def _locate_syntax_error(expr: str, fallback: str) -> tuple[str, int | None]:
+    """Ask promtool where the error is (it reports line:col); fall back to the parser's message."""
+    promtool = shutil.which("promtool")
+    if not promtool:
+        return fallback, None
+    import yaml
+
+    rules = {"groups": [{"name": "probe", "rules": [{"record": "probe", "expr": expr}]}]}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "probe.yml"
+        path.write_text(yaml.safe_dump(rules))
+        result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=30)
+    for line in (result.stdout + result.stderr).splitlines():
+        match = _POSITION.search(line)
+        if match:
+            line_no, col, message = int(match.group(1)), int(match.group(2)), match.group(3)
+            lines = expr.split("\n")
+            offset = sum(len(x) + 1 for x in lines[: line_no - 1]) + col - 1
+            return message, max(0, min(offset, len(expr)))
+    return fallback, None
+
+
+def needs_parens(expr: str) -> bool:
+    """True when the expression is a binary operation, so comparing it needs parentheses."""
+    try:
+        ast = pp.parse(expr)
+    except ValueError:
+        return True
+    return isinstance(ast, pp.BinaryExpr)

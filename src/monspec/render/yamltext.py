@@ -1,0 +1,61 @@
+"""YAML scalars written so that they load back exactly as given.
+
+Spec content is data, never template code: every string reaches the output through
+`scalar()`, which picks a readable style (plain, block, quoted) and proves by
+loading it back that the text is exactly what the spec said.
+"""
+from __future__ import annotations
+
+import json
+
+import yaml
+
+_KEY_SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./")
+
+
+def scalar(value: object, indent: int = 0) -> str:
+    """YAML text for value at a mapping value position whose key is indented by `indent` spaces."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    text = str(value)
+    for candidate in _candidates(text, indent):
+        if _loads_back(candidate, text, indent):
+            return candidate
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _candidates(text: str, indent: int):
+    if "\n" not in text and text and text == text.strip() and "\t" not in text:
+        yield text  # kept only when it loads back as the same string
+    if "\n" in text.rstrip("\n") and "\t" not in text and not text.startswith(" "):
+        chomp = "-" if not text.endswith("\n") else ("" if not text.endswith("\n\n") else "+")
+        body = text[:-1] if text.endswith("\n") and chomp == "" else text
+        if chomp == "+":
+            body = text[:-1]
+        pad = " " * (indent + 2)
+        lines = body.split("\n")
+        if all(line == line.rstrip() for line in lines):
+            yield "|" + chomp + "\n" + "\n".join(pad + line if line else "" for line in lines)
+    if "\n" not in text:
+        yield "'" + text.replace("'", "''") + "'"
+    yield json.dumps(text, ensure_ascii=False)
+
+
+def _loads_back(candidate: str, text: str, indent: int) -> bool:
+    doc = " " * indent + "k: " + candidate + "\n"
+    try:
+        loaded = yaml.safe_load(doc)
+    except yaml.YAMLError:
+        return False
+    return isinstance(loaded, dict) and loaded.get("k") == text
+
+
+def key(name: str) -> str:
+    """A mapping key: plain when safe, quoted otherwise."""
+    if name and set(name) <= _KEY_SAFE and _loads_back(name, name, 0) and yaml.safe_load(f"{name}: 0") == {name: 0}:
+        return name
+    return json.dumps(name)

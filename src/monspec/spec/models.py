@@ -1,0 +1,260 @@
+"""Typed models of the spec files; unknown fields are errors.
+
+A complete example (one file may hold any of these sections; most projects keep
+one section per file):
+
+```yaml
+project:
+  name: unified-cache
+  job: unified-cache
+  runbook_base_url: https://runbooks.example.com/unified-cache/alerts.md
+metrics:
+  unified_cache_operations_total:
+    type: counter
+    unit: operations
+    help: Cache lookups by level and outcome.
+    labels: {cache_level: [l1, l2, l3], status: [hit, miss]}
+recording_rules:
+  - record: unified_cache_hit_ratio
+    labels: {cache_level: l1}
+    unit: ratio
+    help: Share of L1 lookups that hit.
+    expr: |
+      sum by (job, instance) (rate(unified_cache_operations_total{cache_level="l1",status="hit"}[5m]))
+      / sum by (job, instance) (rate(unified_cache_operations_total{cache_level="l1"}[5m]))
+kpis:
+  l1_hit_rate:
+    expr: unified_cache_hit_ratio{cache_level="l1"}
+    unit: ratio
+    target: ">0.90"
+    warning: "<0.85"
+    critical: "<0.70"
+    description: Percentage of requests served from L1 memory cache
+alerts:
+  cache_hit_rate_critical:
+    kpi: overall_hit_rate
+    level: critical
+    for: 2m
+    severity: critical
+    summary: "Cache hit rate critically low at {{ $value | humanizePercentage }}"
+    description: Overall cache hit rate has dropped below 70% for more than 2 minutes.
+    steps: [Check cache warming status, Verify Redis connectivity]
+```
+"""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema, field_validator, model_validator
+
+from monspec.spec.durations import parse_duration
+from monspec.spec.thresholds import Range, Threshold, parse_threshold
+
+Unit = Literal[
+    "seconds", "bytes", "ratio", "percent", "operations", "ops", "keys", "entries", "errors",
+    "connections", "cycles", "info", "bool", "none",
+]
+Severity = Literal["critical", "warning", "info"]
+METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+SNAKE_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _duration(value: Any) -> str:
+    parse_duration(value)
+    return value
+
+
+def _threshold(value: Any) -> Threshold | Range:
+    if isinstance(value, (Threshold, Range)):
+        return value
+    return parse_threshold(value)
+
+
+Duration = Annotated[str, BeforeValidator(_duration), WithJsonSchema({
+    "type": "string", "pattern": r"^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$",
+    "description": "Prometheus duration such as 30s, 5m, 1h30m"})]
+ThresholdValue = Annotated[Union[Threshold, Range], BeforeValidator(_threshold), WithJsonSchema({
+    "anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*((>=|<=|==|!=|>|<)?\s*[-+.\d]+\s*%?|[-+.\d]+\s*%?\s*-\s*[-+.\d]+\s*%?)\s*$"}],
+    "description": "Threshold in the guide's notation: \">0.90\", \"<0.001\", \"==0\", \"70-90%\""})]
+
+
+class Strict(BaseModel):
+    """Unknown fields are errors, so a typo never silently drops a setting."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, arbitrary_types_allowed=True)
+
+
+class Placed(Strict):
+    """A spec entity that remembers its file and path, so checks can point at it."""
+
+    _source: Any = PrivateAttr(default=None)
+    _path: tuple = PrivateAttr(default=())
+    _name: str = PrivateAttr(default="")
+
+    @property
+    def source(self):
+        return self._source
+
+    @property
+    def path(self) -> tuple:
+        return self._path
+
+    def problem(self, id: str, message: str, *sub: Any, key: bool = False, **kw):
+        """A Problem at this entity's field `sub` (or the entity itself)."""
+        return self._source.problem(id, message, self._path + tuple(sub), key=key, **kw)
+
+    def position(self, *sub: Any, key: bool = False):
+        return self._source.position(self._path + tuple(sub), key=key)
+
+
+class Located(Placed):
+    """A named entity: its name is its key in the section (or its `record`)."""
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+
+class LintConfig(Strict):
+    """Turns checks off for one entity, with the reason shown in the docs."""
+
+    disable: list[str]
+    reason: str = Field(min_length=1)
+
+
+class Project(Placed):
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="Short service name, used in rule group names.")
+    title: str = Field(description="Human name, used in dashboards and docs.")
+    job: str = Field(description="Prometheus scrape job name of the service.")
+    scrape_target: str = Field("127.0.0.1:8000", description="host:port that generated/prometheus/prometheus.yml scrapes.")
+    scrape_interval: Duration = "15s"
+    evaluation_interval: Duration = "30s"
+    absence_for: Duration = Field("2m", description="How long the scrape job may be gone before its absence alert fires.")
+    runbook_base_url: str = Field(description="URL of the generated alerts.md; alerts link to its anchors.")
+    datasource: str = Field("Prometheus", description="Name of the Grafana Prometheus data source.")
+    alertmanager: str = Field("127.0.0.1:9093", description="host:port of Alertmanager in prometheus.yml.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels added to every alert.")
+
+    @field_validator("runbook_base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"expected an http(s) URL with a host, got {value!r}")
+        return value
+
+
+class Metric(Located):
+    type: Literal["counter", "gauge", "histogram"]
+    unit: Unit
+    help: str = Field(min_length=1)
+    labels: dict[str, Union[list[str], Literal["any"]]] = Field(default_factory=dict)
+    aggregation: Literal["sum", "max", "min", "avg", "none"] = "sum"
+    buckets: list[float] | None = None
+    unverified: bool = Field(False, description="Set by `monspec import` for metrics nobody has checked yet.")
+
+    @model_validator(mode="after")
+    def _buckets(self):
+        if self.type == "histogram" and not self.buckets and not self.unverified:
+            raise ValueError("a histogram needs `buckets`, the bucket bounds the exporter uses")
+        if self.type != "histogram" and self.buckets:
+            raise ValueError(f"`buckets` only belongs on a histogram, this metric is a {self.type}")
+        if self.buckets and self.buckets != sorted(set(self.buckets)):
+            raise ValueError("`buckets` must be strictly increasing")
+        return self
+
+    def label_values(self, label: str) -> list[str] | None:
+        """Allowed values, None when any value is allowed."""
+        values = self.labels.get(label)
+        return None if values == "any" else values
+
+
+class RecordingRule(Located):
+    record: str
+    expr: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    unit: Unit
+    help: str = Field(min_length=1)
+    empty_when_healthy: bool = False
+    lint: LintConfig | None = None
+
+    @field_validator("record")
+    @classmethod
+    def _record(cls, value: str) -> str:
+        if not METRIC_NAME.match(value):
+            raise ValueError(f"{value!r} is not a valid metric name")
+        return value
+
+
+class Kpi(Located):
+    expr: str = Field(description="PromQL giving the KPI's value per instance.")
+    title: str | None = None
+    description: str = Field(min_length=1)
+    unit: Unit
+    target: ThresholdValue | None = None
+    goal: ThresholdValue | None = Field(None, description="The guide's Performance Target, stricter than `target`.")
+    warning: ThresholdValue | None = None
+    critical: ThresholdValue | None = None
+    for_: Duration = Field("5m", alias="for")
+    empty_when_healthy: bool = False
+    note: str | None = None
+    lint: LintConfig | None = None
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.name.replace("_", " ").capitalize()
+
+
+class Alert(Located):
+    expr: str | None = Field(None, description="PromQL; mutually exclusive with `kpi`.")
+    kpi: str | None = Field(None, description="Alert when this KPI crosses its `level` threshold.")
+    level: Literal["warning", "critical"] | None = None
+    for_: Duration | None = Field(None, alias="for")
+    keep_firing_for: Duration | None = None
+    severity: Severity
+    summary: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    steps: list[str] = Field(default_factory=list, description="Troubleshooting steps, shown in the runbook.")
+    impact: str | None = None
+    runbook: str | None = Field(None, description="Runbook URL; defaults to this alert's section of the generated docs.")
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    empty_when_healthy: bool = True
+    lint: LintConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _guide_alert_key(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "alert" in data:
+            raise ValueError(
+                "the guide's `alert:` key holds the expression: rename it to `expr:` "
+                "(the alert's name is its key in `alerts:`)"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.expr is None) == (self.kpi is None):
+            raise ValueError("give exactly one of `expr` (a PromQL condition) or `kpi` with `level`")
+        if self.kpi is not None and self.level is None:
+            raise ValueError("an alert on a `kpi` needs `level: warning` or `level: critical`")
+        if self.kpi is None and self.level is not None:
+            raise ValueError("`level` only goes with `kpi`")
+        return self
+
+
+class Profile(Located):
+    description: str
+    settings: dict[str, Union[bool, int, float]]
+
+
+class SpecFile(Strict):
+    """What one spec file may hold."""
+
+    project: Project | None = None
+    metrics: dict[str, Metric] = Field(default_factory=dict)
+    recording_rules: list[RecordingRule] = Field(default_factory=list)
+    kpis: dict[str, Kpi] = Field(default_factory=dict)
+    alerts: dict[str, Alert] = Field(default_factory=dict)
+    profiles: dict[str, Profile] = Field(default_factory=dict)

@@ -1,0 +1,88 @@
+"""The guide's compact threshold notation (">0.90", "<0.001", "70-90%", "==0") as typed values."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_COMPARE = re.compile(rf"^\s*(>=|<=|==|!=|>|<)?\s*({_NUMBER})\s*(%)?\s*$")
+_RANGE = re.compile(rf"^\s*({_NUMBER})\s*(%)?\s*-\s*({_NUMBER})\s*(%)?\s*$")
+
+OPPOSITE = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "==": "!=", "!=": "=="}
+
+
+def format_number(value: float) -> str:
+    """Shortest exact text for a threshold: 0.7, 20, 0.001."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """`value op threshold` is true in this zone: `<0.70` holds for values below 0.70."""
+
+    op: str
+    value: float
+
+    def holds(self, x: float) -> bool:
+        return {
+            ">": x > self.value, ">=": x >= self.value, "<": x < self.value,
+            "<=": x <= self.value, "==": x == self.value, "!=": x != self.value,
+        }[self.op]
+
+    @property
+    def direction(self) -> str | None:
+        """"low" when small values are in the zone, "high" when large ones are."""
+        return {"<": "low", "<=": "low", ">": "high", ">=": "high"}.get(self.op)
+
+    def promql(self) -> str:
+        return f"{self.op} {format_number(self.value)}"
+
+    def __str__(self) -> str:
+        return f"{self.op}{format_number(self.value)}"
+
+
+@dataclass(frozen=True)
+class Range:
+    """A healthy band such as the guide's "70-90%": low <= value <= high."""
+
+    low: float
+    high: float
+
+    def holds(self, x: float) -> bool:
+        return self.low <= x <= self.high
+
+    @property
+    def direction(self) -> None:
+        return None
+
+    def __str__(self) -> str:
+        return f"{format_number(self.low)}-{format_number(self.high)}"
+
+
+def parse_threshold(raw: object) -> Threshold | Range:
+    """Parse a threshold; a bare number means `== number`, a trailing % divides by 100."""
+    if isinstance(raw, bool):
+        return Threshold("==", float(raw))
+    if isinstance(raw, (int, float)):
+        return Threshold("==", float(raw))
+    if not isinstance(raw, str):
+        raise ValueError(f"expected a threshold such as \">0.90\", \"<0.001\" or \"70-90%\", got {type(raw).__name__}")
+    match = _COMPARE.match(raw)
+    if match:
+        op, number, percent = match.groups()
+        value = float(number) / (100 if percent else 1)
+        return Threshold(op or "==", value)
+    match = _RANGE.match(raw)
+    if match:
+        low, low_pct, high, high_pct = match.groups()
+        scale = 100 if (low_pct or high_pct) else 1
+        lo, hi = float(low) / scale, float(high) / scale
+        if lo > hi:
+            raise ValueError(f"range {raw!r} has its low end above its high end")
+        return Range(lo, hi)
+    raise ValueError(
+        f"cannot read threshold {raw!r}: write an operator and a number (\">0.90\", \"<0.001\", \"==0\"), "
+        "a band (\"70-90%\"), or a plain number; put words such as \"per cycle\" in the KPI's `unit` or `description`"
+    )

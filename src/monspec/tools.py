@@ -1,0 +1,49 @@
+"""promtool and amtool, run as subprocesses; a missing program is a ToolError naming its package."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from monspec.errors import ToolError
+
+PACKAGES = {"promtool": "prometheus", "amtool": "prometheus-alertmanager"}
+
+
+@dataclass
+class ToolResult:
+    args: list[str]
+    returncode: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def find(program: str) -> str:
+    path = shutil.which(program)
+    if not path:
+        package = PACKAGES.get(program, program)
+        raise ToolError(f"{program} not found on PATH: install the Debian package `{package}` "
+                        f"(or run `make programs`)")
+    return path
+
+
+def run(program: str, *args: str, cwd: Path | None = None, timeout: float = 120) -> ToolResult:
+    argv = [find(program), *args]
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=timeout)
+    return ToolResult(argv, proc.returncode, (proc.stdout + proc.stderr).strip())
+
+
+def promtool_check_rules(rules: Path) -> ToolResult:
+    return run("promtool", "check", "rules", str(rules))
+
+
+def promtool_test_rules(tests: Path) -> ToolResult:
+    return run("promtool", "test", "rules", tests.name, cwd=tests.parent)
+
+
+def promtool_check_config(config: Path) -> ToolResult:
+    return run("promtool", "check", "config", "--syntax-only", str(config))

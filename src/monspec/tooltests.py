@@ -1,0 +1,65 @@
+"""`monspec test`: the real promtool (and amtool) run on the output folder, one result per case."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+from monspec import tools
+
+
+@dataclass
+class CaseResult:
+    name: str
+    ok: bool
+    detail: str = ""
+
+    def line(self) -> str:
+        status = "ok  " if self.ok else "FAIL"
+        first = self.detail.strip().splitlines()[0] if self.detail.strip() and not self.ok else ""
+        return f"{status} {self.name}" + (f": {first}" if first else "")
+
+
+def run_tool_tests(specs_dir: Path, out_dir: Path) -> list[CaseResult]:
+    results = []
+    rules = out_dir / "prometheus" / "rules.yml"
+    if rules.exists():
+        r = tools.promtool_check_rules(rules)
+        results.append(CaseResult(f"promtool check rules {rules}", r.ok, r.output))
+    else:
+        results.append(CaseResult(f"promtool check rules {rules}", False, "file missing: run `monspec generate`"))
+    config = out_dir / "prometheus" / "prometheus.yml"
+    if config.exists():
+        r = tools.promtool_check_config(config)
+        results.append(CaseResult(f"promtool check config {config}", r.ok, r.output))
+    tests = out_dir / "prometheus" / "rules_test.yml"
+    if tests.exists():
+        results.extend(promtool_unit_tests(tests))
+    return results
+
+
+_FAILED_GROUP = re.compile(r"^\s*name: (.+?),$")
+
+
+def promtool_unit_tests(tests: Path) -> list[CaseResult]:
+    """promtool test rules, with each failing alert / expression case on a line of its own."""
+    r = tools.promtool_test_rules(tests)
+    if r.ok:
+        return [CaseResult(f"promtool test rules {tests}", True, r.output)]
+    failures = [line.strip() for line in r.output.splitlines()
+                if line.strip().startswith(("alertname:", "expr:", "FAILED", "name:")) or "got:" in line]
+    cases = [CaseResult(f"promtool test rules {tests}: {line}", False, r.output) for line in failures if not line.startswith("FAILED")]
+    return cases or [CaseResult(f"promtool test rules {tests}", False, r.output)]
+
+
+def write_junit(results: list[CaseResult], path: Path) -> None:
+    failures = sum(not r.ok for r in results)
+    cases = []
+    for r in results:
+        body = "" if r.ok else f"<failure message={quoteattr(r.detail.splitlines()[0] if r.detail else 'failed')}>{escape(r.detail)}</failure>"
+        cases.append(f'  <testcase classname="monspec" name={quoteattr(r.name)}>{body}</testcase>')
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<testsuite name="monspec test" tests="{len(results)}" failures="{failures}">\n'
+        + "\n".join(cases) + "\n</testsuite>\n")
