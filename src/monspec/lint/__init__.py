@@ -6,6 +6,7 @@ A spec entity can turn a check off with a reason:
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass, field
 
 from monspec.catalog import Catalog, build_catalog
@@ -13,8 +14,16 @@ from monspec.errors import Problem
 from monspec.lint.sites import ExprSite, expression_sites
 from monspec.spec import SpecSet
 
-# Check families, in the order their problems are most useful to read.
-FAMILIES = ("syntax", "references", "thresholds", "alerts")
+
+
+def check_families() -> tuple[str, ...]:
+    """Every module of this package with a `check(ctx)` function."""
+    names = []
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if callable(getattr(module, "check", None)):
+            names.append(info.name)
+    return tuple(sorted(names))
 
 
 @dataclass
@@ -32,10 +41,10 @@ class LintContext:
         self.problems.append(problem)
 
 
-def run_lint(specs: SpecSet, families: tuple[str, ...] = FAMILIES) -> list[Problem]:
+def run_lint(specs: SpecSet, families: tuple[str, ...] | None = None) -> list[Problem]:
     """All problems of all check families, sorted by file and position."""
     ctx = LintContext(specs, build_catalog(specs), expression_sites(specs))
-    for family in families:
+    for family in families or check_families():
         importlib.import_module(f"monspec.lint.{family}").check(ctx)
     unique = {(p.id, str(p.position), p.message): p for p in ctx.problems}
     return sorted(unique.values(), key=lambda p: (str(p.position.file) if p.position else "", p.position.line if p.position else 0,

@@ -6,6 +6,7 @@ folder; writing them (atomically) is `monspec.output`'s job.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from functools import lru_cache
 
 import jinja2
@@ -13,8 +14,15 @@ import jinja2
 from monspec.render import yamltext
 from monspec.spec import SpecSet
 
-# Each module has `render(specs) -> dict[str, str]` (relative path -> text).
-RENDERERS = ("rules", "kubernetes", "prometheus_config")
+
+def renderer_modules() -> list[str]:
+    """Every module of this package with `render(specs) -> dict[str, str]` (relative path -> text)."""
+    names = []
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if callable(getattr(module, "render", None)):
+            names.append(info.name)
+    return sorted(names)
 
 
 @lru_cache(maxsize=1)
@@ -39,9 +47,11 @@ def render_template(name: str, **context) -> str:
 
 def render_all(specs: SpecSet) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
-    for name in RENDERERS:
-        module = importlib.import_module(f"monspec.render.{name}")
+    for name in renderer_modules():
+        module = importlib.import_module(f"{__name__}.{name}")
         for path, text in module.render(specs).items():
+            if path in files:
+                raise ValueError(f"two renderers write {path}")
             if not text.endswith("\n"):
                 text += "\n"
             files[path] = text.encode("utf-8")
