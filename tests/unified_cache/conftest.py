@@ -1,0 +1,72 @@
+"""Fixtures for the unified_cache tests: real Redis (master + replica), a temp data dir,
+a fresh CollectorRegistry per test."""
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from support.redis_fixtures import (  # noqa: E402,F401  (re-exported fixtures)
+    _redis_session_pair,
+    redis_pair,
+    redis_pair_factory,
+    redis_server,
+)
+
+from unified_cache import CacheConfig, ManagerMode, UnifiedConnectionManager  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(coro):
+    """Run one test body on a fresh event loop (no pytest-asyncio needed)."""
+    return asyncio.run(coro)
+
+
+@pytest.fixture
+def registry():
+    return CollectorRegistry()
+
+
+@pytest.fixture
+def make_config(tmp_path):
+    def make(master=None, replica=None, **overrides) -> CacheConfig:
+        settings = dict(
+            redis_url=master.url if master else "redis://127.0.0.1:1/0",
+            redis_replica_url=replica.url if replica else None,
+            data_dir=str(tmp_path / "data"),
+            health_check_interval=0.05,
+            redis_socket_timeout=0.5,
+            enable_warming=False,
+        )
+        settings.update(overrides)
+        return CacheConfig.from_env(env={}, **settings)
+
+    return make
+
+
+@pytest.fixture
+def config(make_config, redis_pair):
+    return make_config(*redis_pair)
+
+
+@pytest.fixture
+def make_manager(registry):
+    def make(config: CacheConfig, **kwargs) -> UnifiedConnectionManager:
+        return UnifiedConnectionManager(ManagerMode.HIGH_AVAILABILITY, config=config, registry=registry, **kwargs)
+
+    return make
+
+
+def sample(registry, name, **labels):
+    value = registry.get_sample_value(name, labels)
+    return 0.0 if value is None else value
+
+
+def ops(registry, level, status):
+    return sample(registry, "unified_cache_operations_total", cache_level=level, status=status)
