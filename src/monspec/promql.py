@@ -149,8 +149,32 @@ def _locate_syntax_error(expr: str, fallback: str) -> tuple[str, int | None]:
             line_no, col, message = int(match.group(1)), int(match.group(2)), match.group(3)
             lines = expr.split("\n")
             offset = sum(len(x) + 1 for x in lines[: line_no - 1]) + col - 1
+            if "unclosed left" in message:
+                offset = _unclosed_bracket(expr, offset)
             return message, max(0, min(offset, len(expr)))
     return fallback, None
+
+
+def _unclosed_bracket(expr: str, default: int) -> int:
+    """Offset of the opening bracket that is never closed (outside string literals)."""
+    stack: list[int] = []
+    quote = None
+    i = 0
+    while i < len(expr):
+        c = expr[i]
+        if quote:
+            if c == "\\":
+                i += 1
+            elif c == quote:
+                quote = None
+        elif c in "\"'`":
+            quote = c
+        elif c in "([{":
+            stack.append(i)
+        elif c in ")]}" and stack:
+            stack.pop()
+        i += 1
+    return stack[-1] if stack else default
 
 
 def needs_parens(expr: str) -> bool:

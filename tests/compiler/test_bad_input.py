@@ -1,0 +1,258 @@
+"""The malformed-spec corpus: each case gives one exact message with file:line:col and a caret,
+exit code 1, no traceback, and leaves the output folder untouched."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from monspec.output import read_tree
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "golden_specs"
+
+
+@dataclass
+class Case:
+    id: str
+    file: str  # written into a copy of the fixture spec set (replacing a file of that name)
+    content: str
+    expected: str  # stderr, exactly, before the "N error(s)" line
+    needs_promtool: bool = False
+
+
+CASES = [
+    Case("yaml-syntax", "bad.yaml", "alerts:\n  x: [unclosed\n", """\
+specs/bad.yaml:3:1: error: invalid YAML: while parsing a flow sequence: expected ',' or ']', but got '<stream end>' [yaml/syntax]
+  
+  ^"""),
+    Case("unknown-field", "bad.yaml", """\
+alerts:
+  slow_checkout:
+    expr: shop_error_ratio > 0.5
+    severty: warning
+    summary: s
+    description: d
+""", """\
+specs/bad.yaml:2:3: error: missing required field `severity` [spec/missing-field]
+    slow_checkout:
+    ^
+specs/bad.yaml:4:5: error: unknown field `severty` [spec/unknown-field]
+      severty: warning
+      ^
+  hint: did you mean `severity`?"""),
+    Case("wrong-type", "bad.yaml", """\
+kpis:
+  orders:
+    expr: shop_error_ratio
+    unit: ratio
+    description: [not, a, string]
+""", """\
+specs/bad.yaml:5:18: error: `description`: expected a string, found a list [spec/invalid]
+      description: [not, a, string]
+                   ^"""),
+    Case("bad-duration", "bad.yaml", """\
+alerts:
+  slow:
+    expr: shop_error_ratio > 0.5
+    for: 5 minutes
+    severity: warning
+    summary: s
+    description: d
+""", """\
+specs/bad.yaml:4:10: error: `for`: invalid duration '5 minutes': use a number and a unit, largest unit first, e.g. "30s", "5m", "1h30m" (units: ms, s, m, h, d, w, y) [spec/invalid]
+      for: 5 minutes
+           ^"""),
+    Case("invalid-promql", "bad.yaml", """\
+alerts:
+  broken:
+    expr: sum(rate(shop_requests_total[5m]) > 1
+    for: 1m
+    severity: warning
+    summary: s
+    description: d
+""", """\
+specs/bad.yaml:3:14: error: invalid PromQL in alert `broken`: unclosed left parenthesis [promql/syntax]
+      expr: sum(rate(shop_requests_total[5m]) > 1
+               ^""", needs_promtool=True),
+    Case("invalid-promql-block", "bad.yaml", """\
+alerts:
+  broken:
+    expr: |
+      rate(shop_requests_total[5m)
+      > 1
+    for: 1m
+    severity: warning
+    summary: s
+    description: d
+""", """\
+specs/bad.yaml:4:34: error: invalid PromQL in alert `broken`: unexpected ")" in subquery or range, expected ":" or "]" [promql/syntax]
+        rate(shop_requests_total[5m)
+                                   ^""", needs_promtool=True),
+    Case("unknown-metric", "bad.yaml", """\
+alerts:
+  typo:
+    expr: shop_request_total > 1
+    for: 1m
+    severity: warning
+    summary: s
+    description: d
+""", """\
+specs/bad.yaml:3:11: error: unknown metric `shop_request_total` in alert `typo` [promql/unknown-metric]
+      expr: shop_request_total > 1
+            ^
+  hint: did you mean `shop_requests_total`?"""),
+    Case("unknown-label-value", "bad.yaml", """\
+alerts:
+  errors:
+    expr: rate(shop_requests_total{outcome="eror"}[5m]) > 1
+    for: 1m
+    severity: warning
+    summary: s
+    description: d
+""", """\
+specs/bad.yaml:3:36: error: `outcome` of `shop_requests_total` is never "eror": allowed "error", "ok" [promql/label-value]
+      expr: rate(shop_requests_total{outcome="eror"}[5m]) > 1
+                                     ^
+  hint: did you mean `error`?"""),
+    Case("histogram-as-gauge", "bad.yaml", """\
+alerts:
+  slow:
+    expr: shop_request_duration_seconds > 0.5
+    for: 1m
+    severity: warning
+    summary: s
+    description: d
+""", """\
+specs/bad.yaml:3:11: error: `shop_request_duration_seconds` is a histogram: its base name has no value to compare [promql/histogram-as-value]
+      expr: shop_request_duration_seconds > 0.5
+            ^
+  hint: compare a quantile instead: histogram_quantile(0.95, sum by (job, instance, le) (rate(shop_request_duration_seconds_bucket[5m]))), or the recorded `shop_request_duration_seconds:p95`"""),
+    Case("duplicate-name", "bad.yaml", """\
+kpis:
+  error_ratio:
+    expr: shop_error_ratio
+    unit: ratio
+    description: again
+""", """\
+specs/kpis.yaml:2:3: error: kpi `error_ratio` is defined twice [spec/duplicate-name]
+    error_ratio:
+    ^
+  also at specs/bad.yaml:2:3"""),
+    Case("contradictory-thresholds", "bad.yaml", """\
+kpis:
+  queue_depth:
+    expr: shop_queue_utilization
+    unit: ratio
+    description: fill
+    warning: ">0.95"
+    critical: ">0.90"
+""", """\
+specs/bad.yaml:6:14: error: `warning` (>0.95) is stricter than `critical` (>0.9): the warning must fire first [kpi/threshold-order]
+      warning: ">0.95"
+               ^
+  hint: swap them, or move warning between target and 0.9"""),
+    Case("empty-file", "bad.yaml", "", """\
+specs/bad.yaml:1:1: error: empty spec file: expected a mapping such as `kpis:` or `alerts:` [spec/empty-file]
+  
+  ^"""),
+    Case("list-not-mapping", "bad.yaml", """\
+alerts:
+  - expr: up == 0
+    severity: critical
+""", """\
+specs/bad.yaml:2:3: error: `alerts`: expected a mapping, found a list [spec/invalid]
+    - expr: up == 0
+    ^"""),
+    Case("guide-alert-key", "bad.yaml", """\
+alerts:
+  redis_master_down:
+    alert: shop_queue_utilization == 0
+    for: 30s
+    severity: critical
+    summary: s
+    description: d
+""", """\
+specs/bad.yaml:3:5: error: the guide's `alert:` key holds the expression: rename it to `expr:` (the alert's name is its key in `alerts:`) [spec/invalid]
+      alert: shop_queue_utilization == 0
+      ^"""),
+    Case("guide-threshold-words", "bad.yaml", """\
+kpis:
+  warmed:
+    expr: shop_queue_utilization
+    unit: keys
+    description: keys warmed
+    target: ">50 per cycle"
+""", """\
+specs/bad.yaml:6:13: error: `target`: cannot read threshold '>50 per cycle': write an operator and a number (">0.90", "<0.001", "==0"), a band ("70-90%"), or a plain number; put words such as "per cycle" in the KPI's `unit` or `description` [spec/invalid]
+      target: ">50 per cycle"
+              ^"""),
+    Case("duplicate-yaml-key", "bad.yaml", """\
+kpis:
+  a:
+    expr: shop_error_ratio
+    expr: shop_queue_utilization
+    unit: ratio
+    description: d
+""", """\
+specs/bad.yaml:4:5: error: duplicate key 'expr' in this mapping [yaml/duplicate-key]
+      expr: shop_queue_utilization
+      ^
+  also at specs/bad.yaml:3:5
+  hint: YAML keeps only the last one; remove or rename one of them"""),
+]
+
+
+def _run(args, cwd):
+    return subprocess.run([sys.executable, "-m", "monspec.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_spec_is_reported_exactly(case: Case, tmp_path: Path) -> None:
+    if case.needs_promtool and not shutil.which("promtool"):
+        if __import__("os").environ.get("CI") == "true":
+            pytest.fail("promtool is missing in CI")
+        pytest.skip("promtool not installed (it locates PromQL syntax errors)")
+    specs = tmp_path / "specs"
+    shutil.copytree(FIXTURE, specs)
+    (specs / case.file).write_text(case.content)
+    good = _run(["generate"], tmp_path)  # fails: the corpus case is in place
+    assert good.returncode == 1, good.stdout + good.stderr
+    assert not (tmp_path / "generated").exists(), "nothing may be written when the specs are bad"
+
+    # An existing output folder stays byte-identical.
+    (specs / case.file).unlink()
+    assert _run(["generate"], tmp_path).returncode == 0
+    before = read_tree(tmp_path / "generated")
+    (specs / case.file).write_text(case.content)
+    result = _run(["generate"], tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    body = result.stderr.rsplit("\n", 2)[0] if result.stderr.count("error(s)") else result.stderr
+    assert body.rstrip("\n") == case.expected
+    assert result.stderr.rstrip("\n").splitlines()[-1].endswith("error(s), 0 warning(s)")
+    assert read_tree(tmp_path / "generated") == before
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    shutil.copytree(FIXTURE, specs)
+    (specs / "bad.yaml").write_text("")
+    result = _run(["--debug", "generate"], tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "SpecError" in result.stderr
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    result = _run(["generate", "--no-such-option"], tmp_path)
+    assert result.returncode == 2
+    assert "Error: No such option '--no-such-option'." in result.stderr
+
+
+def test_missing_specs_folder(tmp_path: Path) -> None:
+    result = _run(["generate", "--specs", "nowhere"], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == "error: specs folder nowhere does not exist [monspec/error]"
