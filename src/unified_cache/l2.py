@@ -26,7 +26,7 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "ucm:"
-_RECENT_WRITE_WINDOW = 5.0  # seconds of writes the replica may not have yet when the master fails
+_RECENT_WRITE_WINDOW = 2.0  # seconds of writes the replica may not have yet when the master fails
 
 
 def _client(url: str, max_connections: int, timeout: float) -> Redis:

@@ -28,6 +28,7 @@ class AccessTracker:
         if count is None:
             if len(totals) >= self.capacity:
                 self._prune()
+                totals = self.totals
             totals[key] = 1
         else:
             totals[key] = count + 1
