@@ -26,9 +26,13 @@ class Case:
 
 CASES = [
     Case("yaml-syntax", "bad.yaml", "alerts:\n  x: [unclosed\n", """\
-specs/bad.yaml:3:1: error: invalid YAML: while parsing a flow sequence: expected ',' or ']', but got '<stream end>' [yaml/syntax]
-  
-  ^"""),
+specs/bad.yaml:2:6: error: invalid YAML: while parsing a flow sequence: did not find expected ',' or ']' [yaml/syntax]
+    x: [unclosed
+       ^"""),
+    Case("yaml-bad-indent", "bad.yaml", "alerts:\n  x: 1\n y: 2\n", """\
+specs/bad.yaml:3:2: error: invalid YAML: while parsing a block mapping: did not find expected key [yaml/syntax]
+   y: 2
+   ^"""),
     Case("unknown-field", "bad.yaml", """\
 alerts:
   slow_checkout:

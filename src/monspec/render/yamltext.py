@@ -10,6 +10,7 @@ import json
 
 import yaml
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _KEY_SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./")
 
 
@@ -48,7 +49,7 @@ def _candidates(text: str, indent: int):
 def _loads_back(candidate: str, text: str, indent: int) -> bool:
     doc = " " * indent + "k: " + candidate + "\n"
     try:
-        loaded = yaml.safe_load(doc)
+        loaded = yaml.load(doc, Loader=_LOADER)
     except yaml.YAMLError:
         return False
     return isinstance(loaded, dict) and loaded.get("k") == text
@@ -56,6 +57,6 @@ def _loads_back(candidate: str, text: str, indent: int) -> bool:
 
 def key(name: str) -> str:
     """A mapping key: plain when safe, quoted otherwise."""
-    if name and set(name) <= _KEY_SAFE and _loads_back(name, name, 0) and yaml.safe_load(f"{name}: 0") == {name: 0}:
+    if name and set(name) <= _KEY_SAFE and _loads_back(name, name, 0) and yaml.load(f"{name}: 0", Loader=_LOADER) == {name: 0}:
         return name
     return json.dumps(name)

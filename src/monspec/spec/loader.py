@@ -16,6 +16,8 @@ import yaml
 from monspec.errors import Position, Problem, SpecError
 
 PathKey = tuple[Any, ...]
+# libyaml's parser when PyYAML was built with it: the same nodes and marks, several times faster.
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -151,9 +153,11 @@ def load_file(path: Path) -> SourceFile:
 def load_text(path: Path, text: str) -> SourceFile:
     builder = _Builder(path, text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=FAST_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and mark and not builder.src.line_text(mark.line + 1).strip():
+            mark = exc.context_mark  # the problem is "end of file": point at what was left open
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = exc.problem or "invalid YAML"
         if exc.context:
