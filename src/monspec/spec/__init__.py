@@ -20,6 +20,7 @@ from monspec.spec.loader import SourceFile, load_file
 from monspec.spec.models import (
     Alert, Kpi, Located, Metric, Placed, Profile, Project, RecordingRule, SpecFile,
 )
+from monspec.spec.dashboards import Dashboard  # after models: it builds on them
 
 NAMED_SECTIONS = ("metrics", "kpis", "alerts", "profiles")
 
@@ -36,6 +37,7 @@ class SpecSet:
     kpis: dict[str, Kpi] = field(default_factory=dict)
     alerts: dict[str, Alert] = field(default_factory=dict)
     profiles: dict[str, Profile] = field(default_factory=dict)
+    dashboards: dict[str, Dashboard] = field(default_factory=dict)
 
 
 def spec_files(root: Path) -> list[Path]:

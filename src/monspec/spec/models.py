@@ -136,6 +136,7 @@ class Project(Placed):
     datasource: str = Field("Prometheus", description="Name of the Grafana Prometheus data source.")
     alertmanager: str = Field("127.0.0.1:9093", description="host:port of Alertmanager in prometheus.yml.")
     labels: dict[str, str] = Field(default_factory=dict, description="Labels added to every alert.")
+    grafana_folder: str | None = Field(None, description="Grafana folder of the dashboards; defaults to `title`.")
 
     @field_validator("runbook_base_url")
     @classmethod
@@ -249,6 +250,9 @@ class Profile(Located):
     settings: dict[str, Union[bool, int, float]]
 
 
+from monspec.spec.dashboards import Dashboard  # noqa: E402  (it builds on the classes above)
+
+
 class SpecFile(Strict):
     """What one spec file may hold."""
 
@@ -258,3 +262,4 @@ class SpecFile(Strict):
     kpis: dict[str, Kpi] = Field(default_factory=dict)
     alerts: dict[str, Alert] = Field(default_factory=dict)
     profiles: dict[str, Profile] = Field(default_factory=dict)
+    dashboards: dict[str, Dashboard] = Field(default_factory=dict)

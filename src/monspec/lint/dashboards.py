@@ -1,0 +1,134 @@
+"""dashboard/*: panels that would render empty, ambiguous or wrong.
+
+- dashboard/no-targets: a panel without a query
+- dashboard/duplicate-title: two panels of one dashboard (or two dashboards) with the same title
+- dashboard/duplicate-uid: two dashboards with the same Grafana uid
+- dashboard/unknown-unit: a unit that is neither a Grafana unit id nor a catalog unit
+- dashboard/threshold-order: colour steps that are not strictly ascending or descending
+- dashboard/restated-threshold: own colour steps on a KPI's expression (the KPI is the one source)
+- dashboard/unknown-kpi: a threshold line naming a KPI (or a KPI level) that does not exist
+- dashboard/line-panel: threshold lines on a panel that draws no lines
+- dashboard/fixed-target-label: a selector fixing `job` or `instance`, which the variables select
+
+PromQL syntax and catalog references of every target are checked by the promql
+families through `Dashboard.expression_fields()`.
+"""
+from __future__ import annotations
+
+import difflib
+
+from monspec import promql
+from monspec.spec.dashboards import dashboard_uid, grafana_unit, known_units, kpi_for_expr, lintable
+
+TARGET_LABELS = ("job", "instance")
+
+
+def check(ctx) -> None:
+    specs = ctx.specs
+    titles: dict[str, object] = {}
+    uids: dict[str, object] = {}
+    for key, dashboard in specs.dashboards.items():
+        for seen, value, what, field in ((titles, dashboard.title, "dashboard title", "title"),
+                                         (uids, dashboard_uid(specs.project.name, key, dashboard), "dashboard uid", "uid")):
+            if value in seen:
+                first = seen[value]
+                ctx.report(dashboard, dashboard.problem(
+                    "dashboard/duplicate-title" if field == "title" else "dashboard/duplicate-uid",
+                    f"{what} {value!r} is also used by dashboard `{first.name}`", field,
+                    related=(first.position(field),)))
+            else:
+                seen[value] = dashboard
+        panel_titles: dict[str, object] = {}
+        for panel in dashboard.panels:
+            if panel.title in panel_titles:
+                ctx.report(panel, panel.problem("dashboard/duplicate-title",
+                                                f"panel title {panel.title!r} appears twice in dashboard `{dashboard.name}`",
+                                                "title", related=(panel_titles[panel.title].position("title"),)))
+            else:
+                panel_titles[panel.title] = panel
+            _check_panel(ctx, panel)
+
+
+def _check_panel(ctx, panel) -> None:
+    if not panel.targets:
+        ctx.report(panel, panel.problem("dashboard/no-targets", f"panel {panel.title!r} has no targets",
+                                        "targets" if "targets" in _data(panel) else "title",
+                                        hint="add `targets:` with at least one `expr`"))
+    if panel.unit is not None:
+        _check_unit(ctx, panel, panel.unit, ("unit",))
+    if panel.thresholds and panel.panel_type != "timeseries":
+        ctx.report(panel, panel.problem("dashboard/line-panel",
+                                        f"threshold lines need a timeseries panel, this one is a {panel.visualization}",
+                                        "thresholds", hint="give the target `thresholds: [...]` colour steps instead"))
+    for i, line in enumerate(panel.thresholds):
+        if line.kpi is None:
+            continue
+        kpi = ctx.specs.kpis.get(line.kpi)
+        if kpi is None:
+            close = difflib.get_close_matches(line.kpi, sorted(ctx.specs.kpis), n=1, cutoff=0.6)
+            ctx.report(panel, panel.problem("dashboard/unknown-kpi", f"unknown KPI `{line.kpi}`", "thresholds", i, "kpi",
+                                            hint=f"did you mean `{close[0]}`?" if close else None))
+        elif getattr(kpi, line.level) is None or not hasattr(getattr(kpi, line.level), "value"):
+            ctx.report(panel, panel.problem("dashboard/unknown-kpi", f"KPI `{line.kpi}` has no one-sided `{line.level}` threshold",
+                                            "thresholds", i, "level"))
+    for i, target in enumerate(panel.targets):
+        if target.unit is not None:
+            _check_unit(ctx, panel, target.unit, ("targets", i, "unit"))
+        if target.thresholds is not None:
+            _check_steps(ctx, panel, target, i)
+        _check_selectors(ctx, panel, target, i)
+
+
+def _data(panel) -> dict:
+    data = panel.source.data
+    for part in panel.path:
+        data = data[part]
+    return data
+
+
+def _check_unit(ctx, panel, unit: str, path: tuple) -> None:
+    if grafana_unit(unit) is not None:
+        return
+    close = difflib.get_close_matches(unit, known_units(), n=1, cutoff=0.6)
+    hint = f"did you mean `{close[0]}`?" if close else f"known units: {', '.join(known_units())}"
+    ctx.report(panel, panel.problem("dashboard/unknown-unit", f"unknown unit `{unit}`", *path, hint=hint))
+
+
+def _check_steps(ctx, panel, target, i: int) -> None:
+    kpi = kpi_for_expr(ctx.specs.kpis, target.expr)
+    if kpi is not None:
+        ctx.report(panel, panel.problem(
+            "dashboard/restated-threshold",
+            f"`thresholds` restate KPI `{kpi.name}`: a panel showing a KPI takes its colours from the KPI",
+            "targets", i, "thresholds", key=True, hint="remove `thresholds`, or change the KPI in kpis.yaml"))
+        return
+    values = target.thresholds
+    if not 1 <= len(values) <= 3:
+        ctx.report(panel, panel.problem("dashboard/threshold-order",
+                                        f"expected 1 to 3 colour steps, found {len(values)}", "targets", i, "thresholds"))
+        return
+    rising = all(a < b for a, b in zip(values, values[1:]))
+    falling = all(a > b for a, b in zip(values, values[1:]))
+    if not (rising or falling):
+        ctx.report(panel, panel.problem(
+            "dashboard/threshold-order", f"colour steps {values} are neither strictly ascending nor strictly descending",
+            "targets", i, "thresholds",
+            hint="worst first: ascending when higher is better, descending when lower is better"))
+
+
+def _check_selectors(ctx, panel, target, i: int) -> None:
+    try:
+        analysis = promql.parse(lintable(target.expr))
+    except promql.PromQLSyntaxError:
+        return  # promql/syntax reports it
+    path = panel.path + ("targets", i, "expr")
+    for selector in analysis.selectors:
+        for matcher in selector.matchers:
+            if matcher.name in TARGET_LABELS:
+                brace = target.expr.find("{", selector.offset)
+                offset = target.expr.find(matcher.name, brace) if brace >= 0 else -1
+                ctx.report(panel, panel.source.problem(
+                    "dashboard/fixed-target-label",
+                    f"`{matcher.name}` is fixed to \"{matcher.value}\": dashboards select it with the ${matcher.name} variable",
+                    path, offset=max(offset, selector.offset),
+                    hint=f"remove the `{matcher.name}` matcher; every query is filtered on $job and $instance"))

@@ -1,0 +1,281 @@
+"""Grafana dashboards (generated/grafana/dashboards/<uid>.json) with grafanalib.
+
+Current panel types only (timeseries, stat, heatmap, table), schemaVersion 39, a
+`datasource` variable every panel and target uses, and `job` / `instance` variables
+every selector is filtered on. Colour steps come from the KPI when a target's
+expression is a KPI's, from the target's own `thresholds` otherwise.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import attr
+from grafanalib import core as g
+from grafanalib._gen import DashboardEncoder
+
+from monspec import promql
+from monspec.errors import MonspecError
+from monspec.spec import SpecSet
+from monspec.spec.dashboards import Dashboard, Panel, Target, dashboard_uid, grafana_unit, kpi_for_expr, lintable
+from monspec.spec.models import Kpi
+from monspec.spec.thresholds import Range, Threshold
+
+SCHEMA_VERSION = 39
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+TARGET_FILTERS = (("job", "$job"), ("instance", "$instance"))
+SIZES = {"stat": (6, 4), "timeseries": (12, 8), "heatmap": (12, 8), "table": (12, 8)}
+GRID_COLUMNS = 24
+# Worst to best, for a list of n colour steps (n values give n + 1 colours).
+LADDERS = {1: ["red", "green"], 2: ["red", "yellow", "green"], 3: ["red", "orange", "yellow", "green"]}
+
+
+def render(specs: SpecSet) -> dict[str, str]:
+    out = {}
+    for key, dashboard in sorted(specs.dashboards.items()):
+        data = dashboard_json(specs, key, dashboard)
+        out[f"grafana/dashboards/{data['uid']}.json"] = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return out
+
+
+def dashboard_json(specs: SpecSet, key: str, dashboard: Dashboard) -> dict:
+    """The dashboard model as Grafana stores it (what provisioning loads and the API receives)."""
+    project = specs.project
+    panels = [_panel(specs, panel, i + 1, pos) for i, (panel, pos) in enumerate(zip(dashboard.panels, layout(dashboard.panels)))]
+    built = g.Dashboard(
+        title=dashboard.title,
+        uid=dashboard_uid(project.name, key, dashboard),
+        description=dashboard.description,
+        tags=list(dashboard.tags),
+        refresh=dashboard.refresh,
+        time=g.Time(dashboard.time.from_, dashboard.time.to),
+        timezone=dashboard.timezone,
+        schemaVersion=SCHEMA_VERSION,
+        graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
+        templating=g.Templating(_variables(project)),
+        panels=panels,
+    )
+    data = json.loads(json.dumps(built.to_json_data(), cls=DashboardEncoder))
+    for variable in data["templating"]["list"]:
+        if variable["name"] == "instance":
+            variable["current"] = {"selected": True, "text": ["All"], "value": ["$__all"]}
+    return data
+
+
+def _variables(project) -> list:
+    query = {"type": "prometheus", "uid": "${datasource}"}
+    return [
+        g.Template(name="datasource", label="Data source", query="prometheus", type="datasource",
+                   default=project.datasource),
+        g.Template(name="job", label="Job", query="label_values(up, job)", dataSource=query,
+                   default=project.job, refresh=g.REFRESH_ON_TIME_RANGE_CHANGE, sort=g.SORT_ALPHA_ASC),
+        g.Template(name="instance", label="Instance", query='label_values(up{job=~"$job"}, instance)',
+                   dataSource=query, default="$__all", includeAll=True, multi=True, allValue=".+",
+                   refresh=g.REFRESH_ON_TIME_RANGE_CHANGE, sort=g.SORT_ALPHA_ASC),
+    ]
+
+
+def layout(panels: list[Panel]) -> list[dict]:
+    """Left-to-right, top-to-bottom flow on Grafana's 24-column grid; rows never overlap."""
+    positions, x, y, row_height = [], 0, 0, 0
+    for panel in panels:
+        width, height = SIZES[panel.panel_type]
+        width, height = panel.width or width, panel.height or height
+        if x + width > GRID_COLUMNS:
+            x, y, row_height = 0, y + row_height, 0
+        positions.append({"h": height, "w": width, "x": x, "y": y})
+        x += width
+        row_height = max(row_height, height)
+    return positions
+
+
+def filtered(expr: str) -> str:
+    """The expression with `job=~"$job", instance=~"$instance"` in every selector that does not fix them."""
+    analysis = promql.parse(lintable(expr))
+    inserts = []
+    for selector in analysis.selectors:
+        have = {m.name for m in selector.matchers}
+        missing = [f'{label}=~"{value}"' for label, value in TARGET_FILTERS if label not in have]
+        if not missing:
+            continue
+        if selector.name is None:
+            raise MonspecError(f"cannot add the job and instance filters to a selector without a metric name in {expr!r}")
+        end = selector.offset + len(selector.name)
+        brace = re.compile(r"\s*\{\s*(\}?)").match(expr, end)
+        if brace:
+            inserts.append((brace.end(0) - len(brace.group(1)), ", ".join(missing) + ("" if brace.group(1) else ", ")))
+        else:
+            inserts.append((end, "{" + ", ".join(missing) + "}"))
+    for offset, text in sorted(inserts, reverse=True):
+        expr = expr[:offset] + text + expr[offset:]
+    for selector in promql.parse(lintable(expr)).selectors:
+        if {label for label, _ in TARGET_FILTERS} - {m.name for m in selector.matchers}:
+            raise MonspecError(f"could not add the job and instance filters to `{selector.name}` in {expr!r}")
+    return expr
+
+
+def target_steps(specs: SpecSet, target: Target) -> list[dict] | None:
+    kpi = kpi_for_expr(specs.kpis, target.expr)
+    if kpi is not None:
+        return kpi_steps(kpi)
+    if target.thresholds:
+        return list_steps(target.thresholds)
+    return None
+
+
+def list_steps(values: list[float]) -> list[dict]:
+    """The guide's colour steps, worst first: ascending when higher is better, descending when lower is."""
+    ladder = LADDERS[len(values)]
+    ordered = sorted(values)
+    if values != ordered:  # descending: lower is better, so green at the bottom
+        ladder = list(reversed(ladder))
+    return [{"color": ladder[0], "value": None}] + [{"color": c, "value": v} for c, v in zip(ladder[1:], ordered)]
+
+
+def kpi_steps(kpi: Kpi) -> list[dict] | None:
+    """Colours from a KPI's levels: critical red, warning orange, short of target yellow, else green."""
+    levels = [t for t in (kpi.critical, kpi.warning, kpi.target) if t is not None]
+    bounds = sorted({v for t in levels for v in ((t.low, t.high) if isinstance(t, Range) else (t.value,))})
+    if not bounds:
+        return None
+
+    def color(x: float) -> str:
+        if kpi.critical is not None and kpi.critical.holds(x):
+            return "red"
+        if kpi.warning is not None and kpi.warning.holds(x):
+            return "orange"
+        if kpi.target is not None and not kpi.target.holds(x):
+            return "yellow"
+        return "green"
+
+    discrete = any(isinstance(t, Threshold) and t.op in ("==", "!=") for t in levels)
+    if discrete:  # a bool: colour each value itself
+        samples, starts = bounds, bounds[1:]
+    else:  # one sample inside each zone between bounds
+        samples = [bounds[0] - max(1.0, abs(bounds[0]))]
+        samples += [(b + n) / 2 for b, n in zip(bounds, bounds[1:])] + [bounds[-1] + max(1.0, abs(bounds[-1]))]
+        starts = bounds
+    steps = [{"color": color(samples[0]), "value": None}]
+    for start, sample in zip(starts, samples[1:]):
+        if color(sample) != steps[-1]["color"]:
+            steps.append({"color": color(sample), "value": start})
+    return steps
+
+
+def _target_json(target: Target, ref: str, panel: Panel) -> dict:
+    fmt = target.format or {"heatmap": "heatmap", "table": "table"}.get(panel.panel_type, "time_series")
+    instant = target.instant if target.instant is not None else panel.panel_type == "table"
+    return {
+        "datasource": DATASOURCE,
+        "editorMode": "code",
+        "expr": filtered(target.expr),
+        "format": fmt,
+        "instant": instant,
+        "legendFormat": target.legend or "__auto",
+        "range": not instant,
+        "refId": ref,
+    }
+
+
+def _ref(i: int) -> str:
+    return chr(ord("A") + i) if i < 26 else f"Q{i}"
+
+
+def _panel(specs: SpecSet, panel: Panel, panel_id: int, pos: dict):
+    targets = [_target_json(t, _ref(i), panel) for i, t in enumerate(panel.targets)]
+    units = [grafana_unit(t.unit) or grafana_unit(panel.unit) for t in panel.targets]
+    unit = grafana_unit(panel.unit) or (units[0] if units else None) or ""
+    steps = [target_steps(specs, t) for t in panel.targets]
+    overrides: list[dict] = []
+    default_steps = None
+    if panel.panel_type in ("stat", "table"):
+        distinct = {json.dumps(s) for s in steps if s is not None}
+        if len(distinct) == 1 and all(s is not None for s in steps):
+            default_steps = steps[0]
+    for i, target in enumerate(panel.targets):
+        properties = []
+        if units[i] and units[i] != unit:
+            properties.append({"id": "unit", "value": units[i]})
+        if target.yAxes == "right" and panel.panel_type == "timeseries":
+            properties.append({"id": "custom.axisPlacement", "value": "right"})
+        if panel.panel_type in ("stat", "table") and steps[i] is not None and default_steps is None:
+            properties.append({"id": "thresholds", "value": {"mode": "absolute", "steps": steps[i]}})
+        if properties:
+            overrides.append({"matcher": {"id": "byFrameRefID", "options": targets[i]["refId"]}, "properties": properties})
+    description = panel.description
+    common = dict(
+        id=panel_id, title=panel.title, dataSource=DATASOURCE, targets=targets, gridPos=_grid(pos),
+        description=description or None, timeFrom=panel.timespan, maxDataPoints=None,
+    )
+    if panel.panel_type == "timeseries":
+        lines = [(_line_value(specs, line), line) for line in panel.thresholds]
+        if lines:
+            text = "; ".join(f"{line.label or 'threshold'} at {value:g} ({line.color})" for value, line in lines)
+            common["description"] = (description + "\n\n" if description else "") + f"Threshold lines: {text}."
+        line_steps = [{"color": "transparent", "value": None}] + [
+            {"color": line.color, "value": value} for value, line in sorted(lines, key=lambda item: item[0])]
+        return g.TimeSeries(**common, unit=unit, overrides=overrides, legendDisplayMode="list",
+                            tooltipMode="multi", thresholds=line_steps if lines else [{"color": "green", "value": None}],
+                            thresholdsStyleMode="line" if lines else "off")
+    if panel.panel_type == "stat":
+        return g.Stat(**common, format=unit, overrides=overrides, reduceCalc="lastNotNull", graphMode="area",
+                      colorMode="value", textMode="value_and_name" if len(targets) > 1 else "auto",
+                      thresholds=default_steps or [{"color": "green", "value": None}])
+    if panel.panel_type == "table":
+        return g.Table(**common, unit=unit, overrides=overrides,
+                       thresholds=default_steps or [{"color": "green", "value": None}],
+                       transformations=[_table_columns(panel, targets)],
+                       sortBy=[g.TableSortByField(displayName=_value_column(panel, 0), desc=True)] if targets else [])
+    return _Heatmap(**common, unit=unit)
+
+
+def _value_column(panel: Panel, i: int) -> str:
+    legend = panel.targets[i].legend
+    return legend or ("Value" if len(panel.targets) == 1 else f"Value #{_ref(i)}")
+
+
+def _table_columns(panel: Panel, targets: list[dict]) -> dict:
+    """Hide the timestamp of instant results; name each value column after its target's legend."""
+    rename = {}
+    for i, target in enumerate(panel.targets):
+        if target.legend:
+            rename["Value" if len(targets) == 1 else f"Value #{_ref(i)}"] = target.legend
+    return {"id": "organize", "options": {"excludeByName": {"Time": True}, "indexByName": {}, "renameByName": rename}}
+
+
+def _line_value(specs: SpecSet, line) -> float:
+    if line.kpi is None:
+        return line.value
+    threshold = getattr(specs.kpis[line.kpi], line.level)
+    return threshold.value
+
+
+def _grid(pos: dict) -> g.GridPos:
+    return g.GridPos(h=pos["h"], w=pos["w"], x=pos["x"], y=pos["y"])
+
+
+@attr.s
+class _Heatmap(g.Panel):
+    """grafanalib's Heatmap is the pre-9 (Angular-era) model; this is Grafana's current heatmap panel."""
+
+    unit = attr.ib(default="")
+
+    def to_json_data(self):
+        return self.panel_json({
+            "type": "heatmap",
+            "fieldConfig": {"defaults": {"custom": {"hideFrom": {"legend": False, "tooltip": False, "viz": False},
+                                                    "scaleDistribution": {"type": "linear"}}},
+                            "overrides": []},
+            "options": {
+                "calculate": False,
+                "cellGap": 1,
+                "color": {"exponent": 0.5, "fill": "dark-orange", "mode": "scheme", "reverse": False,
+                          "scale": "exponential", "scheme": "Oranges", "steps": 64},
+                "exemplars": {"color": "rgba(255,0,255,0.7)"},
+                "filterValues": {"le": 1e-09},
+                "legend": {"show": True},
+                "rowsFrame": {"layout": "auto"},
+                "tooltip": {"mode": "single", "showColorScale": False, "yHistogram": False},
+                "yAxis": {"axisPlacement": "left", "reverse": False, "unit": self.unit},
+            },
+        })

@@ -1,0 +1,300 @@
+"""The bundled dashboards against golden files, and the properties Grafana relies on."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from golden import assert_golden
+from monspec import promql
+from monspec.lint import run_lint
+from monspec.render import dashboards as render_dashboards
+from monspec.render import provisioning
+from monspec.render.dashboards import filtered, kpi_steps, layout, list_steps
+from monspec.spec import load_specs
+from monspec.spec.dashboards import lintable, stable_uid
+
+ROOT = Path(__file__).parent.parent.parent
+SPECS = ROOT / "specs"
+GOLDEN = ROOT / "tests" / "golden" / "dashboards"
+
+# Every dashboard and panel title the guide lists ("Monitoring Dashboards" and the
+# appendix "Grafana Dashboard JSON").
+GUIDE = {
+    "UnifiedConnectionManager - Executive Overview": [
+        "Overall Cache Performance", "Average Response Time", "Throughput", "System Health",
+        "Cache Hit Rate Trend (24h)"],
+    "UnifiedConnectionManager - Operations Detail": [
+        "Cache Operations by Level", "Response Time Distribution", "L1 Cache Utilization",
+        "Redis Connection Status", "Connection Error Rate"],
+    "UnifiedConnectionManager - Engineering Deep Dive": [
+        "Cache Warming Effectiveness", "Access Pattern Analysis", "Cache Size vs Performance",
+        "Memory Usage by Component", "GC Impact on Cache Performance"],
+    "UnifiedConnectionManager - Cache Performance": ["Cache Hit Rate", "Cache Operations Rate"],
+}
+# The guide's legends, kept (with the units the corrected queries really have).
+GUIDE_LEGENDS = {
+    "Hit Rate", "Avg Response Time", "Operations/sec", "Redis Status", "L1 Hit Rate", "L2 Hit Rate",
+    "Overall Hit Rate", "L1 Hits/sec", "L2 Hits/sec", "Cache Misses/sec", "L1 Utilization %", "L1 Size %",
+    "Master Connected", "Replica Connected", "Redis Errors/min", "Database Errors/min", "Warming Hit Rate",
+    "Keys Warmed/min", "Most Accessed Keys", "L1 Cache Size", "Total Memory", "L1 Cache Memory", "Misses/sec",
+}
+
+
+@pytest.fixture(scope="module")
+def specs():
+    return load_specs(SPECS)
+
+
+@pytest.fixture(scope="module")
+def rendered(specs) -> dict[str, str]:
+    return render_dashboards.render(specs)
+
+
+@pytest.fixture(scope="module")
+def boards(rendered) -> dict[str, dict]:
+    return {json.loads(text)["title"]: json.loads(text) for text in rendered.values()}
+
+
+def _targets(board):
+    for panel in board["panels"]:
+        for target in panel["targets"]:
+            yield panel, target
+
+
+def test_bundled_dashboards_match_golden_files(rendered, update_golden) -> None:
+    assert sorted(rendered) == [
+        "grafana/dashboards/unified-cache-cache-performance.json",
+        "grafana/dashboards/unified-cache-engineering-deep-dive.json",
+        "grafana/dashboards/unified-cache-executive-overview.json",
+        "grafana/dashboards/unified-cache-operations-detail.json",
+    ]
+    for path, text in rendered.items():
+        assert_golden(text, GOLDEN / Path(path).name, update_golden)
+
+
+def test_provisioning_file_matches_golden_and_points_at_the_folder(specs, update_golden) -> None:
+    files = provisioning.render(specs)
+    text = files["grafana/provisioning/dashboards.yaml"]
+    assert_golden(text, GOLDEN / "provisioning-dashboards.yaml", update_golden)
+    data = yaml.safe_load(text)
+    assert data["apiVersion"] == 1
+    [provider] = data["providers"]
+    assert provider["type"] == "file"
+    assert provider["folder"] == "UnifiedConnectionManager"  # project.title, no grafana_folder set
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards/unified-cache"
+
+
+def test_the_bundled_specs_lint_clean(specs) -> None:
+    assert [p.render() for p in run_lint(specs) if p.id.startswith("dashboard/")] == []
+    panel_problems = [p.render() for p in run_lint(specs) if "panel `" in p.message]
+    assert panel_problems == []
+
+
+def test_every_dashboard_and_panel_title_of_the_guide_appears(boards) -> None:
+    assert set(boards) == set(GUIDE)
+    for title, panels in GUIDE.items():
+        assert [p["title"] for p in boards[title]["panels"]] == panels
+
+
+def test_the_guide_legends_are_kept(boards) -> None:
+    legends = {t["legendFormat"] for board in boards.values() for _, t in _targets(board)}
+    assert GUIDE_LEGENDS <= legends
+
+
+def test_every_query_parses_and_filters_on_job_and_instance(boards) -> None:
+    count = 0
+    for board in boards.values():
+        for panel, target in _targets(board):
+            analysis = promql.parse(lintable(target["expr"]))  # raises on a syntax error
+            assert analysis.selectors, target["expr"]
+            for selector in analysis.selectors:
+                matchers = {(m.name, m.op, m.value) for m in selector.matchers}
+                assert ("job", "=~", "$job") in matchers, (panel["title"], target["expr"])
+                assert ("instance", "=~", "$instance") in matchers, (panel["title"], target["expr"])
+            count += 1
+    assert count == 30
+
+
+def test_no_query_reads_a_series_the_catalog_lacks(boards, specs) -> None:
+    from monspec.catalog import build_catalog
+
+    catalog = build_catalog(specs)
+    for board in boards.values():
+        for _, target in _targets(board):
+            for selector in promql.parse(lintable(target["expr"])).selectors:
+                assert catalog.get(selector.name) is not None, selector.name
+
+
+def test_grafana_model_essentials(boards) -> None:
+    for board in boards.values():
+        assert board["schemaVersion"] == 39
+        assert len(board["uid"]) <= 40 and board["uid"] == stable_uid(board["uid"])
+        assert board["id"] is None
+        assert board["tags"] == ["cache", "performance", "redis"]
+        assert (board["refresh"], board["time"], board["timezone"]) == ("30s", {"from": "now-1h", "to": "now"}, "browser")
+        variables = {v["name"]: v for v in board["templating"]["list"]}
+        assert variables["datasource"]["type"] == "datasource" and variables["datasource"]["query"] == "prometheus"
+        assert variables["job"]["query"] == "label_values(up, job)"
+        assert variables["instance"]["query"] == 'label_values(up{job=~"$job"}, instance)'
+        for name in ("job", "instance"):
+            assert variables[name]["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+        ids = [p["id"] for p in board["panels"]]
+        assert ids == list(range(1, len(ids) + 1))
+        for panel in board["panels"]:
+            assert panel["type"] in ("timeseries", "stat", "heatmap", "table")
+            assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+            for target in panel["targets"]:
+                assert target["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+        _assert_no_overlap([p["gridPos"] for p in board["panels"]])
+
+
+def _assert_no_overlap(positions: list[dict]) -> None:
+    for i, a in enumerate(positions):
+        assert 0 <= a["x"] and a["x"] + a["w"] <= 24, a
+        for b in positions[i + 1:]:
+            apart = (a["x"] + a["w"] <= b["x"] or b["x"] + b["w"] <= a["x"]
+                     or a["y"] + a["h"] <= b["y"] or b["y"] + b["h"] <= a["y"])
+            assert apart, (a, b)
+
+
+def _panel(boards, dashboard: str, title: str) -> dict:
+    return next(p for p in boards[f"UnifiedConnectionManager - {dashboard}"]["panels"] if p["title"] == title)
+
+
+def test_kpi_panels_take_their_colours_from_the_kpi(boards) -> None:
+    hit = _panel(boards, "Executive Overview", "Overall Cache Performance")
+    # overall_hit_rate: critical <0.70, warning <0.85, target >0.90
+    assert hit["fieldConfig"]["defaults"]["thresholds"]["steps"] == [
+        {"color": "red", "value": None}, {"color": "orange", "value": 0.7},
+        {"color": "yellow", "value": 0.85}, {"color": "green", "value": 0.9}]
+    assert hit["fieldConfig"]["defaults"]["unit"] == "percentunit"
+    health = _panel(boards, "Operations Detail", "Redis Connection Status")
+    assert health["fieldConfig"]["defaults"]["thresholds"]["steps"] == [
+        {"color": "red", "value": None}, {"color": "green", "value": 1.0}]
+    assert health["fieldConfig"]["defaults"]["unit"] == "bool"
+
+
+def test_changing_a_kpi_changes_the_panel_colours(tmp_path) -> None:
+    specs_dir = tmp_path / "specs"
+    shutil.copytree(SPECS, specs_dir)
+    kpis = specs_dir / "kpis.yaml"
+    kpis.write_text(kpis.read_text().replace('critical: "<0.70"\n    for: 5m\n    description: Total cache',
+                                             'critical: "<0.60"\n    for: 5m\n    description: Total cache'))
+    board = json.loads(render_dashboards.render(load_specs(specs_dir))["grafana/dashboards/unified-cache-executive-overview.json"])
+    assert board["panels"][0]["fieldConfig"]["defaults"]["thresholds"]["steps"][1] == {"color": "orange", "value": 0.6}
+    trend = board["panels"][4]
+    assert trend["fieldConfig"]["defaults"]["thresholds"]["steps"] == [
+        {"color": "transparent", "value": None}, {"color": "red", "value": 0.6}, {"color": "yellow", "value": 0.85}]
+
+
+def test_response_time_is_green_at_the_bottom_and_red_at_the_top(boards) -> None:
+    panel = _panel(boards, "Executive Overview", "Average Response Time")
+    assert panel["fieldConfig"]["defaults"]["thresholds"]["steps"] == [
+        {"color": "green", "value": None}, {"color": "yellow", "value": 0.005},
+        {"color": "orange", "value": 0.01}, {"color": "red", "value": 0.05}]
+    assert panel["targets"][0]["expr"] == (
+        'sum(rate(unified_cache_operation_duration_seconds_sum{job=~"$job", instance=~"$instance"}[5m]))\n/\n'
+        'sum(rate(unified_cache_operation_duration_seconds_count{job=~"$job", instance=~"$instance"}[5m]))')
+
+
+def test_trend_panel_has_the_guide_threshold_lines(boards) -> None:
+    panel = _panel(boards, "Executive Overview", "Cache Hit Rate Trend (24h)")
+    assert panel["type"] == "timeseries" and panel["timeFrom"] == "24h"
+    defaults = panel["fieldConfig"]["defaults"]
+    assert defaults["custom"]["thresholdsStyle"] == {"mode": "line"}
+    assert defaults["thresholds"]["steps"] == [
+        {"color": "transparent", "value": None}, {"color": "red", "value": 0.7}, {"color": "yellow", "value": 0.85}]
+    assert panel["description"] == ("Threshold lines: Warning Threshold at 0.85 (yellow); "
+                                    "Critical Threshold at 0.7 (red).")
+
+
+def test_right_axis_becomes_an_override(boards) -> None:
+    panel = _panel(boards, "Engineering Deep Dive", "Cache Size vs Performance")
+    assert panel["fieldConfig"]["defaults"]["unit"] == "short"
+    assert panel["fieldConfig"]["overrides"] == [{
+        "matcher": {"id": "byFrameRefID", "options": "B"},
+        "properties": [{"id": "unit", "value": "percentunit"}, {"id": "custom.axisPlacement", "value": "right"}]}]
+
+
+def test_heatmap_reads_bucket_rates_in_heatmap_format(boards) -> None:
+    panel = _panel(boards, "Operations Detail", "Response Time Distribution")
+    assert panel["type"] == "heatmap"
+    assert panel["options"]["calculate"] is False and panel["options"]["yAxis"]["unit"] == "s"
+    [target] = panel["targets"]
+    assert target["format"] == "heatmap" and target["legendFormat"] == "{{le}}"
+    assert target["expr"] == ('sum by (le) (rate(unified_cache_operation_duration_seconds_bucket'
+                              '{job=~"$job", instance=~"$instance"}[$__rate_interval]))')
+
+
+def test_table_is_an_instant_table_query(boards) -> None:
+    panel = _panel(boards, "Engineering Deep Dive", "Access Pattern Analysis")
+    [target] = panel["targets"]
+    assert (panel["type"], target["format"], target["instant"], target["range"]) == ("table", "table", True, False)
+    assert panel["transformations"] == [{"id": "organize", "options": {
+        "excludeByName": {"Time": True}, "indexByName": {}, "renameByName": {"Value": "Most Accessed Keys"}}}]
+
+
+def test_guide_corrections(boards) -> None:
+    exprs = {t["legendFormat"]: t["expr"] for board in boards.values() for _, t in _targets(board)}
+    assert exprs["GC Collections/s"].startswith("sum(rate(python_gc_collections_total{")
+    assert 'job=~"$job"' in exprs["Total Memory"] and "prompt-improver" not in exprs["Total Memory"]
+    assert exprs["Redis Errors/min"].endswith(" * 60")
+    assert exprs["Operations/sec"] == 'unified_cache_requests:rate5m{job=~"$job", instance=~"$instance"}'
+    assert "on (job, instance)" in exprs["L1 Size %"]
+
+
+@pytest.mark.parametrize("expr, expected", [
+    ("up", 'up{job=~"$job", instance=~"$instance"}'),
+    ("up{}", 'up{job=~"$job", instance=~"$instance"}'),
+    ('up {a="b"}', 'up {job=~"$job", instance=~"$instance", a="b"}'),
+    ('rate(x_total{a="}"}[$__rate_interval])', 'rate(x_total{job=~"$job", instance=~"$instance", a="}"}[$__rate_interval])'),
+    ("a / on (job) group_left () b", 'a{job=~"$job", instance=~"$instance"} / on (job) group_left () b{job=~"$job", instance=~"$instance"}'),
+    ('x{instance="h:1"} + x', 'x{job=~"$job", instance="h:1"} + x{job=~"$job", instance=~"$instance"}'),
+    ("vector(1)", "vector(1)"),
+])
+def test_filtered_adds_the_variables_to_every_selector(expr, expected) -> None:
+    assert filtered(expr) == expected
+
+
+def test_lintable_keeps_offsets() -> None:
+    expr = "rate(x[$__rate_interval]) + rate(y[${__interval}]) + z"
+    assert lintable(expr) == "rate(x[000000000000005m]) + rate(y[000000000005m]) + z"
+    assert len(lintable(expr)) == len(expr)
+
+
+def test_colour_steps() -> None:
+    assert list_steps([0.85, 0.90]) == [{"color": "red", "value": None}, {"color": "yellow", "value": 0.85},
+                                        {"color": "green", "value": 0.9}]
+    assert list_steps([5]) == [{"color": "red", "value": None}, {"color": "green", "value": 5}]
+    assert list_steps([0.5, 0.1]) == [{"color": "green", "value": None}, {"color": "yellow", "value": 0.1},
+                                      {"color": "red", "value": 0.5}]
+
+
+def test_kpi_steps_for_a_band(specs) -> None:
+    # l1_utilization: target 70-90%, warning >90%, critical >95%
+    assert kpi_steps(specs.kpis["l1_utilization"]) == [
+        {"color": "yellow", "value": None}, {"color": "green", "value": 0.7},
+        {"color": "orange", "value": 0.9}, {"color": "red", "value": 0.95}]
+    assert kpi_steps(specs.kpis["l1_size"]) is None
+
+
+def test_layout_wraps_rows_without_overlap(specs) -> None:
+    for dashboard in specs.dashboards.values():
+        _assert_no_overlap(layout(dashboard.panels))
+
+
+def test_render_is_deterministic(specs, rendered) -> None:
+    assert render_dashboards.render(load_specs(SPECS)) == rendered
+    for text in rendered.values():
+        assert text.endswith("}\n")
+        assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_long_uid_is_shortened_stably() -> None:
+    long = stable_uid("unified-cache-" + "very-long-dashboard-name-" * 3)
+    assert len(long) == 40 and long == stable_uid("unified-cache-" + "very-long-dashboard-name-" * 3)
+    assert stable_uid("UnifiedConnectionManager") == "unifiedconnectionmanager"
