@@ -142,6 +142,23 @@ class RedisLevel:
             self.dirty.add(key)
         return False
 
+    async def set_many(self, items: dict[str, bytes], ttl: int) -> bool:
+        """Store many entries in one pipeline (same failure rules as :meth:`set`)."""
+        if self.master_up:
+            try:
+                async with self.master.pipeline(transaction=False) as pipe:
+                    for key, raw in items.items():
+                        pipe.set(KEY_PREFIX + key, raw, ex=ttl)
+                    await pipe.execute()
+                now = time.monotonic()
+                self._recent_writes.extend((now, k) for k in items)
+                return True
+            except (RedisError, OSError) as exc:
+                self._master_failed(exc)
+        if self.master is not None:
+            self.dirty.update(items)
+        return False
+
     async def delete(self, key: str) -> bool:
         if self.master_up:
             try:
@@ -152,6 +169,20 @@ class RedisLevel:
                 self._master_failed(exc)
         if self.master is not None:
             self.dirty.add(key)
+        return False
+
+    async def delete_many(self, keys: list[str]) -> bool:
+        if self.master_up:
+            try:
+                for i in range(0, len(keys), 500):
+                    await self.master.delete(*(KEY_PREFIX + k for k in keys[i : i + 500]))
+                now = time.monotonic()
+                self._recent_writes.extend((now, k) for k in keys)
+                return True
+            except (RedisError, OSError) as exc:
+                self._master_failed(exc)
+        if self.master is not None:
+            self.dirty.update(keys)
         return False
 
     async def ttl(self, key: str) -> int | None:

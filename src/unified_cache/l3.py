@@ -113,6 +113,20 @@ class Database:
 
         await self._run(op, write=True)
 
+    async def set_many(self, items: dict[str, bytes], now: float) -> None:
+        """Store many entries in one transaction."""
+        p = self._p
+        sql = (
+            f"INSERT INTO {TABLE} (key, value, updated_at) VALUES ({p}, {p}, {p}) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+        )
+        rows = [(k, v, now) for k, v in items.items()]
+
+        def op(cur: Any) -> None:
+            cur.executemany(sql, rows)
+
+        await self._run(op, write=True)
+
     async def delete(self, key: str) -> bool:
         sql = f"DELETE FROM {TABLE} WHERE key = {self._p}"
 
@@ -121,6 +135,15 @@ class Database:
             return cur.rowcount > 0
 
         return await self._run(op, write=True)
+
+    async def delete_many(self, keys: list[str]) -> None:
+        sql = f"DELETE FROM {TABLE} WHERE key = {self._p}"
+        rows = [(k,) for k in keys]
+
+        def op(cur: Any) -> None:
+            cur.executemany(sql, rows)
+
+        await self._run(op, write=True)
 
     async def recent(self, limit: int) -> dict[str, bytes]:
         """The most recently written entries (used by startup warming)."""

@@ -209,6 +209,20 @@ class UnifiedConnectionManager:
             await self.l2.set(key, raw, ttl)
             self.l1.set(key, value, ttl)
 
+    async def set_many_cached(self, items: dict[str, Any], ttl: int | None = None) -> None:
+        """Write-through of many entries: one database transaction, one Redis pipeline."""
+        ttl = self.config.cache_ttl_seconds if ttl is None else int(ttl)
+        if ttl < 1:
+            raise ValueError(f"ttl must be >= 1 second, got {ttl}")
+        raws = {key: _encode(value) for key, value in items.items()}
+        for key in raws:
+            self._bump(key)
+        await self.l3.set_many(raws, time.time())
+        await self.l2.set_many(raws, ttl)
+        for key, raw in raws.items():
+            value = items[key]
+            self.l1.set(key, value if isinstance(value, _PLAIN) else _decode(raw), ttl)
+
     async def delete_cached(self, key: str) -> bool:
         """Remove ``key`` from every level; True when the database held it."""
         async with self._key_lock(key):
@@ -217,6 +231,16 @@ class UnifiedConnectionManager:
             found = await self.l3.delete(key)
             await self.l2.delete(key)
             return found
+
+    async def delete_many_cached(self, keys: list[str]) -> None:
+        """Remove many keys from every level (one transaction, batched Redis deletes)."""
+        keys = list(keys)
+        for key in keys:
+            self._bump(key)
+            self.l1.delete(key)
+        if keys:
+            await self.l3.delete_many(keys)
+            await self.l2.delete_many(keys)
 
     def _bump(self, key: str) -> None:
         if self._fetching:

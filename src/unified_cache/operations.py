@@ -27,8 +27,7 @@ async def probe(manager: UnifiedConnectionManager, requests: int, keys: int = 50
     for key in workload.draw(requests):
         if await manager.get_cached(key) is None:
             await manager.set_cached(key, value_for(key), ttl=300)
-    for key in workload.keys:
-        await manager.delete_cached(key)
+    await manager.delete_many_cached(workload.keys)
 
 
 def health_report(stats: CacheStats) -> tuple[bool, list[str]]:
@@ -188,8 +187,7 @@ async def run_benchmark(
         raise ValueError("iterations must be >= 1")
     n_keys = keys or max(10, int(manager.config.l1_cache_size * 2.5))
     workload = ZipfKeys(n_keys, s=1.2, prefix="ucm:bench:", seed=seed)
-    for key in workload.keys:
-        await manager.set_cached(key, value_for(key))
+    await manager.set_many_cached({key: value_for(key) for key in workload.keys})
     manager.l1.clear()
     for key in workload.draw(iterations):  # warm-up, not measured
         await manager.get_cached(key)
@@ -224,8 +222,7 @@ async def run_benchmark(
     base_wall = perf() - wall0
     baseline = _latency_summary(base_times, base_wall, 0.0)
 
-    for key in workload.keys:
-        await manager.delete_cached(key)
+    await manager.delete_many_cached(workload.keys)
     return {
         "timestamp": datetime.datetime.now().isoformat(),
         "iterations": iterations,

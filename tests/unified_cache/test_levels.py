@@ -233,3 +233,22 @@ def test_concurrent_write_during_a_fetch_is_not_overwritten(config, make_manager
             assert await m.get_cached("k") == "new"
 
     run(body())
+
+
+def test_bulk_write_and_delete(config, make_manager, registry, redis_pair):
+    master, _ = redis_pair
+    items = {f"b{i}": {"i": i} for i in range(50)}
+
+    async def body():
+        async with make_manager(config) as m:
+            await m.set_many_cached(items, ttl=60)
+            assert await m.l3.get_many(list(items)) == {k: f'{{"i":{v["i"]}}}'.encode() for k, v in items.items()}
+            assert redis_sync.Redis(port=master.port).get(KEY_PREFIX + "b7") == b'{"i":7}'
+            assert 0 < await m.l2.ttl("b7") <= 60
+            assert await m.get_cached("b7") == {"i": 7} and ops(registry, "l1", "hit") == 1
+            await m.delete_many_cached(list(items))
+            assert len(m.l1) == 0
+            assert await m.l3.get_many(list(items)) == {}
+            assert redis_sync.Redis(port=master.port).exists(*(KEY_PREFIX + k for k in items)) == 0
+
+    run(body())

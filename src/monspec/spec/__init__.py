@@ -20,6 +20,8 @@ from monspec.spec.loader import SourceFile, load_file
 from monspec.spec.models import (
     Alert, Kpi, Located, Metric, Placed, Profile, Project, RecordingRule, SpecFile,
 )
+from monspec.spec.models import RuleGroupSpec
+from monspec.spec.routing import Routing
 from monspec.spec.dashboards import Dashboard  # after models: it builds on them
 
 NAMED_SECTIONS = ("metrics", "kpis", "alerts", "profiles")
@@ -37,6 +39,8 @@ class SpecSet:
     kpis: dict[str, Kpi] = field(default_factory=dict)
     alerts: dict[str, Alert] = field(default_factory=dict)
     profiles: dict[str, Profile] = field(default_factory=dict)
+    routing: Routing | None = None
+    rule_groups: dict[str, RuleGroupSpec] = field(default_factory=dict)
     dashboards: dict[str, Dashboard] = field(default_factory=dict)
 
 
@@ -233,8 +237,14 @@ def _merge(specs: SpecSet, model: SpecFile, problems: list[Problem]) -> None:
                                                   related=(specs.project.position(key=True),)))
         else:
             specs.project = model.project
+    if model.routing is not None:
+        if specs.routing is not None:
+            problems.append(model.routing.problem("spec/duplicate-name", "a second `routing:` section", key=True,
+                                                  related=(specs.routing.position(key=True),)))
+        else:
+            specs.routing = model.routing
     for section in type(model).model_fields:
-        if section == "project":
+        if section in ("project", "routing"):
             continue
         value = getattr(model, section)
         target = getattr(specs, section, None)

@@ -136,6 +136,8 @@ class Project(Placed):
     datasource: str = Field("Prometheus", description="Name of the Grafana Prometheus data source.")
     alertmanager: str = Field("127.0.0.1:9093", description="host:port of Alertmanager in prometheus.yml.")
     labels: dict[str, str] = Field(default_factory=dict, description="Labels added to every alert.")
+    absence_alert: bool = Field(True, description="Add the <Name>TargetMissing alert on `up` of `job` "
+                                "(`monspec import` turns it off so imported rules stay exactly as they were).")
     grafana_folder: str | None = Field(None, description="Grafana folder of the dashboards; defaults to `title`.")
 
     @field_validator("runbook_base_url")
@@ -253,6 +255,49 @@ class Profile(Located):
 from monspec.spec.dashboards import Dashboard  # noqa: E402  (it builds on the classes above)
 
 
+class ImportedRule(Placed):
+    """One rule of an imported group, written to rules.yml exactly as given: no project labels,
+    no generated annotations, the name as it is."""
+
+    record: str | None = None
+    alert: str | None = None
+    expr: str = Field(min_length=1)
+    for_: Duration | None = Field(None, alias="for")
+    keep_firing_for: Duration | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _kind(self):
+        if (self.record is None) == (self.alert is None):
+            raise ValueError("give exactly one of `record` (a recording rule) or `alert`")
+        name = self.record if self.record is not None else self.alert
+        if self.record is not None and not METRIC_NAME.match(name):
+            raise ValueError(f"{name!r} is not a valid metric name")
+        if self.record is not None and (self.for_ or self.keep_firing_for or self.annotations):
+            raise ValueError("a recording rule has no `for`, `keep_firing_for` or `annotations`")
+        for label in self.labels:
+            if not LABEL_NAME.match(label):
+                raise ValueError(f"{label!r} is not a valid label name")
+        return self
+
+    @property
+    def rule_name(self) -> str:
+        return self.record if self.record is not None else self.alert
+
+
+class RuleGroupSpec(Located):
+    """A rules.yml group kept as it was (written by `monspec import`); its name is its key."""
+
+    interval: Duration | None = None
+    limit: int | None = Field(None, ge=0, description="Prometheus' per-group limit on alerts / series (0: none).")
+    imported_from: str | None = Field(None, description="Where the group came from, for the reader.")
+    rules: list[ImportedRule] = Field(min_length=1)
+
+
+from monspec.spec.routing import Routing  # noqa: E402  (it builds on the classes above)
+
+
 class SpecFile(Strict):
     """What one spec file may hold."""
 
@@ -262,4 +307,6 @@ class SpecFile(Strict):
     kpis: dict[str, Kpi] = Field(default_factory=dict)
     alerts: dict[str, Alert] = Field(default_factory=dict)
     profiles: dict[str, Profile] = Field(default_factory=dict)
+    routing: Routing | None = None
+    rule_groups: dict[str, RuleGroupSpec] = Field(default_factory=dict)
     dashboards: dict[str, Dashboard] = Field(default_factory=dict)

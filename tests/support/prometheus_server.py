@@ -1,0 +1,83 @@
+"""Real Prometheus and Alertmanager processes on free loopback ports, with their HTTP APIs."""
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from .processes import ManagedProcess, free_port, require_program
+
+
+def http_json(url: str, timeout: float = 5.0):
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.load(response)
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+class PrometheusServer:
+    """`prometheus` with a given config file; its data lives in workdir and dies with it."""
+
+    def __init__(self, workdir: Path, config: Path):
+        self.binary = require_program("prometheus")
+        self.workdir = Path(workdir)
+        self.config = Path(config)
+        self.port = free_port()
+        self.process: ManagedProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "PrometheusServer":
+        argv = [self.binary, f"--config.file={self.config}", f"--storage.tsdb.path={self.workdir / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{self.port}", "--web.enable-lifecycle", "--log.level=warn"]
+        self.process = ManagedProcess(argv, self.workdir / "prometheus.log").start()
+        self.process.wait_ready(lambda: http_ok(f"{self.url}/-/ready"), timeout=30, what="prometheus to be ready")
+        return self
+
+    def api(self, path: str, **params) -> object:
+        query = ("?" + urllib.parse.urlencode(params)) if params else ""
+        body = http_json(f"{self.url}/api/v1/{path}{query}")
+        assert body["status"] == "success", body
+        return body["data"]
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.stop()
+
+
+class AlertmanagerServer:
+    """`alertmanager` (Debian: prometheus-alertmanager) without clustering."""
+
+    def __init__(self, workdir: Path, config: Path):
+        self.binary = require_program("alertmanager", "/usr/bin/prometheus-alertmanager")
+        self.workdir = Path(workdir)
+        self.config = Path(config)
+        self.port = free_port()
+        self.process: ManagedProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "AlertmanagerServer":
+        argv = [self.binary, f"--config.file={self.config}", f"--storage.path={self.workdir / 'am-data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address=", "--log.level=warn"]
+        self.process = ManagedProcess(argv, self.workdir / "alertmanager.log").start()
+        self.process.wait_ready(lambda: http_ok(f"{self.url}/-/ready"), timeout=30, what="alertmanager to be ready")
+        return self
+
+    def alerts(self) -> list[dict]:
+        return http_json(f"{self.url}/api/v2/alerts")
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.stop()
