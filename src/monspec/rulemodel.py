@@ -63,8 +63,9 @@ class AlertRule:
 @dataclass
 class RuleGroup:
     name: str
-    interval: str
+    interval: str | None
     rules: list[Any]
+    limit: int | None = None
 
 
 def kpi_condition(kpi: Kpi, threshold: Threshold) -> str:
@@ -125,7 +126,8 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
                              "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
                 entity=kpi, origin="kpi", severity=level, kpi=kpi, level=level, threshold=threshold,
                 description=description))
-    rules.append(absence_rule(specs))
+    if project.absence_alert:
+        rules.append(absence_rule(specs))
     return rules
 
 
@@ -148,9 +150,28 @@ def absence_rule(specs: SpecSet) -> AlertRule:
                "Check Prometheus service discovery and the target's last scrape error on /targets"])
 
 
+def imported_groups(specs: SpecSet) -> list[RuleGroup]:
+    """`rule_groups:` (from `monspec import`) as written: names, labels and annotations untouched."""
+    groups = []
+    for name, group in getattr(specs, "rule_groups", {}).items():
+        rules: list[Any] = []
+        for rule in group.rules:
+            if rule.record is not None:
+                rules.append(RecordRule(rule.record, rule.expr, dict(rule.labels), rule))
+            else:
+                rules.append(AlertRule(
+                    name=rule.alert, expr=rule.expr, for_=rule.for_, keep_firing_for=rule.keep_firing_for,
+                    labels=dict(rule.labels), annotations=dict(rule.annotations), entity=rule, origin="imported",
+                    severity=rule.labels.get("severity", ""), description=rule.annotations.get("description", "")))
+        groups.append(RuleGroup(name, group.interval, rules, group.limit))
+    return groups
+
+
 def rule_groups(specs: SpecSet) -> list[RuleGroup]:
+    """The project's recording and alert groups (when not empty), then the imported groups in spec order."""
     project = specs.project
-    return [
+    own = [
         RuleGroup(f"{project.name}.recording", project.evaluation_interval, recording_rules(specs)),
         RuleGroup(f"{project.name}.alerts", project.evaluation_interval, alert_rules(specs)),
     ]
+    return [group for group in own if group.rules] + imported_groups(specs)

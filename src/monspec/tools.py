@@ -47,3 +47,21 @@ def promtool_test_rules(tests: Path) -> ToolResult:
 
 def promtool_check_config(config: Path) -> ToolResult:
     return run("promtool", "check", "config", "--syntax-only", str(config))
+
+
+def amtool_check_config(config: Path) -> ToolResult:
+    return run("amtool", "check-config", str(config))
+
+
+def amtool_routes_test(config: Path, labels: dict[str, str], expect: list[str] | None = None) -> ToolResult:
+    """`amtool config routes test`: prints the receivers (comma-separated) an alert with these labels reaches;
+    with `expect`, exits non-zero when they differ."""
+    args = ["config", "routes", "test", f"--config.file={config}"]
+    if expect is not None:
+        args.append("--verify.receivers=" + ",".join(expect))
+    args += [f'{k}="{_escape(v)}"' for k, v in sorted(labels.items())]
+    return run("amtool", *args)
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

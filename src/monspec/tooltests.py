@@ -36,6 +36,7 @@ def run_tool_tests(specs_dir: Path, out_dir: Path) -> list[CaseResult]:
     tests = out_dir / "prometheus" / "rules_test.yml"
     if tests.exists():
         results.extend(promtool_unit_tests(tests))
+    results.extend(amtool_tests(specs_dir, out_dir))
     return results
 
 
@@ -63,3 +64,35 @@ def write_junit(results: list[CaseResult], path: Path) -> None:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<testsuite name="monspec test" tests="{len(results)}" failures="{failures}">\n'
         + "\n".join(cases) + "\n</testsuite>\n")
+
+
+def amtool_tests(specs_dir: Path, out_dir: Path) -> list[CaseResult]:
+    """amtool check-config, then for every alert of rules.yml `amtool config routes test` with its labels,
+    verifying the receivers that the routing spec's tree promises (Routing.receivers_for)."""
+    import yaml
+
+    from monspec.spec import load_specs
+
+    config = out_dir / "alertmanager" / "alertmanager.yml"
+    if not config.exists():
+        return []
+    r = tools.amtool_check_config(config)
+    results = [CaseResult(f"amtool check-config {config}", r.ok, r.output)]
+    routing = load_specs(specs_dir).routing
+    rules = out_dir / "prometheus" / "rules.yml"
+    if routing is None or not rules.exists():
+        return results
+    for group in (yaml.safe_load(rules.read_text()) or {}).get("groups") or []:
+        for rule in group.get("rules") or []:
+            if "alert" not in rule:
+                continue
+            labels = {**{str(k): str(v) for k, v in (rule.get("labels") or {}).items()}, "alertname": rule["alert"]}
+            expect = routing.receivers_for(labels)
+            r = tools.amtool_routes_test(config, labels, expect)
+            got = next((line for line in r.output.splitlines() if line and not line.lower().startswith("warning")), "")
+            detail = r.output if r.ok else f"expected receivers {','.join(expect)}, amtool routed to {got}\n{r.output}"
+            severity = labels.get("severity", "")
+            results.append(CaseResult(
+                f"amtool config routes test {rule['alert']}" + (f" (severity={severity})" if severity else "")
+                + f" -> {','.join(expect)}", r.ok, detail))
+    return results

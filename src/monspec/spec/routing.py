@@ -1,0 +1,285 @@
+"""Alert delivery: receivers, the routing tree and inhibit rules (`routing:` in specs/routing.yaml).
+
+Secrets are references, never values: a receiver names the *file* holding a PagerDuty
+routing key, a Slack webhook URL or an SMTP password, and Alertmanager reads it at run
+time. The literal fields (`routing_key`, `api_url`, `auth_password`) exist only so the
+lint can point at them (`routing/literal-secret`) instead of failing with "unknown field".
+
+Alertmanager 0.25 reads `routing_key_file` (PagerDuty), `api_url_file` (Slack) and
+`auth_password_file` (email); it has no `url_file` for webhooks, so a webhook's URL is
+written out and must carry no credentials; a bearer token goes in `credentials_file`.
+
+A complete example:
+
+```yaml
+routing:
+  receiver: cache-digest            # where an alert goes when no route matches
+  group_by: [alertname, job, instance]
+  group_wait: 30s
+  group_interval: 5m
+  repeat_interval: 4h
+  receivers:
+    cache-oncall:
+      description: Pages the on-call engineer.
+      pagerduty:
+        - routing_key_file: /etc/alertmanager/secrets/pagerduty-routing-key
+          component: cache
+    cache-chat:
+      slack:
+        - api_url_file: /etc/alertmanager/secrets/slack-webhook-url
+          channel: "#cache-alerts"
+    cache-digest:
+      email:
+        - to: cache-team@example.com
+          from: alertmanager@example.com
+          smarthost: smtp.example.com:587
+          auth_username: alertmanager
+          auth_password_file: /etc/alertmanager/secrets/smtp-password
+  routes:
+    - match: {severity: critical}
+      receiver: cache-oncall
+      repeat_interval: 1h
+    - match: {severity: warning}
+      receiver: cache-chat
+  inhibit:
+    - source_match: {severity: critical}
+      target_match: {severity: warning}
+      source_match_re: {kpi: ".+"}
+      target_match_re: {kpi: ".+"}
+      equal: [kpi, job, instance]
+```
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from monspec.spec.models import LABEL_NAME, Duration, Located, Placed, Strict
+
+
+def _label_map(value: dict[str, str]) -> dict[str, str]:
+    for name in value:
+        if not LABEL_NAME.match(str(name)):
+            raise ValueError(f"{name!r} is not a valid label name")
+    return value
+
+
+def _regex_map(value: dict[str, str]) -> dict[str, str]:
+    _label_map(value)
+    for name, pattern in value.items():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"`{name}`: invalid regular expression {pattern!r}: {exc}") from None
+    return value
+
+
+class PagerDuty(Placed):
+    """PagerDuty Events API v2."""
+
+    routing_key_file: str | None = Field(None, description="File holding the Events v2 integration (routing) key.")
+    routing_key: str | None = Field(None, description="Never set this: a literal key is a lint error (routing/literal-secret).")
+    url: str | None = Field(None, description="Events API URL; Alertmanager's default is https://events.pagerduty.com/v2/enqueue.")
+    source_: str | None = Field(None, alias="source", description="PagerDuty event source; defaults to the client name.")
+    component: str | None = None
+    group: str | None = None
+    class_: str | None = Field(None, alias="class")
+    send_resolved: bool = True
+
+    @model_validator(mode="after")
+    def _key(self):
+        if self.routing_key_file is None and self.routing_key is None:
+            raise ValueError("a pagerduty receiver needs `routing_key_file`, the file holding the routing key")
+        return self
+
+
+class Slack(Placed):
+    api_url_file: str | None = Field(None, description="File holding the Slack incoming-webhook URL.")
+    api_url: str | None = Field(None, description="Never set this: a literal webhook URL is a lint error (routing/literal-secret).")
+    channel: str | None = None
+    title: str | None = None
+    text: str | None = None
+    send_resolved: bool = True
+
+    @model_validator(mode="after")
+    def _url(self):
+        if self.api_url_file is None and self.api_url is None:
+            raise ValueError("a slack receiver needs `api_url_file`, the file holding the webhook URL")
+        return self
+
+
+class Webhook(Placed):
+    url: str = Field(description="Endpoint; must not carry credentials (Alertmanager 0.25 has no url_file).")
+    credentials_file: str | None = Field(None, description="File holding a bearer token sent as the Authorization header.")
+    send_resolved: bool = True
+    max_alerts: int = Field(0, ge=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"expected an http(s) URL with a host, got {value!r}")
+        return value
+
+
+class Email(Placed):
+    to: str
+    from_: str = Field(alias="from")
+    smarthost: str = Field(pattern=r"^[^\s:]+:\d+$", description="SMTP host:port.")
+    auth_username: str | None = None
+    auth_password_file: str | None = None
+    auth_password: str | None = Field(None, description="Never set this: a literal password is a lint error (routing/literal-secret).")
+    require_tls: bool = True
+    send_resolved: bool = False
+
+
+class Receiver(Located):
+    """A named destination; several integrations may notify together, none makes a silent sink."""
+
+    description: str | None = None
+    pagerduty: list[PagerDuty] = Field(default_factory=list)
+    slack: list[Slack] = Field(default_factory=list)
+    webhook: list[Webhook] = Field(default_factory=list)
+    email: list[Email] = Field(default_factory=list)
+
+    def integrations(self) -> list[tuple[str, Placed]]:
+        return ([("pagerduty", x) for x in self.pagerduty] + [("slack", x) for x in self.slack]
+                + [("webhook", x) for x in self.webhook] + [("email", x) for x in self.email])
+
+
+class Matching(Placed):
+    """Label equality (`match`) and anchored regular expressions (`match_re`), all must hold."""
+
+    match: dict[str, str] = Field(default_factory=dict)
+    match_re: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("match")
+    @classmethod
+    def _v_match(cls, value: dict[str, str]) -> dict[str, str]:
+        return _label_map(value)
+
+    @field_validator("match_re")
+    @classmethod
+    def _v_match_re(cls, value: dict[str, str]) -> dict[str, str]:
+        return _regex_map(value)
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        return matches(self.match, self.match_re, labels)
+
+
+class Route(Matching):
+    receiver: str | None = Field(None, description="Receiver name; inherited from the parent route when omitted.")
+    continue_: bool = Field(False, alias="continue", description="Keep matching later sibling routes after this one.")
+    group_by: list[str] | None = None
+    group_wait: Duration | None = None
+    group_interval: Duration | None = None
+    repeat_interval: Duration | None = None
+    routes: list["Route"] = Field(default_factory=list)
+
+
+class Inhibit(Placed):
+    """While an alert matching `source_*` fires, alerts matching `target_*` with equal `equal` labels are muted."""
+
+    source_match: dict[str, str] = Field(default_factory=dict)
+    source_match_re: dict[str, str] = Field(default_factory=dict)
+    target_match: dict[str, str] = Field(default_factory=dict)
+    target_match_re: dict[str, str] = Field(default_factory=dict)
+    equal: list[str] = Field(default_factory=list)
+    description: str | None = None
+
+    @field_validator("source_match", "target_match")
+    @classmethod
+    def _v_eq(cls, value: dict[str, str]) -> dict[str, str]:
+        return _label_map(value)
+
+    @field_validator("source_match_re", "target_match_re")
+    @classmethod
+    def _v_re(cls, value: dict[str, str]) -> dict[str, str]:
+        return _regex_map(value)
+
+    @model_validator(mode="after")
+    def _sides(self):
+        if not (self.source_match or self.source_match_re) or not (self.target_match or self.target_match_re):
+            raise ValueError("an inhibit rule needs matchers on both sides (`source_match`/`source_match_re` "
+                             "and `target_match`/`target_match_re`)")
+        return self
+
+    def source_matches(self, labels: dict[str, str]) -> bool:
+        return matches(self.source_match, self.source_match_re, labels)
+
+    def target_matches(self, labels: dict[str, str]) -> bool:
+        return matches(self.target_match, self.target_match_re, labels)
+
+
+class Routing(Placed):
+    receiver: str = Field(description="Default receiver: alerts no route matches go here.")
+    group_by: list[str] = Field(default_factory=lambda: ["alertname", "job", "instance"])
+    group_wait: Duration = "30s"
+    group_interval: Duration = "5m"
+    repeat_interval: Duration = "4h"
+    resolve_timeout: Duration = "5m"
+    receivers: dict[str, Receiver]
+    routes: list[Route] = Field(default_factory=list)
+    inhibit: list[Inhibit] = Field(default_factory=list)
+
+    def route_for(self, labels: dict[str, str]) -> list[tuple[str, list[Any]]]:
+        """(receiver, route path) for every notification an alert with these labels produces,
+        following Alertmanager's rules: first matching child wins unless it says `continue`,
+        a route without matching children delivers itself, receivers are inherited."""
+        return _walk(self.routes, self.receiver, labels, [self])
+
+    def receivers_for(self, labels: dict[str, str]) -> list[str]:
+        return [receiver for receiver, _ in self.route_for(labels)]
+
+
+def _walk(routes: list[Route], receiver: str, labels: dict[str, str], path: list[Any]) -> list[tuple[str, list[Any]]]:
+    found: list[tuple[str, list[Any]]] = []
+    for route in routes:
+        if not route.matches(labels):
+            continue
+        found.extend(_walk(route.routes, route.receiver or receiver, labels, path + [route]))
+        if not route.continue_:
+            break
+    return found or [(receiver, path)]
+
+
+def matches(equal: dict[str, str], regex: dict[str, str], labels: dict[str, str]) -> bool:
+    """Alertmanager's semantics: a missing label has the empty value; regexes are anchored."""
+    return (all(labels.get(k, "") == v for k, v in equal.items())
+            and all(re.fullmatch(f"(?:{p})", labels.get(k, "")) is not None for k, p in regex.items()))
+
+
+Route.model_rebuild()
+
+
+class ReceiverOverride(Strict):
+    """Replaces fields of every integration of one kind in a receiver (see RoutingOverrides)."""
+
+    pagerduty: dict[str, Any] = Field(default_factory=dict)
+    slack: dict[str, Any] = Field(default_factory=dict)
+    webhook: dict[str, Any] = Field(default_factory=dict)
+    email: dict[str, Any] = Field(default_factory=dict)
+
+
+class RoutingOverrides(Strict):
+    """An environment's changes to the committed routing, e.g. for the live end-to-end test:
+
+    ```yaml
+    group_wait: 1s
+    group_interval: 1s
+    receivers:
+      cache-oncall:
+        pagerduty: {url: "http://127.0.0.1:8080/pagerduty", routing_key_file: /tmp/e2e/pd-key}
+        webhook: {url: "http://127.0.0.1:8080/hook"}
+      cache-chat:
+        slack: {api_url_file: /tmp/e2e/slack-url}     # the file holds http://127.0.0.1:8080/slack
+    ```
+    """
+
+    group_wait: Duration | None = None
+    group_interval: Duration | None = None
+    repeat_interval: Duration | None = None
+    resolve_timeout: Duration | None = None
+    receivers: dict[str, ReceiverOverride] = Field(default_factory=dict)
