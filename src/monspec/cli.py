@@ -131,6 +131,26 @@ def test(specs_dir: Path, out_dir: Path, junit: Path | None) -> None:
 
 
 @main.command()
+@SPECS
+@click.option("--prometheus", "prometheus_url", required=True, help="Base URL of a running Prometheus.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@handled
+def verify(specs_dir: Path, prometheus_url: str, fmt: str) -> None:
+    """Evaluate every KPI against a live Prometheus: exit 0 OK, 1 WARNING / no data, 2 CRITICAL, 3 unreachable."""
+    from monspec.live import PrometheusClient, PrometheusUnreachable, verify as run_verify
+    from monspec.spec import load_specs
+
+    specs = load_specs(specs_dir)
+    try:
+        report = run_verify(specs, PrometheusClient(prometheus_url))
+    except PrometheusUnreachable as exc:
+        click.echo(f"UNKNOWN: {exc.problems[0].message}", err=True)
+        sys.exit(3)
+    click.echo(report.as_json() if fmt == "json" else report.as_table())
+    sys.exit(report.exit_code)
+
+
+@main.command()
 @click.option("--out", "out_file", type=click.Path(path_type=Path), help="Write here instead of stdout.")
 def schema(out_file: Path | None) -> None:
     """JSON Schema of the spec files, for editors' YAML language servers."""
@@ -141,6 +161,20 @@ def schema(out_file: Path | None) -> None:
         out_file.write_text(text)
     else:
         click.echo(text, nl=False)
+
+
+@main.command()
+@SPECS
+@click.option("--grafana-url", required=True, help="Base URL of Grafana, e.g. https://grafana.example.com.")
+@click.option("--folder", help="Grafana folder (default: the project's grafana_folder or title).")
+@click.option("--dry-run", is_flag=True, help="Only print what would change.")
+@click.option("--token-file", type=click.Path(path_type=Path), help="Read the API token from this file instead of $GRAFANA_TOKEN.")
+@handled
+def push(specs_dir: Path, grafana_url: str, folder: str | None, dry_run: bool, token_file: Path | None) -> None:
+    """Create or update the dashboards in Grafana over its HTTP API (idempotent)."""
+    from monspec.grafana_api import push as push_dashboards, read_token
+
+    push_dashboards(specs_dir, grafana_url, read_token(token_file), folder=folder, dry_run=dry_run, echo=click.echo)
 
 
 if __name__ == "__main__":

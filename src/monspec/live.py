@@ -1,0 +1,155 @@
+"""A running Prometheus, through its HTTP API: instant queries, rules, alerts, metadata.
+
+`verify` is the guide's daily health check generalised: every KPI evaluated against a
+live Prometheus and judged by its own thresholds.
+"""
+from __future__ import annotations
+
+import json
+import math
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import asdict, dataclass, field
+
+from monspec.errors import MonspecError
+from monspec.spec import SpecSet
+from monspec.spec.thresholds import Range, Threshold
+
+
+class PrometheusUnreachable(MonspecError):
+    """Prometheus did not answer; `verify` reports this as UNKNOWN."""
+
+
+class PrometheusClient:
+    def __init__(self, url: str, timeout: float = 10.0):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def _get(self, path: str, params: dict | list | None = None) -> object:
+        query = ("?" + urllib.parse.urlencode(params, doseq=True)) if params else ""
+        try:
+            with urllib.request.urlopen(f"{self.url}{path}{query}", timeout=self.timeout) as response:
+                body = json.load(response)
+        except urllib.error.HTTPError as exc:
+            try:
+                body = json.load(exc)
+            except ValueError:
+                raise PrometheusUnreachable(f"Prometheus at {self.url} answered HTTP {exc.code} for {path}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise PrometheusUnreachable(f"cannot reach Prometheus at {self.url}: {reason}") from None
+        if body.get("status") != "success":
+            raise MonspecError(f"Prometheus rejected {path}: {body.get('errorType')}: {body.get('error')}")
+        return body["data"]
+
+    def query(self, expr: str) -> list[tuple[dict[str, str], float]]:
+        """Instant query; each sample as (labels, value)."""
+        data = self._get("/api/v1/query", {"query": expr})
+        kind, result = data["resultType"], data["result"]
+        if kind == "scalar":
+            return [({}, float(result[1]))]
+        if kind == "vector":
+            return [(sample["metric"], float(sample["value"][1])) for sample in result]
+        raise MonspecError(f"query returned a {kind}, expected an instant vector: {expr}")
+
+    def rules(self) -> list[dict]:
+        return [rule for group in self._get("/api/v1/rules")["groups"] for rule in group["rules"]]
+
+    def alerts(self) -> list[dict]:
+        return self._get("/api/v1/alerts")["alerts"]
+
+    def metadata(self) -> dict[str, list[dict]]:
+        return self._get("/api/v1/metadata")
+
+    def metric_names(self, job: str) -> set[str]:
+        return set(self._get("/api/v1/label/__name__/values", [("match[]", f'{{job="{job}"}}')]))
+
+    def series(self, match: str) -> list[dict[str, str]]:
+        return self._get("/api/v1/series", [("match[]", match)])
+
+
+STATUS_ORDER = ("OK", "NO DATA", "WARNING", "CRITICAL")
+
+
+@dataclass
+class KpiReading:
+    kpi: str
+    title: str
+    instance: str
+    value: float | None
+    status: str
+    target: str
+    warning: str
+    critical: str
+
+
+@dataclass
+class VerifyReport:
+    readings: list[KpiReading] = field(default_factory=list)
+    absent_metrics: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """Like a monitoring plugin: 0 OK, 1 WARNING (or missing data / metrics), 2 CRITICAL."""
+        statuses = {r.status for r in self.readings}
+        if "CRITICAL" in statuses:
+            return 2
+        if "WARNING" in statuses or "NO DATA" in statuses or self.absent_metrics:
+            return 1
+        return 0
+
+    def as_json(self) -> str:
+        return json.dumps({"kpis": [asdict(r) for r in self.readings], "absent_metrics": self.absent_metrics,
+                           "exit_code": self.exit_code}, indent=2, sort_keys=True)
+
+    def as_table(self) -> str:
+        rows = [("KPI", "INSTANCE", "VALUE", "STATUS", "TARGET", "WARNING", "CRITICAL")]
+        for r in self.readings:
+            value = "-" if r.value is None else f"{r.value:.6g}"
+            rows.append((r.kpi, r.instance, value, r.status, r.target, r.warning, r.critical))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        if self.absent_metrics:
+            lines.append("")
+            lines.append("catalog metrics absent from Prometheus: " + ", ".join(self.absent_metrics))
+        counts = {s: sum(r.status == s for r in self.readings) for s in STATUS_ORDER}
+        lines.append("")
+        lines.append(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; {len(self.absent_metrics)} absent metrics")
+        return "\n".join(lines)
+
+
+def _text(threshold) -> str:
+    return "-" if threshold is None else str(threshold)
+
+
+def judge(kpi, value: float | None) -> str:
+    """OK / WARNING / CRITICAL by the KPI's own thresholds; NO DATA when empty or NaN."""
+    if value is None or math.isnan(value):
+        return "OK" if kpi.empty_when_healthy else "NO DATA"
+    for level, status in (("critical", "CRITICAL"), ("warning", "WARNING")):
+        threshold = getattr(kpi, level)
+        if isinstance(threshold, (Threshold, Range)) and threshold.holds(value):
+            return status
+    return "OK"
+
+
+def verify(specs: SpecSet, client: PrometheusClient) -> VerifyReport:
+    report = VerifyReport()
+    job = specs.project.job
+    for kpi in specs.kpis.values():
+        samples = client.query(kpi.expr)
+        samples = [(labels, value) for labels, value in samples if labels.get("job", job) == job]
+        if not samples:
+            samples = [({}, None)]
+        for labels, value in sorted(samples, key=lambda s: s[0].get("instance", "")):
+            clean = None if value is None or math.isnan(value) else value
+            report.readings.append(KpiReading(
+                kpi.name, kpi.display_title, labels.get("instance", "-"), clean, judge(kpi, value),
+                _text(kpi.target), _text(kpi.warning), _text(kpi.critical)))
+    present = client.metric_names(job)
+    for name, metric in sorted(specs.metrics.items()):
+        wanted = f"{name}_count" if metric.type == "histogram" else name
+        if wanted not in present:
+            report.absent_metrics.append(name)
+    return report
