@@ -120,11 +120,12 @@ def health(redis_url, replica_url, database_url, profile, probe):
 @click.option("--iterations", type=click.IntRange(min=1), default=10000, show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True, help="JSON file to write.")
 @click.option("--keys", type=click.IntRange(min=1), default=None, help="Distinct keys (default 2.5x the L1 size).")
+@click.option("--concurrency", type=click.IntRange(min=1), default=1, show_default=True, help="Concurrent readers.")
 @_connection_options
-def benchmark(iterations, output, keys, redis_url, replica_url, database_url, profile):
+def benchmark(iterations, output, keys, concurrency, redis_url, replica_url, database_url, profile):
     """The guide's weekly benchmark: manager vs database alone, same run, same reads."""
     config = _config(redis_url, replica_url, database_url, profile, enable_warming=False)
-    result = _run(_with_manager(config, lambda m: ops.run_benchmark(m, iterations, keys=keys)))
+    result = _run(_with_manager(config, lambda m: ops.run_benchmark(m, iterations, keys=keys, concurrency=concurrency)))
     with open(output, "w") as fh:
         json.dump(result, fh, indent=2, sort_keys=True)
         fh.write("\n")

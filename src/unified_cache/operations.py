@@ -5,8 +5,10 @@ Thresholds and output are the guide's. The `ucm` commands are thin wrappers arou
 """
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime
+import json
 import statistics
 import time
 from typing import Callable
@@ -172,37 +174,47 @@ def _latency_summary(times: list[float], wall: float, hit_rate: float) -> dict:
     }
 
 
+async def _drive(sequence: list[str], op, concurrency: int) -> tuple[list[float], float]:
+    """Run ``op(key)`` for every key with ``concurrency`` workers; per-op times and wall time."""
+    perf = time.perf_counter
+    times: list[float] = []
+    it = iter(sequence)
+
+    async def worker() -> None:
+        for key in it:
+            t = perf()
+            await op(key)
+            times.append(perf() - t)
+
+    wall0 = perf()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return times, perf() - wall0
+
+
 async def run_benchmark(
-    manager: UnifiedConnectionManager, iterations: int, keys: int | None = None, seed: int = 42
+    manager: UnifiedConnectionManager, iterations: int, keys: int | None = None, seed: int = 42,
+    concurrency: int = 1,
 ) -> dict:
     """The weekly benchmark: the same zipf read sequence served by the manager
-    (``enhanced_performance``) and by the database alone (``baseline_performance``).
+    (``enhanced_performance``) and by the database alone (``baseline_performance``),
+    each by ``concurrency`` readers (default one: per-read cost without queueing).
 
     Keys default to 2.5x the L1 capacity, so L1 cannot simply hold everything. Every key
     is stored first; one unmeasured pass of ``iterations`` reads brings the caches to steady
     state, then the measured pass runs. The baseline reads each key from L3 directly (same
     database, same pool, same decoding); it has no cache, so its hit rate is 0.
     """
-    if iterations < 1:
-        raise ValueError("iterations must be >= 1")
+    if iterations < 1 or concurrency < 1:
+        raise ValueError("iterations and concurrency must be >= 1")
     n_keys = keys or max(10, int(manager.config.l1_cache_size * 2.5))
     workload = ZipfKeys(n_keys, s=1.2, prefix="ucm:bench:", seed=seed)
     await manager.set_many_cached({key: value_for(key) for key in workload.keys})
     manager.l1.clear()
-    for key in workload.draw(iterations):  # warm-up, not measured
-        await manager.get_cached(key)
+    await _drive(workload.draw(iterations), manager.get_cached, concurrency)  # warm-up, not measured
     sequence = workload.draw(iterations)
 
     before = (manager.l1_hits, manager.l2_hits, manager.total_requests)
-    times = []
-    perf = time.perf_counter
-    get = manager.get_cached
-    wall0 = perf()
-    for key in sequence:
-        t = perf()
-        await get(key)
-        times.append(perf() - t)
-    wall = perf() - wall0
+    times, wall = await _drive(sequence, manager.get_cached, concurrency)
     l1_hits = manager.l1_hits - before[0]
     l2_hits = manager.l2_hits - before[1]
     total = manager.total_requests - before[2]
@@ -210,16 +222,12 @@ async def run_benchmark(
     enhanced["l1_hit_rate"] = l1_hits / total
     enhanced["l2_hit_rate"] = l2_hits / (total - l1_hits) if total > l1_hits else 0.0
 
-    import json
-
     db = manager.l3
-    base_times = []
-    wall0 = perf()
-    for key in sequence:
-        t = perf()
+
+    async def from_database(key: str) -> None:
         json.loads(await db.get(key))
-        base_times.append(perf() - t)
-    base_wall = perf() - wall0
+
+    base_times, base_wall = await _drive(sequence, from_database, concurrency)
     baseline = _latency_summary(base_times, base_wall, 0.0)
 
     await manager.delete_many_cached(workload.keys)
@@ -228,6 +236,7 @@ async def run_benchmark(
         "iterations": iterations,
         "workload": {
             "keys": n_keys,
+            "concurrency": concurrency,
             "zipf_s": workload.s,
             "expected_top_l1_share": round(workload.share_of_top(manager.config.l1_cache_size), 4),
             "l1_cache_size": manager.config.l1_cache_size,
