@@ -23,6 +23,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from .errors import ConfigurationError
+
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "ucm:"
@@ -53,6 +55,9 @@ class RedisLevel:
         health_interval: float,
         on_error: Callable[[str], None] = lambda role: None,
     ) -> None:
+        if replica_url and not master_url:
+            # Writes could never reach Redis, so the replica would serve stale values forever.
+            raise ConfigurationError("REDIS_REPLICA_URL is set but REDIS_URL (the master) is not")
         self.master_url = master_url
         self.replica_url = replica_url
         self.max_connections = max_connections

@@ -27,7 +27,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from .config import CacheConfig
-from .errors import DatabaseError
+from .errors import DatabaseError, UnifiedCacheError
 from .l1 import MISS, L1Cache
 from .l2 import RedisLevel
 from .l3 import Database, open_database
@@ -152,6 +152,8 @@ class UnifiedConnectionManager:
             self.l1_hits += 1
             self._times.append(t1 - t0)
             return value
+        if self.l3 is None:
+            raise UnifiedCacheError("call `await manager.initialize()` before using the cache")
         m.l1_miss.inc()
         self.l1_misses += 1
         self._fetching += 1
@@ -200,6 +202,8 @@ class UnifiedConnectionManager:
         ttl = self.config.cache_ttl_seconds if ttl is None else int(ttl)
         if ttl < 1:
             raise ValueError(f"ttl must be >= 1 second, got {ttl}")
+        if self.l3 is None:
+            raise UnifiedCacheError("call `await manager.initialize()` before using the cache")
         raw = _encode(value)
         if not isinstance(value, _PLAIN):
             value = _decode(raw)  # L1 holds what L2/L3 would return (tuples become lists)

@@ -45,7 +45,9 @@ class AccessTracker:
         return scores
 
     def top(self, n: int) -> list[tuple[str, int]]:
-        return heapq.nlargest(n, self.totals.items(), key=itemgetter(1))
+        # Called from the metrics HTTP thread: dict.copy() is atomic under the GIL, while
+        # iterating the live dict could see it change size.
+        return heapq.nlargest(n, self.totals.copy().items(), key=itemgetter(1))
 
     def _prune(self) -> None:
         keep = dict(heapq.nlargest(self.capacity // 2, self.totals.items(), key=itemgetter(1)))

@@ -40,6 +40,17 @@ def test_only_the_import_line_differs_from_the_guide():
         copy = (SCRIPTS / name).read_text()
         original = next(b for b in blocks if b.startswith(f"# scripts/{name}"))
         assert copy == original.replace(old, "from unified_cache import get_unified_manager, ManagerMode")
+    # The daily check's two `python3 -c "…"` parts: import line and nested quotes differ.
+    shell = re.search(r"# daily_cache_performance_check.sh\n(.*?)```", guide.read_text(), re.S).group(1)
+    parts = re.findall(r'python3 -c "\n(.*?)"\n', shell, re.S)
+    assert len(parts) == 2
+    for name, original in zip(("daily_check_performance.py", "daily_check_warming.py"), parts):
+        expected = original.replace(old, "from unified_cache import get_unified_manager, ManagerMode")
+        for swap in ("'✅' if hit_rate_ok else '⚠️'", "'✅' if health_ok else '❌'",
+                     "'✅' if utilization_ok else '⚠️'", "'✅' if stats.warming_enabled else '⚠️'"):
+            expected = expected.replace(swap, swap.replace("'", '"'))
+        body = "".join(line for line in (SCRIPTS / name).read_text().splitlines(True) if not line.startswith("# "))
+        assert body == expected, name
 
 
 def test_daily_check_performance_part(script_env, tmp_path):

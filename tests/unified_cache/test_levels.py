@@ -77,9 +77,10 @@ def test_values_survive_a_new_process_through_the_database(config, make_manager,
         async with make_manager(config) as m:
             await m.set_cached("persist", {"a": (1, 2)})
             assert await m.get_cached("persist") == {"a": [1, 2]}  # L1 holds what L2/L3 return
-        async with UnifiedConnectionManager(config=config.replace(redis_url=None), registry=registry) as fresh:
+        no_redis = config.replace(redis_url=None, redis_replica_url=None)
+        async with UnifiedConnectionManager(config=no_redis, registry=registry) as fresh:
             assert await fresh.get_cached("persist") == {"a": [1, 2]}
-            assert fresh.health_status == "degraded"  # no master: reads cached by the replica only
+            assert fresh.health_status == "emergency"
 
     run(body())
 
@@ -250,5 +251,32 @@ def test_bulk_write_and_delete(config, make_manager, registry, redis_pair):
             assert len(m.l1) == 0
             assert await m.l3.get_many(list(items)) == {}
             assert redis_sync.Redis(port=master.port).exists(*(KEY_PREFIX + k for k in items)) == 0
+
+    run(body())
+
+
+def test_replica_without_master_is_refused(config, registry):
+    from unified_cache.errors import ConfigurationError
+
+    try:
+        UnifiedConnectionManager(config=config.replace(redis_url=None), registry=registry)
+    except ConfigurationError as exc:
+        assert "REDIS_URL (the master) is not" in str(exc)
+    else:
+        raise AssertionError("expected ConfigurationError")
+
+
+def test_using_the_manager_before_initialize_is_a_clear_error(config, make_manager):
+    from unified_cache import UnifiedCacheError
+
+    async def body():
+        m = make_manager(config)
+        for call in (m.get_cached("k"), m.set_cached("k", 1)):
+            try:
+                await call
+            except UnifiedCacheError as exc:
+                assert "initialize()" in str(exc)
+            else:
+                raise AssertionError("expected UnifiedCacheError")
 
     run(body())
