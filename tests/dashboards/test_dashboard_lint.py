@@ -1,0 +1,67 @@
+"""Dashboard lint: each malformed panel gives exact messages at file:line:col with a caret."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from monspec.errors import SpecError
+from monspec.lint import run_lint
+from monspec.spec import load_specs
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "golden_specs"
+
+CASES = [
+    pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Empty\n        visualization: stat\n',
+                 "specs/bad.yaml:5:16: error: panel 'Empty' has no targets [dashboard/no-targets]\n        - title: Empty\n                 ^\n  hint: add `targets:` with at least one `expr`",
+                 id='no-targets'),
+    pytest.param('dashboards:\n  bad:\n    title: Shop API - Overview\n    panels:\n      - title: Twice\n        visualization: stat\n        targets: [{expr: shop_error_ratio}]\n      - title: Twice\n        visualization: timeseries\n        targets: [{expr: shop_queue_utilization}]\n',
+                 "specs/bad.yaml:8:16: error: panel title 'Twice' appears twice in dashboard `bad` [dashboard/duplicate-title]\n        - title: Twice\n                 ^\n  also at specs/bad.yaml:5:16\nspecs/dashboards.yaml:5:12: error: dashboard title 'Shop API - Overview' is also used by dashboard `bad` [dashboard/duplicate-title]\n      title: Shop API - Overview\n             ^\n  also at specs/bad.yaml:3:12",
+                 id='duplicate-title'),
+    pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Latency\n        visualization: stat\n        unit: secs\n        targets:\n          - expr: shop_request_duration_seconds:p99\n            unit: milliseconds\n',
+                 'specs/bad.yaml:7:15: error: unknown unit `secs` [dashboard/unknown-unit]\n          unit: secs\n                ^\n  hint: did you mean `seconds`?\nspecs/bad.yaml:10:19: error: unknown unit `milliseconds` [dashboard/unknown-unit]\n              unit: milliseconds\n                    ^\n  hint: did you mean `seconds`?',
+                 id='unknown-unit'),
+    pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Queue\n        visualization: stat\n        targets:\n          - expr: max(shop_queue_utilization)\n            thresholds: [0.5, 0.9, 0.7]\n',
+                 'specs/bad.yaml:9:25: error: colour steps [0.5, 0.9, 0.7] are neither strictly ascending nor strictly descending [dashboard/threshold-order]\n              thresholds: [0.5, 0.9, 0.7]\n                          ^\n  hint: worst first: ascending when higher is better, descending when lower is better',
+                 id='threshold-order'),
+    pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Errors\n        visualization: stat\n        targets:\n          - expr: shop_error_ratio\n            thresholds: [0.05, 0.02]\n',
+                 'specs/bad.yaml:9:13: error: `thresholds` restate KPI `error_ratio`: a panel showing a KPI takes its colours from the KPI [dashboard/restated-threshold]\n              thresholds: [0.05, 0.02]\n              ^\n  hint: remove `thresholds`, or change the KPI in kpis.yaml',
+                 id='restated-threshold'),
+    pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Errors\n        visualization: timeseries\n        targets: [{expr: shop_error_ratio}]\n        thresholds:\n          - {kpi: eror_ratio, level: warning, color: red}\n          - {kpi: latency_p99, level: warning, color: red}\n',
+                 'specs/bad.yaml:9:19: error: unknown KPI `eror_ratio` [dashboard/unknown-kpi]\n            - {kpi: eror_ratio, level: warning, color: red}\n                    ^\n  hint: did you mean `error_ratio`?\nspecs/bad.yaml:10:39: error: KPI `latency_p99` has no one-sided `warning` threshold [dashboard/unknown-kpi]\n            - {kpi: latency_p99, level: warning, color: red}\n                                        ^',
+                 id='unknown-kpi'),
+    pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Memory\n        visualization: timeseries\n        targets:\n          - expr: shop_queue_utilization{job="prompt-improver"}\n',
+                 'specs/bad.yaml:8:42: error: `job` is fixed to "prompt-improver": dashboards select it with the $job variable [dashboard/fixed-target-label]\n            - expr: shop_queue_utilization{job="prompt-improver"}\n                                           ^\n  hint: remove the `job` matcher; every query is filtered on $job and $instance',
+                 id='fixed-job'),
+    pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Traffic\n        visualization: timeseries\n        targets:\n          - expr: sum(rate(shop_requests_total[$__rate_interval]) + ) \n',
+                 'specs/bad.yaml:8:69: error: invalid PromQL in panel `Traffic`: unexpected ")" in aggregation [promql/syntax]\n            - expr: sum(rate(shop_requests_total[$__rate_interval]) + ) \n                                                                      ^',
+                 id='promql-syntax-after-variable'),
+    pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Traffic\n        visualization: timeseries\n        targets:\n          - expr: rate(shop_requests_total[$__rate_interval]) / rate(shop_request_total[$__rate_interval])\n',
+                 'specs/bad.yaml:8:70: error: unknown metric `shop_request_total` in panel `Traffic` [promql/unknown-metric]\n            - expr: rate(shop_requests_total[$__rate_interval]) / rate(shop_request_total[$__rate_interval])\n                                                                       ^\n  hint: did you mean `shop_requests_total`?',
+                 id='unknown-metric-after-variable'),
+    pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Errors\n        visualization: stat\n        targets: [{expr: shop_error_ratio}]\n        thresholds:\n          - {value: 0.1, color: red}\n',
+                 'specs/bad.yaml:9:11: error: threshold lines need a timeseries panel, this one is a stat [dashboard/line-panel]\n            - {value: 0.1, color: red}\n            ^\n  hint: give the target `thresholds: [...]` colour steps instead',
+                 id='lines-on-stat'),
+    pytest.param('dashboards:\n  bad:\n    title: Bad\n    uid: "has space"\n    panels:\n      - title: Errors\n        visualization: graph\n        targets: [{expr: shop_error_ratio}]\n        thresholds:\n          - {value: 0.1, kpi: error_ratio, color: red}\n',
+                 'specs/bad.yaml:4:10: error: `uid`: a Grafana uid is 1-40 letters, digits, `-` or `_`, got \'has space\' [spec/invalid]\n      uid: "has space"\n           ^\nspecs/bad.yaml:10:14: error: give exactly one of `value` or `kpi` (with `level`) [spec/invalid]\n            - {value: 0.1, kpi: error_ratio, color: red}\n               ^',
+                 id='bad-color-and-uid'),
+]
+
+
+@pytest.mark.parametrize("spec, expected", CASES)
+def test_bad_dashboard_is_reported_exactly(spec: str, expected: str, tmp_path: Path, monkeypatch) -> None:
+    shutil.copytree(FIXTURE, tmp_path / "specs")
+    (tmp_path / "specs" / "bad.yaml").write_text(spec)
+    monkeypatch.chdir(tmp_path)
+    try:
+        problems = run_lint(load_specs(Path("specs")))
+    except SpecError as exc:
+        problems = exc.problems
+    assert "\n".join(p.render() for p in problems) == expected
+
+
+def test_the_fixture_dashboard_lints_clean(tmp_path: Path, monkeypatch) -> None:
+    shutil.copytree(FIXTURE, tmp_path / "specs")
+    monkeypatch.chdir(tmp_path)
+    assert [p.render() for p in run_lint(load_specs(Path("specs")))] == []
