@@ -2,7 +2,6 @@
 a fresh CollectorRegistry per test."""
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -19,13 +18,6 @@ from support.redis_fixtures import (  # noqa: E402,F401  (re-exported fixtures)
 )
 
 from unified_cache import CacheConfig, ManagerMode, UnifiedConnectionManager  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def run(coro):
-    """Run one test body on a fresh event loop (no pytest-asyncio needed)."""
-    return asyncio.run(coro)
 
 
 @pytest.fixture
@@ -61,12 +53,3 @@ def make_manager(registry):
         return UnifiedConnectionManager(ManagerMode.HIGH_AVAILABILITY, config=config, registry=registry, **kwargs)
 
     return make
-
-
-def sample(registry, name, **labels):
-    value = registry.get_sample_value(name, labels)
-    return 0.0 if value is None else value
-
-
-def ops(registry, level, status):
-    return sample(registry, "unified_cache_operations_total", cache_level=level, status=status)

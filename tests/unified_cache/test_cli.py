@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import REPO
+from ucm_helpers import REPO
 from unified_cache import UnifiedConnectionManager
 from unified_cache.cli import main
 

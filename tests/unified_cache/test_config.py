@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from conftest import REPO
+from ucm_helpers import REPO
 from unified_cache import CacheConfig, ManagerMode, UnifiedConnectionManager
 from unified_cache.config import PROFILE_DESCRIPTIONS, PROFILES
 

@@ -9,7 +9,7 @@ import asyncio
 
 import redis as redis_sync
 
-from conftest import ops, run, sample
+from ucm_helpers import ops, run, sample
 from unified_cache.l2 import KEY_PREFIX
 
 

@@ -9,7 +9,7 @@ import yaml
 from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import REPO, ops, run, sample
+from ucm_helpers import REPO, ops, run, sample
 from unified_cache import metrics as M
 
 CATALOG = yaml.safe_load((REPO / "specs" / "catalog.yaml").read_text())["metrics"]
