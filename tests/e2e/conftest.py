@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from support.redis_server import RedisServer  # noqa: E402
 from support.prometheus_server import PrometheusServer  # noqa: E402
 
-from e2e.stack import GENERATED, Demo, test_prometheus_config, test_rules, wait_for  # noqa: E402
+from e2e.stack import GENERATED, Demo, live_prometheus_config, live_rules, wait_for  # noqa: E402
 
 
 @dataclass
@@ -42,9 +42,9 @@ def stack(tmp_path_factory):
         small = Demo(work, "demo-small-l1", *common, "--keys", "2000", "--l1-size", "300").start()
         started.append(small)
         rules = work / "rules.yml"
-        rules.write_text(test_rules((GENERATED / "prometheus" / "rules.yml").read_text()))
+        rules.write_text(live_rules((GENERATED / "prometheus" / "rules.yml").read_text()))
         config = work / "prometheus.yml"
-        config.write_text(test_prometheus_config((GENERATED / "prometheus" / "prometheus.yml").read_text(), rules,
+        config.write_text(live_prometheus_config((GENERATED / "prometheus" / "prometheus.yml").read_text(), rules,
                                                  [demo.target, small.target], None))
         prometheus = PrometheusServer(work / "prometheus", config).start()
         started.append(prometheus)

@@ -24,13 +24,13 @@ WINDOW = "10s"
 _RANGE = re.compile(r"\[(\d+[smhdwy])\]")
 
 
-def test_rules(rules_text: str) -> str:
+def live_rules(rules_text: str) -> str:
     """rules.yml with 1s evaluation and every `for` shortened; nothing else changes."""
     rules = yaml.safe_load(rules_text)
     for group in rules["groups"]:
         group["interval"] = "1s"
         for rule in group["rules"]:
-            rule["expr"] = _RANGE.sub(f"[{WINDOW}]", rule["expr"])
+            rule["expr"] = shorten_windows(rule["expr"])
             if "for" in rule:
                 rule["for"] = f"{FOR_SECONDS}s"
             if "keep_firing_for" in rule:
@@ -38,7 +38,11 @@ def test_rules(rules_text: str) -> str:
     return yaml.safe_dump(rules, sort_keys=False, allow_unicode=True)
 
 
-def test_prometheus_config(config_text: str, rules_file: Path, targets: list[str], alertmanager: str | None) -> str:
+def shorten_windows(expr: str) -> str:
+    return _RANGE.sub(f"[{WINDOW}]", expr)
+
+
+def live_prometheus_config(config_text: str, rules_file: Path, targets: list[str], alertmanager: str | None) -> str:
     """prometheus.yml scraping the demo instances every second, alerting to the test Alertmanager."""
     config = yaml.safe_load(config_text)
     config["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "900ms"}

@@ -3,6 +3,7 @@ reference library under a workload: every metric is real, every rule evaluates, 
 guide's faults fire the exact alerts."""
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -12,7 +13,7 @@ from monspec.catalog import build_catalog
 from monspec.rulemodel import alert_rules, recording_rules
 from monspec.spec import load_specs
 
-from e2e.stack import REPO, wait_for
+from e2e.stack import GENERATED, REPO, WINDOW, shorten_windows, wait_for
 
 pytestmark = pytest.mark.live
 
@@ -58,6 +59,27 @@ def test_every_alert_expression_evaluates(stack) -> None:
     """Conditions are empty while healthy; what they compare (the KPIs) returns data above."""
     for rule in alert_rules(SPECS):
         query(stack, rule.expr)  # an evaluation error raises
+
+
+def dashboard_targets() -> list[tuple[str, str, str]]:
+    """(dashboard, panel, expr) for every target of the committed dashboards."""
+    out = []
+    for path in sorted((GENERATED / "grafana" / "dashboards").glob("*.json")):
+        dashboard = json.loads(path.read_text())
+        for panel in dashboard["panels"]:
+            for target in panel.get("targets", []):
+                out.append((dashboard["title"], panel["title"], target["expr"]))
+    return out
+
+
+def test_every_dashboard_target_returns_data(stack) -> None:
+    targets = dashboard_targets()
+    assert len(targets) == 30  # every target of the four guide dashboards
+    for dashboard, panel, expr in targets:
+        concrete = (expr.replace("$job", "unified-cache").replace("$instance", ".+")
+                    .replace("$__rate_interval", WINDOW))
+        concrete = shorten_windows(concrete)
+        assert query(stack, concrete), f"{dashboard} / {panel}: `{concrete}` returned nothing"
 
 
 def test_no_rule_has_an_evaluation_error(stack) -> None:
