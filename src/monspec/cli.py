@@ -177,5 +177,32 @@ def push(specs_dir: Path, grafana_url: str, folder: str | None, dry_run: bool, t
     push_dashboards(specs_dir, grafana_url, read_token(token_file), folder=folder, dry_run=dry_run, echo=click.echo)
 
 
+
+@main.command("import")
+@click.argument("rules_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--out", "out_file", type=click.Path(path_type=Path), help="Write the spec file here instead of stdout.")
+@click.option("--specs", "specs_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Specs folder the import joins (its project and catalog); default: the --out file's folder.")
+@click.option("--name", help="Project name for a new project section (default: from the file name).")
+@click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
+@handled
+def import_(rules_file: Path, out_file: Path | None, specs_dir: Path | None, name: str | None, force: bool) -> None:
+    """Convert a Prometheus rule file or PrometheusRule manifest into spec YAML."""
+    from monspec.importer import existing_specs, import_file
+
+    if out_file is not None and out_file.exists() and not force:
+        raise MonspecError(f"{out_file} exists: pass --force to overwrite it")
+    result = import_file(rules_file, existing_specs(specs_dir, out_file), name)
+    if out_file is None:
+        click.echo(result.text, nl=False)
+    else:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(result.text)
+    click.echo(f"imported {result.groups} group(s), {result.rules} rule(s)"
+               + (f" into {out_file}" if out_file else "")
+               + (f"; {len(result.unverified)} metric(s) marked unverified: {', '.join(result.unverified)}" if result.unverified else ""),
+               err=True)
+
+
 if __name__ == "__main__":
     main()
