@@ -222,3 +222,29 @@ def test_cli_import_then_generate(tmp_path: Path) -> None:
         semantic(groups_of((tmp_path / "rules.yml").read_text()))
     stdout = _cli(["import", "rules.yml"], tmp_path)
     assert stdout.returncode == 0 and stdout.stdout.startswith("# Imported by `monspec import` from rules.yml.\n")
+
+
+def test_lint_of_hand_edited_rule_groups(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    shutil.copytree(FIXTURE, specs)
+    (specs / "legacy.yaml").write_text("""\
+rule_groups:
+  shop-api.alerts:
+    rules:
+      - alert: Typo
+        expr: shop_queue_utilisation > 1
+""")
+    from monspec.build import lint_specs
+    _, problems = lint_specs(specs)
+    assert [p.render().replace(str(tmp_path) + "/", "") for p in problems if p.id != "catalog/unverified"] == [
+        """\
+specs/legacy.yaml:2:3: error: rule group `shop-api.alerts` is also the name of the project's generated group [rule-group/duplicate-name]
+    shop-api.alerts:
+    ^
+  hint: rename the imported group""",
+        """\
+specs/legacy.yaml:5:15: error: unknown metric `shop_queue_utilisation` in Typo [promql/unknown-metric]
+          expr: shop_queue_utilisation > 1
+                ^
+  hint: did you mean `shop_queue_utilization`?""",
+    ]
