@@ -122,7 +122,6 @@ def test_bad_profile_is_a_usage_error(env):
 
 
 def test_postgres_without_driver_is_a_clear_error(env):
-    pytest.importorskip("sys")
     try:
         import psycopg  # noqa: F401
         pytest.skip("a PostgreSQL driver is installed")
