@@ -256,10 +256,10 @@ class UnifiedConnectionManager:
     # -- warming -----------------------------------------------------------------------
 
     async def run_warming_cycle(self) -> int:
-        """One warming cycle now; returns the number of keys loaded into L1."""
+        """One warming cycle now; returns the number of hot keys loaded or refreshed in L1."""
         cfg = self.config
         scores = self.tracker.roll()
-        keys = pick_candidates(scores, cfg.warming_threshold, cfg.warming_batch_size, self.l1)
+        keys = pick_candidates(scores, cfg.warming_threshold, cfg.warming_batch_size)
         loaded = await self._warm(keys)
         self.warming_cycles += 1
         self.metrics.warming_cycles.inc()
@@ -287,8 +287,8 @@ class UnifiedConnectionManager:
             loaded = 0
             ttl = self.config.cache_ttl_seconds
             for key, raw in {**found, **from_db}.items():
-                if self._gen.get(key) != gens[key] or key in self.l1:
-                    continue
+                if self._gen.get(key) != gens[key]:
+                    continue  # written while we fetched: the write's value wins
                 self.l1.set(key, _decode(raw), ttl, warmed=True)
                 loaded += 1
             for key, raw in from_db.items():

@@ -20,8 +20,8 @@ def test_tracker_scores_decay_and_top_is_bounded():
     for key in ("d", "e"):  # the fifth key prunes to the top half
         t.record(key)
     assert set(t.totals) == {"a", "b", "e"}  # top half kept (ties: first seen), then e added
-    assert pick_candidates({"a": 3, "b": 0.4, "c": 1}, 0.5, 1, in_l1=set()) == ["a"]
-    assert pick_candidates({"a": 3, "b": 0.4, "c": 1}, 0.5, 5, in_l1={"a"}) == ["c"]
+    assert pick_candidates({"a": 3, "b": 0.4, "c": 1}, 0.5, 1) == ["a"]
+    assert pick_candidates({"a": 3, "b": 0.4, "c": 1, "d": 1}, 0.5, 5) == ["a", "c", "d"]
 
 
 def test_warming_cycle_loads_hot_keys_and_measures_effectiveness(make_config, redis_pair, make_manager, registry):
@@ -93,7 +93,32 @@ def test_warming_loop_runs_every_interval(make_config, redis_pair, make_manager,
             while m.warming_cycles < 2:
                 await asyncio.sleep(0.01)
             assert "hot" in m.l1
+            # Cycle 1 loads it; cycle 2 refreshes it (its decayed score, 0.5, is still above 0.1).
+            assert sample(registry, "unified_cache_warming_operations_total") == 2
+
+    run(body())
+
+
+def test_warming_refreshes_hot_keys_already_in_l1(make_config, redis_pair, make_manager, registry):
+    """Refresh-ahead: a hot key in L1 is reloaded from Redis, picking up another instance's write."""
+    import redis as redis_sync
+
+    from unified_cache.l2 import KEY_PREFIX
+    cfg = make_config(*redis_pair, enable_warming=True, warming_interval=3600, warming_threshold=0.5,
+                      warming_batch_size=10)
+
+    async def body():
+        async with make_manager(cfg) as m:
+            await m.set_cached("hot", "old")
+            for _ in range(3):
+                assert await m.get_cached("hot") == "old"
+            other = redis_sync.Redis(port=redis_pair[0].port)
+            other.set(KEY_PREFIX + "hot", b'"new"')  # another instance's write, straight to Redis
+            assert await m.get_cached("hot") == "old"  # L1 still holds the old value
+            assert await m.run_warming_cycle() == 1
+            assert await m.get_cached("hot") == "new"
             assert sample(registry, "unified_cache_warming_operations_total") == 1
+            assert sample(registry, "unified_cache_warming_hit_rate") == 1.0
 
     run(body())
 
