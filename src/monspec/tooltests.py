@@ -40,18 +40,38 @@ def run_tool_tests(specs_dir: Path, out_dir: Path) -> list[CaseResult]:
     return results
 
 
-_FAILED_GROUP = re.compile(r"^\s*name: (.+?),$")
+_CASE = re.compile(r"^(alertname: (?P<alert>.+?)|expr: (?P<expr>.+?)), time: (?P<time>[^,]+),?$")
 
 
 def promtool_unit_tests(tests: Path) -> list[CaseResult]:
-    """promtool test rules, with each failing alert / expression case on a line of its own."""
+    """promtool test rules: one result for the file, plus one per failing case (test group, alert or
+    expression, eval time) parsed from promtool's report, with that case's exp/got as detail."""
     r = tools.promtool_test_rules(tests)
+    name = f"promtool test rules {tests}"
     if r.ok:
-        return [CaseResult(f"promtool test rules {tests}", True, r.output)]
-    failures = [line.strip() for line in r.output.splitlines()
-                if line.strip().startswith(("alertname:", "expr:", "FAILED", "name:")) or "got:" in line]
-    cases = [CaseResult(f"promtool test rules {tests}: {line}", False, r.output) for line in failures if not line.startswith("FAILED")]
-    return cases or [CaseResult(f"promtool test rules {tests}", False, r.output)]
+        return [CaseResult(name, True, r.output)]
+    cases = parse_promtool_failures(r.output)
+    return [CaseResult(f"{name}: {case}", False, detail) for case, detail in cases] or [CaseResult(name, False, r.output)]
+
+
+def parse_promtool_failures(output: str) -> list[tuple[str, str]]:
+    """(case name, detail) for each failing case of `promtool test rules` output (promtool 2.x format)."""
+    cases: list[tuple[str, list[str]]] = []
+    group = ""
+    for raw in output.splitlines():
+        line = raw.strip()
+        if line.startswith("name: ") and line.endswith(","):
+            group = line[len("name: "):-1]
+            continue
+        match = _CASE.match(line)
+        if match:
+            what = f"alert {match.group('alert')}" if match.group("alert") else f"expr {match.group('expr')}"
+            label = f"{group}: " if group else ""
+            group = ""  # promtool names the test group before alert failures only
+            cases.append((f"{label}{what} at {match.group('time').strip()}", [line]))
+        elif cases and line:
+            cases[-1][1].append(line)
+    return [(case, "\n".join(lines)) for case, lines in cases]
 
 
 def write_junit(results: list[CaseResult], path: Path) -> None:

@@ -1,0 +1,128 @@
+"""generated/prometheus/rules_test.yml pins every threshold and `for`: it passes against the
+generated rules.yml, and fails when a threshold is nudged or a `for` doubled in a copy of it."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from monspec.render.rule_tests import render_tests
+from monspec.rulemodel import alert_rules, recording_rules
+from monspec.spec import load_specs
+from monspec.spec.durations import format_duration, parse_duration
+from monspec.tooltests import parse_promtool_failures, promtool_unit_tests
+
+from conftest import SPECS
+
+COMPARISON = re.compile(r"(==|!=|>=|<=|>|<)(\s*)(\d+(?:\.\d+)?(?:e[-+]?\d+)?)")
+
+
+def _tests(generated: Path) -> dict:
+    return yaml.safe_load((generated / "prometheus" / "rules_test.yml").read_text())
+
+
+def test_every_rule_of_the_bundled_specs_is_covered(generated: Path) -> None:
+    text = (generated / "prometheus" / "rules_test.yml").read_text()
+    assert "Not covered" not in text
+    names = [group["name"] for group in _tests(generated)["tests"]]
+    specs = load_specs(SPECS)
+    for alert in alert_rules(specs):
+        assert any(n.startswith(f"{alert.name} fires: ") for n in names), alert.name
+        assert any(n.startswith(f"{alert.name} stays quiet: ") for n in names), alert.name
+    assert sum(n.startswith("recording rule ") for n in names) == len(recording_rules(specs))
+    # The compound alerts get one quiet test per condition.
+    assert sum(n.startswith("RedisClusterDown stays quiet: ") for n in names) == 2
+    assert "RedisClusterDown fires: 0 inside == 0 and 0 inside == 0" in names
+
+
+def test_fires_tests_assert_pending_then_firing_with_exact_annotations(generated: Path) -> None:
+    group = next(g for g in _tests(generated)["tests"] if g["name"].startswith("CacheHitRateCritical fires: "))
+    assert group["name"] == "CacheHitRateCritical fires: 0.686 inside < 0.7"
+    pending, firing = group["alert_rule_test"]
+    assert pending == {"eval_time": "2m", "alertname": "CacheHitRateCritical", "exp_alerts": []}
+    assert firing["eval_time"] == "2m30s"
+    [alert] = firing["exp_alerts"]
+    assert alert["exp_labels"]["cache_level"] == "overall"
+    assert alert["exp_annotations"]["summary"] == "Cache hit rate critically low at 68.6%"
+    # Raw counters feed the recording rule: 686 hits and 314 misses per 15s.
+    values = {s["series"]: s["values"] for s in group["input_series"]}
+    assert values['unified_cache_operations_total{cache_level="l1",instance="127.0.0.1:8000",job="unified-cache",status="hit"}'] == "0+686x10"
+    assert values['unified_cache_operations_total{cache_level="l1",instance="127.0.0.1:8000",job="unified-cache",status="miss"}'] == "0+314x10"
+
+
+def test_generated_tests_pass_with_promtool(promtool: str, generated: Path) -> None:
+    [result] = promtool_unit_tests(generated / "prometheus" / "rules_test.yml")
+    assert result.ok, result.detail
+
+
+def test_rendering_is_byte_stable() -> None:
+    specs = load_specs(SPECS)
+    assert render_tests(specs) == render_tests(load_specs(SPECS))
+
+
+def _mutated(generated: Path, tmp_path: Path, name: str, mutate) -> subprocess.Popen:
+    folder = tmp_path / name
+    folder.mkdir()
+    rules = yaml.safe_load((generated / "prometheus" / "rules.yml").read_text())
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            mutate(rule)
+    (folder / "rules.yml").write_text(yaml.safe_dump(rules, sort_keys=False))
+    shutil.copy(generated / "prometheus" / "rules_test.yml", folder / "rules_test.yml")
+    return subprocess.Popen(["promtool", "test", "rules", "rules_test.yml"], cwd=folder,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _nudge(factor: float):
+    def mutate(rule: dict) -> None:
+        if "alert" in rule:
+            rule["expr"] = COMPARISON.sub(
+                lambda m: m.group(0) if float(m.group(3)) == 0 else f"{m.group(1)}{m.group(2)}{float(m.group(3)) * factor!r}",
+                rule["expr"])
+    return mutate
+
+
+def _double_for(rule: dict) -> None:
+    if "alert" in rule and "for" in rule:
+        rule["for"] = format_duration(2 * parse_duration(rule["for"]))
+
+
+def _failed_alerts(proc: subprocess.Popen) -> set[str]:
+    output, _ = proc.communicate(timeout=300)
+    assert proc.returncode != 0, output
+    return {case.split(" ", 1)[0] for case, _ in parse_promtool_failures(output)}
+
+
+def test_nudged_thresholds_and_doubled_for_fail(promtool: str, generated: Path, tmp_path: Path) -> None:
+    specs = load_specs(SPECS)
+    rules = alert_rules(specs)
+    with_threshold = {r.name for r in rules if any(float(m.group(3)) != 0 for m in COMPARISON.finditer(r.expr))}
+    with_for = {r.name for r in rules if r.for_}
+    assert len(with_threshold) >= 20 and len(with_for) >= 20
+    runs = {
+        "up": _mutated(generated, tmp_path, "up", _nudge(1.05)),
+        "down": _mutated(generated, tmp_path, "down", _nudge(0.95)),
+        "for": _mutated(generated, tmp_path, "for", _double_for),
+    }
+    failed = {name: _failed_alerts(proc) for name, proc in runs.items()}
+    assert with_threshold - failed["up"] == set()
+    assert with_threshold - failed["down"] == set()
+    assert with_for - failed["for"] == set()
+
+
+def test_a_changed_recording_rule_fails_its_expression_test(promtool: str, generated: Path, tmp_path: Path) -> None:
+    def mutate(rule: dict) -> None:
+        if rule.get("record") == "unified_cache_operation_duration_seconds:p95":
+            rule["expr"] = rule["expr"].replace("histogram_quantile(0.95,", "histogram_quantile(0.9,")
+        if rule.get("record") == "unified_cache_hit_ratio" and rule["labels"] == {"cache_level": "l1"}:
+            rule["expr"] = rule["expr"].replace('status="hit"', 'status="miss"')
+
+    output, _ = _mutated(generated, tmp_path, "record", mutate).communicate(timeout=300)
+    cases = [case for case, _ in parse_promtool_failures(output)]
+    for level in ("l1", "l2", "l3"):
+        assert f'expr "unified_cache_operation_duration_seconds:p95{{cache_level=\\"{level}\\"}}" at 10m' in cases, output
+    assert 'expr "unified_cache_hit_ratio{cache_level=\\"l1\\"}" at 10m' in cases, output
+    assert 'expr "unified_cache_hit_ratio{cache_level=\\"l2\\"}" at 10m' not in cases
