@@ -103,7 +103,6 @@ class Generator:
         self.target_labels = {"job": project.job, "instance": project.scrape_target}
         self.records = recording_rules(specs)
         self.sim_rules = [RecordingRule(r.record, r.expr, r.labels) for r in self.records]
-        self.max_window = max([_max_range(r.expr) for r in self.records] + [0.0])
 
     # --- driving an expression to a value with raw inputs ----------------------------------
 
@@ -245,6 +244,17 @@ class Generator:
             return labels
         raise Unsupported(f"no series of `{name}` is in the denominator but not the numerator")
 
+    def chain_window(self, expr: str, seen: frozenset = frozenset()) -> float:
+        """The longest range window on the way from raw metrics to expr, through recording rules."""
+        window = _max_range(expr)
+        for name in _selector_names(expr):
+            if name in seen:
+                continue
+            for rule in self.records:
+                if rule.record == name:
+                    window = max(window, self.chain_window(rule.expr, seen | {name}))
+        return window
+
     # --- simulation --------------------------------------------------------------------------
 
     def simulate(self, inputs: dict, rule: AlertingRule, horizon: float):
@@ -277,7 +287,7 @@ class Generator:
         absent = isinstance(ast, pp.Call) and ast.func.name == "absent"
         leaves = _leaves(ast.args[0] if absent else ast)
         for_seconds = parse_duration(alert.for_) if alert.for_ else 0.0
-        horizon = _ceil(for_seconds + self.max_window + _max_range(alert.expr) + 300, self.eval_interval)
+        horizon = _ceil(for_seconds + self.chain_window(alert.expr) + 300, self.eval_interval)
         rule = AlertingRule(alert.name, alert.expr, for_seconds, alert.labels)
         # The absence alert fires when its inner condition is *not* met.
         fire_inside = [not absent] * len(leaves)
@@ -389,6 +399,19 @@ def _max_range(expr: str) -> float:
 
     pp.walk(pp.parse(expr), pre, lambda node: None)
     return max(found)
+
+
+def _selector_names(expr: str) -> set[str]:
+    names: set[str] = set()
+
+    def pre(node):
+        if isinstance(node, pp.VectorSelector):
+            name, _ = selector_matchers(node)
+            if name:
+                names.add(name)
+
+    pp.walk(pp.parse(expr), pre, lambda node: None)
+    return names
 
 
 def _ceil(seconds: float, step: float) -> float:
