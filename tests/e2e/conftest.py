@@ -10,9 +10,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from support.redis_server import RedisServer  # noqa: E402
-from support.prometheus_server import PrometheusServer  # noqa: E402
+from support.capture_server import CaptureServer, SmtpSink  # noqa: E402
+from support.prometheus_server import AlertmanagerServer, PrometheusServer  # noqa: E402
 
-from e2e.stack import GENERATED, Demo, live_prometheus_config, live_rules, wait_for  # noqa: E402
+from e2e.stack import (  # noqa: E402
+    GENERATED, Demo, live_alertmanager_config, live_prometheus_config, live_rules, wait_for,
+)
 
 
 @dataclass
@@ -22,6 +25,9 @@ class Stack:
     demo: Demo
     small_l1: Demo
     prometheus: PrometheusServer
+    alertmanager: AlertmanagerServer
+    capture: CaptureServer
+    smtp: SmtpSink
     workdir: Path
 
 
@@ -29,6 +35,11 @@ class Stack:
 def stack(tmp_path_factory):
     work = tmp_path_factory.mktemp("live")
     started = []
+    with CaptureServer() as capture, SmtpSink() as smtp:
+        yield from _stack(work, started, capture, smtp)
+
+
+def _stack(work, started, capture, smtp):
     try:
         master = RedisServer(work / "redis-master").start()
         started.append(master)
@@ -41,16 +52,20 @@ def stack(tmp_path_factory):
         started.append(demo)
         small = Demo(work, "demo-small-l1", *common, "--keys", "2000", "--l1-size", "300").start()
         started.append(small)
+        am_config = work / "alertmanager.yml"
+        am_config.write_text(live_alertmanager_config((GENERATED / "alertmanager" / "alertmanager.yml").read_text(),
+                                                      work / "secrets", capture.url, f"127.0.0.1:{smtp.port}"))
+        alertmanager = AlertmanagerServer(work / "alertmanager", am_config).start()
+        started.append(alertmanager)
         rules = work / "rules.yml"
         rules.write_text(live_rules((GENERATED / "prometheus" / "rules.yml").read_text()))
         config = work / "prometheus.yml"
         config.write_text(live_prometheus_config((GENERATED / "prometheus" / "prometheus.yml").read_text(), rules,
-                                                 [demo.target, small.target], None))
+                                                 demo.target, small.target, f"127.0.0.1:{alertmanager.port}"))
         prometheus = PrometheusServer(work / "prometheus", config).start()
         started.append(prometheus)
-        wait_for(lambda: len(prometheus.api("query", query='up{job="unified-cache"} == 1')["result"]) == 2,
-                 30, "both demo targets to be up")
-        yield Stack(master, replica, demo, small, prometheus, work)
+        wait_for(lambda: len(prometheus.api("query", query="up == 1")["result"]) == 2, 30, "both demo targets to be up")
+        yield Stack(master, replica, demo, small, prometheus, alertmanager, capture, smtp, work)
     finally:
         for part in reversed(started):
             part.stop()

@@ -42,17 +42,66 @@ def shorten_windows(expr: str) -> str:
     return _RANGE.sub(f"[{WINDOW}]", expr)
 
 
-def live_prometheus_config(config_text: str, rules_file: Path, targets: list[str], alertmanager: str | None) -> str:
-    """prometheus.yml scraping the demo instances every second, alerting to the test Alertmanager."""
+UNDERSIZED_JOB = "unified-cache-undersized"
+
+
+def live_prometheus_config(config_text: str, rules_file: Path, target: str, undersized: str,
+                           alertmanager: str | None) -> str:
+    """prometheus.yml scraping the demo every second, alerting to the test Alertmanager.
+
+    A second job, a copy of the committed one, scrapes a demo whose L1 is far below its
+    working set: the fault for the hit-ratio warning, kept out of the healthy job.
+    """
     config = yaml.safe_load(config_text)
     config["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "900ms"}
     config["rule_files"] = [str(rules_file)]
     [job] = config["scrape_configs"]
-    job["static_configs"] = [{"targets": targets}]
+    job["static_configs"] = [{"targets": [target]}]
+    config["scrape_configs"].append({**job, "job_name": UNDERSIZED_JOB, "static_configs": [{"targets": [undersized]}]})
     if alertmanager:
         config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]}
     else:
         config.pop("alerting", None)
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def live_alertmanager_config(config_text: str, secrets: Path, capture_url: str, smtp: str) -> str:
+    """The committed alertmanager.yml with every delivery address on loopback and 1s grouping.
+
+    Receivers, routes, matchers, inhibition and message templates stay as committed; only
+    where a notification goes (and how long Alertmanager waits to batch it) changes.
+    """
+    config = yaml.safe_load(config_text)
+
+    def fast(route: dict) -> None:
+        route["group_wait"] = "1s"
+        route["group_interval"] = "1s"
+        for child in route.get("routes", []):
+            fast(child)
+
+    fast(config["route"])
+    secrets.mkdir(parents=True, exist_ok=True)
+    for receiver in config["receivers"]:
+        name = receiver["name"]
+        for pd in receiver.get("pagerduty_configs", []):
+            key = secrets / f"{name}-pagerduty-key"
+            key.write_text(f"test-routing-key-{name}\n")
+            pd["routing_key_file"] = str(key)
+            pd["url"] = f"{capture_url}/pagerduty/{name}"
+        for slack in receiver.get("slack_configs", []):
+            url = secrets / f"{name}-slack-url"
+            url.write_text(f"{capture_url}/slack/{name}\n")
+            slack["api_url_file"] = str(url)
+        for hook in receiver.get("webhook_configs", []):
+            hook["url"] = f"{capture_url}/webhook/{name}"
+            token = secrets / f"{name}-webhook-token"
+            token.write_text("test-token\n")
+            hook.setdefault("http_config", {}).setdefault("authorization", {})["credentials_file"] = str(token)
+        for mail in receiver.get("email_configs", []):
+            mail["smarthost"] = smtp
+            mail["require_tls"] = False
+            mail.pop("auth_username", None)
+            mail.pop("auth_password_file", None)
     return yaml.safe_dump(config, sort_keys=False)
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import subprocess
+import sys
 
 import pytest
 
@@ -13,7 +16,7 @@ from monspec.catalog import build_catalog
 from monspec.rulemodel import alert_rules, recording_rules
 from monspec.spec import load_specs
 
-from e2e.stack import GENERATED, REPO, WINDOW, shorten_windows, wait_for
+from e2e.stack import GENERATED, REPO, UNDERSIZED_JOB, WINDOW, shorten_windows, wait_for
 
 pytestmark = pytest.mark.live
 
@@ -47,7 +50,8 @@ def test_every_catalog_metric_is_scraped_with_its_type_and_labels(stack) -> None
 
 def test_every_recording_rule_and_kpi_returns_data(stack) -> None:
     for rule in recording_rules(SPECS):
-        selector = rule.record + "{" + ",".join(f'{k}="{v}"' for k, v in rule.labels.items()) + "}"
+        matchers = {"job": SPECS.project.job, **rule.labels}
+        selector = rule.record + "{" + ",".join(f'{k}="{v}"' for k, v in matchers.items()) + "}"
         wait_for(lambda: [s for s in query(stack, selector) if not math.isnan(float(s["value"][1]))],
                  30, f"recording rule {selector} to have a value")
     for kpi in SPECS.kpis.values():
@@ -79,7 +83,7 @@ def test_every_dashboard_target_returns_data(stack) -> None:
         concrete = (expr.replace("$job", "unified-cache").replace("$instance", ".+")
                     .replace("$__rate_interval", WINDOW))
         concrete = shorten_windows(concrete)
-        assert query(stack, concrete), f"{dashboard} / {panel}: `{concrete}` returned nothing"
+        wait_for(lambda: query(stack, concrete), 15, f"{dashboard} / {panel}: `{concrete}` to return data")
 
 
 def test_no_rule_has_an_evaluation_error(stack) -> None:
@@ -94,6 +98,31 @@ def test_no_rule_has_an_evaluation_error(stack) -> None:
     assert len(rules) == expected
     bad = [(r["name"], r.get("lastError")) for r in rules if r["health"] != "ok"]
     assert bad == []
+
+
+def monspec_verify(stack, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "monspec.cli", "verify", "--prometheus", stack.prometheus.url, *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+
+
+def test_verify_is_ok_while_healthy(stack) -> None:
+    wait_for(lambda: monspec_verify(stack).returncode == 0, 30, "every KPI to be OK")
+    result = monspec_verify(stack, "--format", "json")
+    report = json.loads(result.stdout)
+    assert result.returncode == 0 and report["exit_code"] == 0
+    assert {r["kpi"] for r in report["kpis"]} == set(SPECS.kpis)
+    assert {r["status"] for r in report["kpis"]} == {"OK"}
+    assert {r["instance"] for r in report["kpis"]} == {stack.demo.target}
+    assert report["absent_metrics"] == []
+
+
+def test_info_alerts_reach_the_digest_by_email(stack) -> None:
+    watch_alert(stack, "CachePerformanceExcellent", stack.demo.target)
+    wait_for(lambda: any("CachePerformanceExcellent" in m["data"] for m in stack.smtp.received()), 20,
+             "the digest email")
+    [mail] = [m for m in stack.smtp.received() if "CachePerformanceExcellent" in m["data"]][:1]
+    assert mail["to"] == ["performance-engineering@example.com"]
+    assert mail["from"] == "alertmanager@example.com"
 
 
 # --- faults -----------------------------------------------------------------------------
@@ -122,6 +151,31 @@ def wait_resolved(stack, name: str, timeout: float = 30) -> None:
     wait_for(lambda: not alerts(stack, name), timeout, f"{name} to resolve")
 
 
+def notifications(stack, kind: str, receiver: str, alertname: str, status: str = "firing") -> list:
+    """What the capture server got from Alertmanager for one alert (PagerDuty, Slack or webhook)."""
+    out = []
+    for request in stack.capture.received(f"/{kind}/{receiver}"):
+        body = request.body
+        if kind == "webhook" and body["status"] == status and body["commonLabels"].get("alertname") == alertname:
+            out.append(request)
+        elif kind == "pagerduty" and alertname in body["payload"]["custom_details"].get(status, ""):
+            out.append(request)
+        elif kind == "slack" and body["attachments"][0]["title"].startswith(f"[{status.upper()}] {alertname} "):
+            out.append(request)
+    return out
+
+
+def wait_notified(stack, kind: str, receiver: str, alertname: str, status: str = "firing"):
+    wait_for(lambda: notifications(stack, kind, receiver, alertname, status), 30,
+             f"{alertname} ({status}) to reach {receiver} by {kind}")
+    return notifications(stack, kind, receiver, alertname, status)[0]
+
+
+def inhibited_by(stack, alertname: str) -> list[str]:
+    return [fp for a in stack.alertmanager.alerts() if a["labels"]["alertname"] == alertname
+            for fp in a["status"]["inhibitedBy"]]
+
+
 def ops_served(stack, instance: str) -> float:
     [sample] = query(stack, f'sum(unified_cache_operations_total{{cache_level="l1",instance="{instance}"}})')
     return float(sample["value"][1])
@@ -136,9 +190,32 @@ def test_redis_master_down_fires_and_resolves(stack) -> None:
     assert alert["labels"]["severity"] == "critical" and alert["labels"]["kpi"] == "redis_master_connected"
     assert alert["annotations"]["summary"] == "Redis master connection lost"
     assert alerts(stack, "RedisClusterDown") == []  # the replica still answers
+    # critical -> cache-oncall: a PagerDuty event and the incident-log webhook.
+    page = wait_notified(stack, "pagerduty", "cache-oncall", "RedisMasterDown").body
+    assert page["routing_key"] == "test-routing-key-cache-oncall"
+    assert page["event_action"] == "trigger"
+    assert page["payload"]["summary"] == "Redis master connection lost"
+    assert page["payload"]["severity"] == "critical"
+    assert (page["payload"]["source"], page["payload"]["component"]) == ("UnifiedConnectionManager", "cache")
+    hook = wait_notified(stack, "webhook", "cache-oncall", "RedisMasterDown")
+    assert hook.headers["Authorization"] == "Bearer test-token"
+    assert hook.body["receiver"] == "cache-oncall"
+    assert hook.body["commonAnnotations"]["summary"] == "Redis master connection lost"
+    assert hook.body["commonAnnotations"]["runbook_url"].endswith("/alerts.md#redismasterdown")
+    assert notifications(stack, "slack", "cache-chat", "RedisMasterDown") == []
+    # verify sees it too: CRITICAL, exit 2.
+    result = monspec_verify(stack)
+    assert result.returncode == 2, result.stdout
+    [line] = [l for l in result.stdout.splitlines() if l.startswith("redis_master_connected ")]
+    assert line.split()[2:4] == ["0", "CRITICAL"]
+
     stack.master.start()
     stack.replica.wait_replica_synced(timeout=20)
     wait_resolved(stack, "RedisMasterDown")
+    resolved = wait_notified(stack, "webhook", "cache-oncall", "RedisMasterDown", "resolved")
+    assert resolved.body["alerts"][0]["status"] == "resolved"
+    wait_for(lambda: any(r.body["event_action"] == "resolve" for r in stack.capture.received("/pagerduty/cache-oncall")),
+             20, "PagerDuty to be told the incident resolved")
 
 
 def test_redis_cluster_down_while_reads_go_on(stack) -> None:
@@ -149,6 +226,10 @@ def test_redis_cluster_down_while_reads_go_on(stack) -> None:
     assert states == ["pending", "firing"]
     [alert] = [a for a in alerts(stack, "RedisClusterDown") if a["labels"]["instance"] == stack.demo.target]
     assert alert["annotations"]["summary"] == "Complete Redis cluster failure"
+    page = wait_notified(stack, "pagerduty", "cache-oncall", "RedisClusterDown").body
+    assert page["payload"]["summary"] == "Complete Redis cluster failure"
+    # The cluster alert says the master is down already: Alertmanager mutes RedisMasterDown.
+    wait_for(lambda: inhibited_by(stack, "RedisMasterDown"), 20, "RedisMasterDown to be inhibited")
     # The manager keeps serving from L1 and the database: lookups go on, none fails.
     wait_for(lambda: ops_served(stack, stack.demo.target) > before + 300, 20, "lookups to go on without Redis")
     stack.master.start()
@@ -163,10 +244,24 @@ def test_l1_far_below_the_working_set_warns(stack) -> None:
     assert states[-1] == "firing"
     [alert] = alerts(stack, "L1HitRateWarning")
     assert alert["labels"]["instance"] == stack.small_l1.target  # the well-sized instance stays quiet
+    assert alert["labels"]["job"] == UNDERSIZED_JOB
     assert 0.70 <= float(alert["value"]) < 0.85
     assert [a for a in alerts(stack, "L1HitRateCritical")] == []
+    # warning -> cache-chat on Slack, with the summary Prometheus rendered.
+    message = wait_notified(stack, "slack", "cache-chat", "L1HitRateWarning").body
+    attachment = message["attachments"][0]
+    assert message["channel"] == "#cache-alerts"
+    assert attachment["title"] == f"[FIRING] L1HitRateWarning on {stack.small_l1.target}"
+    summary, runbook, _ = attachment["text"].split("\n")
+    assert re.fullmatch(r"L1 cache hit rate warning: (7\d|8[0-4])(\.\d+)?%", summary), summary
+    assert runbook == "https://runbooks.example.com/unified-cache/alerts.md#l1hitratewarning"
+    assert notifications(stack, "pagerduty", "cache-oncall", "L1HitRateWarning") == []
+    # A full L1 fires its critical utilization alert, which mutes the warning twin.
+    watch_alert(stack, "L1UtilizationCritical", stack.small_l1.target)
+    wait_for(lambda: inhibited_by(stack, "L1CacheUtilizationHigh"), 20, "L1CacheUtilizationHigh to be inhibited")
     stack.small_l1.stop()
     wait_resolved(stack, "L1HitRateWarning")
+    wait_notified(stack, "slack", "cache-chat", "L1HitRateWarning", "resolved")
 
 
 def test_a_dead_exporter_never_looks_healthy(stack) -> None:

@@ -58,3 +58,73 @@ class CaptureServer:
     def received(self, path_prefix: str) -> list[Captured]:
         with self._lock:
             return [r for r in self.requests if r.path.startswith(path_prefix)]
+
+
+class SmtpSink:
+    """A minimal SMTP server on loopback that keeps every message (no TLS, no auth)."""
+
+    def __init__(self):
+        import socketserver
+
+        self.messages: list[dict] = []
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def reply(self, text: str) -> None:
+                self.wfile.write((text + "\r\n").encode())
+
+            def handle(self):
+                self.reply("220 sink ESMTP")
+                envelope = {"from": None, "to": [], "data": ""}
+                while True:
+                    line = self.rfile.readline().decode("utf-8", "replace")
+                    if not line:
+                        return
+                    verb = line.strip().split(" ", 1)[0].upper()
+                    if verb in ("EHLO", "HELO"):
+                        self.reply("250 sink")
+                    elif verb == "MAIL":
+                        envelope["from"] = line.strip()[10:].strip("<>")
+                        self.reply("250 OK")
+                    elif verb == "RCPT":
+                        envelope["to"].append(line.strip()[8:].strip("<>"))
+                        self.reply("250 OK")
+                    elif verb == "DATA":
+                        self.reply("354 go ahead")
+                        data = []
+                        while True:
+                            chunk = self.rfile.readline().decode("utf-8", "replace")
+                            if chunk in (".\r\n", ".\n", ""):
+                                break
+                            data.append(chunk)
+                        envelope["data"] = "".join(data)
+                        with outer._lock:
+                            outer.messages.append(dict(envelope))
+                        envelope = {"from": None, "to": [], "data": ""}
+                        self.reply("250 queued")
+                    elif verb == "QUIT":
+                        self.reply("221 bye")
+                        return
+                    else:
+                        self.reply("250 OK")
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self._lock = threading.Lock()
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "SmtpSink":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def received(self) -> list[dict]:
+        with self._lock:
+            return list(self.messages)

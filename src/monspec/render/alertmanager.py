@@ -143,7 +143,7 @@ def _some(pairs) -> dict[str, Any]:
 def _pagerduty(c) -> dict[str, Any]:
     return _some([("routing_key_file", c.routing_key_file), ("url", c.url), ("source", c.source_),
                   ("component", c.component), ("group", c.group), ("class", c.class_),
-                  ("send_resolved", c.send_resolved)])
+                  ("description", c.description), ("severity", c.severity), ("send_resolved", c.send_resolved)])
 
 
 def _slack(c) -> dict[str, Any]:

@@ -86,6 +86,8 @@ class PagerDuty(Placed):
     component: str | None = None
     group: str | None = None
     class_: str | None = Field(None, alias="class")
+    description: str | None = Field(None, description="Incident summary (a Go template), e.g. '{{ .CommonAnnotations.summary }}'.")
+    severity: str | None = Field(None, description="critical | error | warning | info, or a template such as '{{ .CommonLabels.severity }}'.")
     send_resolved: bool = True
 
     @model_validator(mode="after")
