@@ -22,11 +22,13 @@ def http_ok(url: str) -> bool:
         return False
 
 
-class PrometheusServer:
-    """`prometheus` with a given config file; its data lives in workdir and dies with it."""
+class _ServedProgram:
+    """A program with an HTTP API and a /-/ready endpoint, on a free loopback port."""
 
-    def __init__(self, workdir: Path, config: Path):
-        self.binary = require_program("prometheus")
+    name = ""
+
+    def __init__(self, workdir: Path, config: Path, binary: str):
+        self.binary = binary
         self.workdir = Path(workdir)
         self.config = Path(config)
         self.port = free_port()
@@ -36,12 +38,30 @@ class PrometheusServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "PrometheusServer":
-        argv = [self.binary, f"--config.file={self.config}", f"--storage.tsdb.path={self.workdir / 'tsdb'}",
-                f"--web.listen-address=127.0.0.1:{self.port}", "--web.enable-lifecycle", "--log.level=warn"]
-        self.process = ManagedProcess(argv, self.workdir / "prometheus.log").start()
-        self.process.wait_ready(lambda: http_ok(f"{self.url}/-/ready"), timeout=30, what="prometheus to be ready")
+    def argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self):
+        self.process = ManagedProcess(self.argv(), self.workdir / f"{self.name}.log").start()
+        self.process.wait_ready(lambda: http_ok(f"{self.url}/-/ready"), timeout=30, what=f"{self.name} to be ready")
         return self
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.stop()
+
+
+class PrometheusServer(_ServedProgram):
+    """`prometheus` with a given config file; its data lives in workdir and dies with it."""
+
+    name = "prometheus"
+
+    def __init__(self, workdir: Path, config: Path):
+        super().__init__(workdir, config, require_program("prometheus"))
+
+    def argv(self) -> list[str]:
+        return [self.binary, f"--config.file={self.config}", f"--storage.tsdb.path={self.workdir / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{self.port}", "--web.enable-lifecycle", "--log.level=warn"]
 
     def api(self, path: str, **params) -> object:
         query = ("?" + urllib.parse.urlencode(params)) if params else ""
@@ -49,35 +69,18 @@ class PrometheusServer:
         assert body["status"] == "success", body
         return body["data"]
 
-    def stop(self) -> None:
-        if self.process:
-            self.process.stop()
 
-
-class AlertmanagerServer:
+class AlertmanagerServer(_ServedProgram):
     """`alertmanager` (Debian: prometheus-alertmanager) without clustering."""
 
+    name = "alertmanager"
+
     def __init__(self, workdir: Path, config: Path):
-        self.binary = require_program("alertmanager", "/usr/bin/prometheus-alertmanager")
-        self.workdir = Path(workdir)
-        self.config = Path(config)
-        self.port = free_port()
-        self.process: ManagedProcess | None = None
+        super().__init__(workdir, config, require_program("alertmanager", "/usr/bin/prometheus-alertmanager"))
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> "AlertmanagerServer":
-        argv = [self.binary, f"--config.file={self.config}", f"--storage.path={self.workdir / 'am-data'}",
+    def argv(self) -> list[str]:
+        return [self.binary, f"--config.file={self.config}", f"--storage.path={self.workdir / 'am-data'}",
                 f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address=", "--log.level=warn"]
-        self.process = ManagedProcess(argv, self.workdir / "alertmanager.log").start()
-        self.process.wait_ready(lambda: http_ok(f"{self.url}/-/ready"), timeout=30, what="alertmanager to be ready")
-        return self
 
     def alerts(self) -> list[dict]:
         return http_json(f"{self.url}/api/v2/alerts")
-
-    def stop(self) -> None:
-        if self.process:
-            self.process.stop()

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from monspec.errors import Problem, SpecError
-from monspec.spec.loader import SourceFile, load_file
+from monspec.spec.loader import SourceFile, load_file, value_at
 from monspec.spec.models import (
     Alert, Kpi, Located, Metric, Placed, Profile, Project, RecordingRule, SpecFile,
 )
@@ -120,7 +120,7 @@ def _map_errors(source: SourceFile, exc: ValidationError) -> list[Problem]:
         if loc in seen:
             continue
         seen.add(loc)
-        value = _get(source.data, loc)
+        value = value_at(source.data, loc)
         if kind == "extra_forbidden":
             field_name = loc[-1]
             allowed = _allowed_fields(loc[:-1])
@@ -145,15 +145,6 @@ def _map_errors(source: SourceFile, exc: ValidationError) -> list[Problem]:
         prefix = f"`{field_name}`: " if field_name and not key and kind not in ("model_type",) else ""
         problems.append(source.problem("spec/invalid", prefix + message, path, key=key))
     return problems
-
-
-def _get(data: Any, path: tuple) -> Any:
-    for part in path:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
 
 
 def _allowed_fields(loc: tuple) -> list[str]:

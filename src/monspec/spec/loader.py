@@ -62,7 +62,7 @@ class SourceFile:
         info = self.values.get(tuple(path))
         if info is None:
             return self.position(path)
-        value = _get(self.data, path)
+        value = value_at(self.data, path)
         if not isinstance(value, str):
             return Position(self.path, info.line, info.col)
         offset = max(0, min(offset, len(value)))
@@ -84,7 +84,8 @@ class SourceFile:
                        source_line=self.line_text(pos.line))
 
 
-def _get(data: Any, path: PathKey) -> Any:
+def value_at(data: Any, path: PathKey) -> Any:
+    """The value at a data path, or None where the path does not exist."""
     for part in path:
         try:
             data = data[part]
