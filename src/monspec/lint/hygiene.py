@@ -1,0 +1,93 @@
+"""Alert hygiene: what an on-call person needs on every alert, and alerts that agree with each other.
+
+- alert/missing-annotation: summary, description or runbook_url empty (an `annotations:` entry
+  can blank the generated ones).
+- alert/severity: a `severity` in `labels:` that contradicts the alert's `severity:` (which wins,
+  silently). Severities outside critical | warning | info are rejected by the schema.
+- alert/missing-for: a threshold alert without `for`: one bad scrape or evaluation pages.
+- alert/name-case: an alert name that is not CamelCase (its key is the guide's snake_case name).
+- alert/warning-stricter: a warning threshold stricter than the critical one on the same
+  expression, so the critical alert fires first.
+"""
+from __future__ import annotations
+
+import re
+
+import promql_parser as pp
+
+from monspec.rulemodel import alert_rules
+from monspec.spec.thresholds import format_number
+
+CAMEL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+REQUIRED = ("summary", "description", "runbook_url")
+COMPARISONS = {">", ">=", "<", "<="}
+
+
+def check(ctx) -> None:
+    rules = [r for r in alert_rules(ctx.specs) if r.origin == "alert"]
+    for rule in rules:
+        alert = rule.entity
+        for name in REQUIRED:
+            if not str(rule.annotations.get(name) or "").strip():
+                where = ("annotations", name) if name in alert.annotations else ()
+                ctx.report(alert, alert.problem(
+                    "alert/missing-annotation", f"alert `{rule.name}` has an empty `{name}` annotation", *where,
+                    key=True,
+                    hint="on-call needs a summary, a description and a runbook link on every alert"))
+        label = alert.labels.get("severity")
+        if label is not None and label != alert.severity:
+            ctx.report(alert, alert.problem(
+                "alert/severity", f"`labels.severity` is \"{label}\" but the alert's `severity` is \"{alert.severity}\" "
+                f"(which wins)", "labels", "severity", hint="set the severity once, with `severity:`"))
+        if not CAMEL.match(rule.name):
+            ctx.report(alert, alert.problem(
+                "alert/name-case", f"alert name `{rule.name}` is not CamelCase", key=True,
+                hint="name the alert by a snake_case key (cache_hit_rate_critical -> CacheHitRateCritical)"))
+        condition = _condition(rule.expr, leaf=True)
+        if rule.for_ is None and condition is not None:
+            ctx.report(alert, alert.problem(
+                "alert/missing-for", f"threshold alert `{rule.name}` has no `for`: a single evaluation past "
+                f"{format_number(condition[2])} fires it", key=True, severity="warning",
+                hint="add `for: 5m` (or the time the condition must hold)"))
+    _warning_stricter(ctx, rules)
+
+
+def _condition(expr: str, leaf: bool = False):
+    """(lhs text, op, number) when the alert is one `<expr> <op> <number>` comparison
+    (with leaf=True: the first such comparison of an `and`)."""
+    try:
+        node = pp.parse(expr)
+    except ValueError:
+        return None
+    while isinstance(node, pp.ParenExpr) or (leaf and isinstance(node, pp.BinaryExpr) and str(node.op) == "and"):
+        node = node.expr if isinstance(node, pp.ParenExpr) else node.lhs
+    if isinstance(node, pp.BinaryExpr) and str(node.op) in COMPARISONS | {"==", "!="} \
+            and not (node.modifier and node.modifier.return_bool) and isinstance(node.rhs, pp.NumberLiteral):
+        return (node.lhs.prettify(), str(node.op), float(node.rhs.val))
+    return None
+
+
+def _warning_stricter(ctx, rules) -> None:
+    by_lhs: dict[str, dict[str, list]] = {}
+    for rule in rules:
+        condition = _condition(rule.expr)
+        if condition is None or condition[1] not in COMPARISONS or rule.severity not in ("warning", "critical"):
+            continue
+        by_lhs.setdefault(condition[0], {}).setdefault(rule.severity, []).append((rule, condition))
+    for levels in by_lhs.values():
+        for warning, (_, w_op, w_value) in levels.get("warning", []):
+            for critical, (_, c_op, c_value) in levels.get("critical", []):
+                high = w_op in (">", ">=")
+                if high != (c_op in (">", ">=")):
+                    continue
+                stricter = w_value > c_value if high else w_value < c_value
+                if not stricter:
+                    continue
+                alert = warning.entity
+                path = ("expr",) if alert.expr is not None else ("kpi",)
+                ctx.report(alert, alert.problem(
+                    "alert/warning-stricter",
+                    f"warning `{warning.name}` ({w_op} {format_number(w_value)}) is stricter than critical "
+                    f"`{critical.name}` ({c_op} {format_number(c_value)}): the critical alert fires first",
+                    *path, related=(critical.entity.position(key=True),),
+                    hint="a warning threshold lies between the healthy range and the critical one"))

@@ -1,0 +1,69 @@
+"""A small spec set to lint: `lint_specs(tmp_path, family, alerts=…)` writes it and returns the problems."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from monspec.lint import run_lint
+from monspec.spec import load_specs
+
+PROJECT = """\
+project:
+  name: shop
+  title: Shop
+  job: shop
+  scrape_interval: 15s
+  runbook_base_url: https://runbooks.example.com/shop.md
+"""
+
+CATALOG = """\
+metrics:
+  requests_total:
+    type: counter
+    unit: operations
+    help: Requests by outcome.
+    labels:
+      outcome: [ok, error]
+  latency_seconds:
+    type: histogram
+    unit: seconds
+    help: Request latency.
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5]
+  queue_utilization:
+    type: gauge
+    unit: ratio
+    help: Share of the queue in use.
+    aggregation: max
+recording_rules:
+  - record: latency_seconds:p95
+    unit: seconds
+    help: p95 latency.
+    expr: histogram_quantile(0.95, sum by (job, instance, le) (rate(latency_seconds_bucket[5m])))
+"""
+
+
+class Linted:
+    def __init__(self, problems):
+        self.problems = problems
+
+    def of(self, id: str) -> list[str]:
+        """Each problem with that id as `file:line:col: severity: message`, plus its hint."""
+        return [f"{p.position.file.name}:{p.position.line}:{p.position.col}: {p.severity}: {p.message}"
+                + (f" | hint: {p.hint}" if p.hint else "") for p in self.problems if p.id == id]
+
+    def rendered(self, id: str) -> list[str]:
+        return [p.render().split(": ", 1)[1] for p in self.problems if p.id == id]
+
+
+@pytest.fixture
+def lint(tmp_path: Path):
+    def run(families: tuple[str, ...], alerts: str = "", kpis: str = "", catalog: str = CATALOG) -> Linted:
+        (tmp_path / "project.yaml").write_text(PROJECT)
+        (tmp_path / "catalog.yaml").write_text(catalog)
+        (tmp_path / "alerts.yaml").write_text(textwrap.dedent(alerts) if alerts else "alerts: {}\n")
+        if kpis:
+            (tmp_path / "kpis.yaml").write_text(textwrap.dedent(kpis))
+        return Linted(run_lint(load_specs(tmp_path), families))
+    return run
