@@ -109,7 +109,8 @@ def value_kind(node, catalog) -> tuple[str, float]:
     if isinstance(node, pp.VectorSelector):
         series = catalog.get(node.name) if node.name else None
         if series is None:
-            return "other", 1.0
+            histogram = catalog.histograms.get(node.name)  # a base name used as a value: its unit still applies
+            return ("seconds", 1.0) if histogram is not None and histogram.unit in SECONDS_UNITS else ("other", 1.0)
         if series.type in ("counter", "histogram_bucket", "histogram_count"):
             return "count", 1.0
         if series.unit in SECONDS_UNITS:
