@@ -71,7 +71,19 @@ def parse_promtool_failures(output: str) -> list[tuple[str, str]]:
             cases.append((f"{label}{what} at {match.group('time').strip()}", [line]))
         elif cases and line:
             cases[-1][1].append(line)
-    return [(case, "\n".join(lines)) for case, lines in cases]
+    return [(case, "\n".join([_summary(lines)] + lines)) for case, lines in cases]
+
+
+def _summary(lines: list[str]) -> str:
+    """One line saying what differs: the number of firing alerts, or the expression's values."""
+    text = "\n".join(lines)
+    if lines[0].startswith("alertname:") and "got:" in text:
+        expected, got = text.split("got:", 1)
+        e, g = expected.count("Labels:"), got.count("Labels:")
+        return f"expected {e} firing alert(s), got {g}" + (" with other labels or annotations" if e == g else "")
+    exp = next((line for line in lines if line.startswith("exp:")), "")
+    got = next((line for line in lines if line.startswith("got:")), "")
+    return f"{exp} | {got}" if exp or got else lines[-1]
 
 
 def write_junit(results: list[CaseResult], path: Path) -> None:

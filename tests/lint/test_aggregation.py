@@ -1,7 +1,15 @@
 """promql/mixed-instances and promql/wrong-aggregation."""
 from __future__ import annotations
 
-from test_types import ALERT
+ALERT = """\
+alerts:
+  shop_errors:
+    expr: {expr}
+    for: 5m
+    severity: warning
+    summary: Errors
+    description: Errors happen.
+"""
 
 
 def test_mixed_instances_hit(lint) -> None:

@@ -1,7 +1,15 @@
 """promql/range-too-short: windows of at least 4 scrape intervals (15s here, so 1m)."""
 from __future__ import annotations
 
-from test_types import ALERT
+ALERT = """\
+alerts:
+  shop_errors:
+    expr: {expr}
+    for: 5m
+    severity: warning
+    summary: Errors
+    description: Errors happen.
+"""
 
 
 def test_range_too_short_hit(lint) -> None:

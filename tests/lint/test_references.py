@@ -1,7 +1,15 @@
 """promql/unknown-metric, promql/unknown-label, promql/label-value: every selector names what the catalog has."""
 from __future__ import annotations
 
-from test_types import ALERT
+ALERT = """\
+alerts:
+  shop_errors:
+    expr: {expr}
+    for: 5m
+    severity: warning
+    summary: Errors
+    description: Errors happen.
+"""
 
 
 def test_unknown_metric_hit(lint) -> None:

@@ -15,7 +15,7 @@ from monspec.spec import load_specs
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.tooltests import parse_promtool_failures, promtool_unit_tests
 
-from conftest import SPECS
+SPECS = Path(__file__).resolve().parents[2] / "specs"
 
 COMPARISON = re.compile(r"(==|!=|>=|<=|>|<)(\s*)(\d+(?:\.\d+)?(?:e[-+]?\d+)?)")
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from monspec.cli import main
 from monspec.tooltests import parse_promtool_failures
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parents[2]
 
 PROMTOOL_FAILURE = """Unit Testing:  rules_test.yml
   FAILED:
@@ -35,8 +35,9 @@ def test_promtool_failures_are_split_into_cases() -> None:
         "CacheHitRateCritical fires: 0.686 inside < 0.7: alert CacheHitRateCritical at 2m30s",
         'expr "unified_cache_hit_ratio{cache_level=\\"l1\\"}" at 10m',
     ]
-    assert cases[1][1].splitlines()[1:] == ['exp: {__name__="unified_cache_hit_ratio"} 7.5E-01',
-                                           'got: {__name__="unified_cache_hit_ratio"} 2.5E-01']
+    assert cases[0][1].splitlines()[0] == "expected 1 firing alert(s), got 0"
+    assert cases[1][1].splitlines()[0] == ('exp: {__name__="unified_cache_hit_ratio"} 7.5E-01 | '
+                                           'got: {__name__="unified_cache_hit_ratio"} 2.5E-01')
 
 
 def _copy(generated: Path, tmp_path: Path) -> Path:
@@ -71,7 +72,7 @@ def test_each_failing_case_gets_a_line_and_a_junit_testcase(promtool: str, gener
     failing = [line for line in result.stderr.splitlines() if line.startswith("FAIL")]
     assert failing == [f"FAIL promtool test rules {out}/prometheus/rules_test.yml: "
                        "RedisMasterDown fires: 0 inside == 0: alert RedisMasterDown at 30s: "
-                       "alertname: RedisMasterDown, time: 30s,"]
+                       "expected 1 firing alert(s), got 0"]
     suite = ET.parse(junit).getroot()
     assert suite.get("failures") == "1"
     [case] = [c for c in suite if c.find("failure") is not None]

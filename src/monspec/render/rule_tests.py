@@ -327,10 +327,36 @@ class Generator:
         annotations = {k: expand_template(v, state.value, labels) for k, v in alert.annotations.items()}
         return {"labels": dict(sorted(labels.items())), "annotations": dict(sorted(annotations.items()))}
 
+    def distractors(self, inputs: dict) -> dict:
+        """Series of the same metrics that differ in one label value, so a rule whose matchers
+        let them in gets another value: counters with small odd increments, histogram buckets
+        with every observation above the highest finite bound."""
+        extra: dict = {}
+        n = 0
+        for k, spec in sorted(inputs.items()):
+            labels = dict(k)
+            series = self.catalog.get(labels["__name__"])
+            if series is None or not isinstance(spec, Counter):
+                continue
+            for label, allowed in sorted(series.labels.items()):
+                if label == "le" or not allowed:
+                    continue
+                for value in sorted(allowed):
+                    other = key({**labels, label: value})
+                    if value == labels.get(label) or other in inputs or other in extra:
+                        continue
+                    if series.type == "histogram_bucket":
+                        extra[other] = spec if labels.get("le") == "+Inf" else Counter(0.0)
+                    else:
+                        n += 1
+                        extra[other] = Counter(float(2 * n + 1))
+        return extra
+
     def record_scenario(self, rule: RecordRule) -> Scenario:
         ast = pp.parse(rule.expr)
         target = _nice_target(rule, self.catalog)
         inputs = self.drive(ast, target)
+        inputs.update(self.distractors(inputs))
         at = _ceil(_max_range(rule.expr) + 300, self.eval_interval)
         steps = int(round(at / self.interval))
         series = {}
