@@ -126,3 +126,17 @@ def test_a_changed_recording_rule_fails_its_expression_test(promtool: str, gener
         assert f'expr "unified_cache_operation_duration_seconds:p95{{cache_level=\\"{level}\\"}}" at 10m' in cases, output
     assert 'expr "unified_cache_hit_ratio{cache_level=\\"l1\\"}" at 10m' in cases, output
     assert 'expr "unified_cache_hit_ratio{cache_level=\\"l2\\"}" at 10m' not in cases
+
+
+def test_golden_fixture_tests_pass_and_name_what_they_cannot_cover(promtool: str, tmp_path: Path) -> None:
+    from monspec.build import compile_specs
+    from monspec.output import write_tree
+
+    build = compile_specs(SPECS.parent / "tests" / "fixtures" / "golden_specs")
+    write_tree(tmp_path / "out", build.files)
+    text = (tmp_path / "out" / "prometheus" / "rules_test.yml").read_text()
+    # Its description holds `{{ and }}` as text, which Prometheus' template engine cannot expand.
+    assert [line for line in text.splitlines() if line.startswith("# Not covered")] == [
+        "# Not covered: alert ErrorRatioCritical: cannot replay the template action {{ and }}"]
+    [result] = promtool_unit_tests(tmp_path / "out" / "prometheus" / "rules_test.yml")
+    assert result.ok, result.detail

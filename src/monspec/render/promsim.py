@@ -17,6 +17,7 @@ import math
 import re
 from decimal import Decimal
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import promql_parser as pp
 
@@ -165,9 +166,11 @@ class Simulation:
             raise Unsupported(f"a range over the recorded series `{name}`")
         rng = node.range.total_seconds()
         out = []
+        first = max(0, math.ceil((t - rng) / self.interval - 1e-9))
+        last = math.floor(t / self.interval + 1e-9)
         for labels, values in self._raw(name, matchers):
-            points = [(i * self.interval, v) for i, v in enumerate(values)
-                      if v is not None and t - rng - 1e-9 <= i * self.interval <= t + 1e-9]
+            points = [(i * self.interval, values[i]) for i in range(first, min(last, len(values) - 1) + 1)
+                      if values[i] is not None]
             out.append((labels, points))
         return out
 
@@ -328,25 +331,40 @@ class Simulation:
 
     # --- rule evaluation ---------------------------------------------------------------
 
-    def record(self, t: float) -> None:
-        """Evaluate the recording rules at tick t, in order, as the recording group does."""
+    def record(self, t: float, only: set[str] | None = None) -> None:
+        """Evaluate the recording rules at tick t, in order, as the recording group does
+        (only those recording a name in `only`, when given: the others cannot change the result)."""
         self.recorded[t] = {}
         for rule in self.recording:
-            result = self.eval(pp.parse(rule.expr), t)
+            if only is not None and rule.record not in only:
+                continue
+            result = self.eval(_parse(rule.expr), t)
             if isinstance(result, float):
                 raise Unsupported("a recording rule yielding a scalar")
             for s in result:
                 labels = {**{k: v for k, v in s.labels.items() if k != "__name__"}, **rule.labels, "__name__": rule.record}
                 self.recorded[t][key(labels)] = s.value
 
+    def needed(self, expr: str) -> set[str]:
+        """The recorded names expr reads, directly or through other recording rules."""
+        names: set[str] = set()
+        todo = [expr]
+        while todo:
+            for name in _names(todo.pop()):
+                if name not in names and any(r.record == name for r in self.recording):
+                    names.add(name)
+                    todo.extend(r.expr for r in self.recording if r.record == name)
+        return names
+
     def run_alert(self, rule: AlertingRule, ticks: list[float]) -> dict[float, list[AlertState]]:
         """The alerts of one rule after each tick: pending and firing, with their values."""
-        ast = pp.parse(rule.expr)
+        ast = _parse(rule.expr)
+        needed = self.needed(rule.expr)
         active: dict[LabelKey, AlertState] = {}
         states: dict[float, list[AlertState]] = {}
         for t in ticks:
             if t not in self.recorded:
-                self.record(t)
+                self.record(t, needed)
             result = self.eval(ast, t)
             if isinstance(result, float):
                 raise Unsupported("an alert expression yielding a scalar")
@@ -366,6 +384,25 @@ class Simulation:
                     del active[k]
             states[t] = [AlertState(a.labels, a.active_at, a.value, a.firing) for _, a in sorted(active.items())]
         return states
+
+
+@lru_cache(maxsize=1024)
+def _parse(expr: str):
+    return pp.parse(expr)
+
+
+@lru_cache(maxsize=1024)
+def _names(expr: str) -> frozenset[str]:
+    found: set[str] = set()
+
+    def pre(node):
+        if isinstance(node, pp.VectorSelector):
+            name, _ = selector_matchers(node)
+            if name:
+                found.add(name)
+
+    pp.walk(_parse(expr), pre, lambda node: None)
+    return frozenset(found)
 
 
 def _drop_name(labels: dict[str, str]) -> dict[str, str]:
