@@ -84,3 +84,11 @@ def test_templates() -> None:
     assert expand_template("plain", 1.0, {}) == "plain"
     with pytest.raises(Unsupported, match=r"cannot replay the template action \{\{ and \}\}"):
         expand_template("{{ and }}", 1.0, {})
+
+
+def test_templates_see_the_samples_labels_not_the_rules() -> None:
+    sim = Simulation({key({"__name__": "up", "job": "j"}): [0.0] * 5}, 15.0)
+    [state] = sim.run_alert(AlertingRule("Down", "up == 0", 0.0, {"severity": "critical"}), [0.0])[0.0]
+    assert state.labels == {"alertname": "Down", "job": "j", "severity": "critical"}
+    assert state.sample_labels == {"__name__": "up", "job": "j"}
+    assert expand_template("{{ $labels.job }}/{{ $labels.severity }}", state.value, state.sample_labels) == "j/<no value>"

@@ -107,10 +107,11 @@ class AlertingRule:
 
 @dataclass
 class AlertState:
-    labels: dict[str, str]
+    labels: dict[str, str]  # the alert's labels: the sample's, the rule's, alertname
     active_at: float
     value: float
     firing: bool = False
+    sample_labels: dict[str, str] = field(default_factory=dict)  # what templates see as $labels
 
 
 @dataclass
@@ -377,12 +378,14 @@ class Simulation:
                 if state is None:
                     state = active[k] = AlertState(labels, t, s.value)
                 state.value = s.value
+                state.sample_labels = dict(s.labels)
                 if not state.firing and t - state.active_at >= rule.for_seconds - 1e-9:
                     state.firing = True
             for k in list(active):
                 if k not in seen:
                     del active[k]
-            states[t] = [AlertState(a.labels, a.active_at, a.value, a.firing) for _, a in sorted(active.items())]
+            states[t] = [AlertState(a.labels, a.active_at, a.value, a.firing, a.sample_labels)
+                         for _, a in sorted(active.items())]
         return states
 
 

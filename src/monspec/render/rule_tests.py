@@ -324,7 +324,8 @@ class Generator:
 
     def _expected(self, alert: AlertRule, state) -> dict:
         labels = {k: v for k, v in state.labels.items() if k != "alertname"}
-        annotations = {k: expand_template(v, state.value, labels) for k, v in alert.annotations.items()}
+        # Templates see the sample's labels as $labels, not the rule's own labels.
+        annotations = {k: expand_template(v, state.value, state.sample_labels) for k, v in alert.annotations.items()}
         return {"labels": dict(sorted(labels.items())), "annotations": dict(sorted(annotations.items()))}
 
     def distractors(self, inputs: dict) -> dict:
