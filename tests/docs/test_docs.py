@@ -62,7 +62,7 @@ shop_error_ratio > 0.05
 **What it means:**
 
 More than 5% of requests fail.
-Quotes "double" and 'single', colons: here, a {% raw %} tag, {{ and }} braces,
+Quotes "double" and 'single', colons: here, a {% raw %} tag, {{ $value | humanizePercentage }} inline,
 non-ASCII — café, 日本語 — and a trailing newline.
 
 **Impact:** Lost orders.

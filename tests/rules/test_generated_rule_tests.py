@@ -132,11 +132,26 @@ def test_golden_fixture_tests_pass_and_name_what_they_cannot_cover(promtool: str
     from monspec.build import compile_specs
     from monspec.output import write_tree
 
-    build = compile_specs(SPECS.parent / "tests" / "fixtures" / "golden_specs")
+    import shutil
+
+    fixture = SPECS.parent / "tests" / "fixtures" / "golden_specs"
+    build = compile_specs(fixture)
     write_tree(tmp_path / "out", build.files)
     text = (tmp_path / "out" / "prometheus" / "rules_test.yml").read_text()
-    # Its description holds `{{ and }}` as text, which Prometheus' template engine cannot expand.
+    assert [line for line in text.splitlines() if line.startswith("# Not covered")] == []
+    [result] = promtool_unit_tests(tmp_path / "out" / "prometheus" / "rules_test.yml")
+    assert result.ok, result.detail
+
+    # A description holding `{{ and }}` as text cannot be expanded by Prometheus' template
+    # engine: the alert is named as not covered instead of guessed.
+    broken = tmp_path / "specs"
+    shutil.copytree(fixture, broken)
+    alerts = broken / "alerts.yaml"
+    alerts.write_text(alerts.read_text().replace("{{ $value | humanizePercentage }} inline", "{{ and }} braces"))
+    build = compile_specs(broken)
+    write_tree(tmp_path / "out2", build.files)
+    text = (tmp_path / "out2" / "prometheus" / "rules_test.yml").read_text()
     assert [line for line in text.splitlines() if line.startswith("# Not covered")] == [
         "# Not covered: alert ErrorRatioCritical: cannot replay the template action {{ and }}"]
-    [result] = promtool_unit_tests(tmp_path / "out" / "prometheus" / "rules_test.yml")
+    [result] = promtool_unit_tests(tmp_path / "out2" / "prometheus" / "rules_test.yml")
     assert result.ok, result.detail
