@@ -73,6 +73,31 @@ def main() -> None:
             print(f"synthetic {copies:3}x core specs       {seconds * 1000:8.0f} ms  {per_copy:7.1f} ms per copy above baseline")
         growth = (sizes[100] - sizes[10]) / (sizes[10] - sizes[1]) if sizes[10] > sizes[1] else float("nan")
         print(f"100x has {rules} alerts; cost 10x->100x over 1x->10x: {growth:.1f} (linear: 10.0)   target 100x < 10000 ms")
+        print("where the 100x time goes (in-process, one run):")
+        for stage, seconds in stage_times(tmp / "specs100"):
+            print(f"  {stage:28} {seconds * 1000:8.0f} ms")
+
+
+def stage_times(specs_dir: Path) -> list[tuple[str, float]]:
+    """Load + lint, then each renderer on its own."""
+    import importlib
+
+    from monspec.lint import run_lint
+    from monspec.render import renderer_modules
+    from monspec.spec import load_specs
+
+    start = time.perf_counter()
+    specs = load_specs(specs_dir)
+    out = [("load specs", time.perf_counter() - start)]
+    start = time.perf_counter()
+    run_lint(specs)
+    out.append(("lint", time.perf_counter() - start))
+    for name in renderer_modules():
+        module = importlib.import_module(f"monspec.render.{name}")
+        start = time.perf_counter()
+        module.render(specs)
+        out.append((f"render {name}", time.perf_counter() - start))
+    return out
 
 
 if __name__ == "__main__":

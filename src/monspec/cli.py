@@ -57,11 +57,11 @@ def main(debug: bool) -> None:
 def generate(specs_dir: Path, out_dir: Path) -> None:
     """Compile the specs and write the output folder (all or nothing)."""
     from monspec.build import compile_specs
-    from monspec.output import diff_tree, write_tree
+    from monspec.output import changed_files, read_tree, write_tree
 
     build = compile_specs(specs_dir)
     report(build.problems)
-    changed = len([line for line in diff_tree(out_dir, build.files, max_lines=10**9) if line.startswith(("+++", "missing:", "not produced"))])
+    changed = len(changed_files(read_tree(out_dir), build.files))
     write_tree(out_dir, build.files)
     click.echo(f"wrote {len(build.files)} files to {out_dir}/ ({changed} changed)")
 

@@ -47,14 +47,17 @@ def read_tree(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
+def changed_files(current: dict[str, bytes], files: dict[str, bytes]) -> list[str]:
+    """Paths that differ between two trees: changed, added or no longer produced."""
+    return sorted(rel for rel in set(current) | set(files) if current.get(rel) != files.get(rel))
+
+
 def diff_tree(out: Path, files: dict[str, bytes], context: int = 2, max_lines: int = 60) -> list[str]:
     """Unified diff from what is on disk to what the specs produce; empty when fresh."""
     current = read_tree(out)
     lines: list[str] = []
-    for rel in sorted(set(current) | set(files)):
+    for rel in changed_files(current, files):
         old, new = current.get(rel), files.get(rel)
-        if old == new:
-            continue
         if old is None:
             lines.append(f"missing: {out}/{rel}")
             continue

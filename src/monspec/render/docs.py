@@ -46,8 +46,12 @@ def render_markdown(specs: SpecSet) -> str:
         out += ["## KPIs", "",
                 "| KPI | Expression | Target | Goal | Warning | Critical | For | Alerts |",
                 "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        alerts_of: dict[str, list[str]] = {}
+        for a in own:
+            if a.kpi is not None:
+                alerts_of.setdefault(a.kpi.name, []).append(a.name)
         for kpi in kpis:
-            names = [a.name for a in own if a.kpi is not None and a.kpi.name == kpi.name]
+            names = alerts_of.get(kpi.name, [])
             out.append(" | ".join([
                 f"| {_cell(kpi.display_title)}", _code(kpi.expr.strip(), table=True),
                 *(_cell(str(v)) if v is not None else "—" for v in (kpi.target, kpi.goal, kpi.warning, kpi.critical)),

@@ -123,9 +123,26 @@ class Simulation:
     recording: list[RecordingRule] = field(default_factory=list)
     recorded: dict[float, dict[LabelKey, float]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Indexes, so a spec set with many rules costs linear time, not rules x rules.
+        self._rules_by_name: dict[str, list[RecordingRule]] = {}
+        for rule in self.recording:
+            self._rules_by_name.setdefault(rule.record, []).append(rule)
+        self._recorded_names: set[str] = set()
+        self._order = {id(rule): i for i, rule in enumerate(self.recording)}
+        self._raw_cache: dict = {}
+
     # --- series access -------------------------------------------------------------------
 
     def _raw(self, name, matchers) -> list[tuple[dict[str, str], list[float | None]]]:
+        """Input series a selector matches; the inputs never change, so each answer is kept."""
+        cache_key = (name, tuple(matchers))
+        cached = self._raw_cache.get(cache_key)
+        if cached is None:
+            cached = self._raw_cache[cache_key] = self._raw_uncached(name, matchers)
+        return cached
+
+    def _raw_uncached(self, name, matchers) -> list[tuple[dict[str, str], list[float | None]]]:
         out = []
         for k, values in self.inputs.items():
             labels = dict(k)
@@ -163,7 +180,7 @@ class Simulation:
         name, matchers = selector_matchers(vs)
         if vs.offset or vs.at:
             raise Unsupported("offset / @ modifiers")
-        if name is not None and any(dict(k).get("__name__") == name for v in self.recorded.values() for k in v):
+        if name is not None and name in self._recorded_names:
             raise Unsupported(f"a range over the recorded series `{name}`")
         rng = node.range.total_seconds()
         out = []
@@ -336,9 +353,12 @@ class Simulation:
         """Evaluate the recording rules at tick t, in order, as the recording group does
         (only those recording a name in `only`, when given: the others cannot change the result)."""
         self.recorded[t] = {}
-        for rule in self.recording:
-            if only is not None and rule.record not in only:
-                continue
+        if only is None:
+            rules = self.recording
+        else:  # the group's order: a rule may read what an earlier one recorded at this tick
+            rules = sorted((r for name in only for r in self._rules_by_name.get(name, [])), key=lambda r: self._order[id(r)])
+        for rule in rules:
+            self._recorded_names.add(rule.record)
             result = self.eval(_parse(rule.expr), t)
             if isinstance(result, float):
                 raise Unsupported("a recording rule yielding a scalar")
@@ -352,9 +372,9 @@ class Simulation:
         todo = [expr]
         while todo:
             for name in _names(todo.pop()):
-                if name not in names and any(r.record == name for r in self.recording):
+                if name not in names and name in self._rules_by_name:
                     names.add(name)
-                    todo.extend(r.expr for r in self.recording if r.record == name)
+                    todo.extend(r.expr for r in self._rules_by_name[name])
         return names
 
     def run_alert(self, rule: AlertingRule, ticks: list[float]) -> dict[float, list[AlertState]]:
