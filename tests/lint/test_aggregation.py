@@ -1,15 +1,7 @@
 """promql/mixed-instances and promql/wrong-aggregation."""
 from __future__ import annotations
 
-ALERT = """\
-alerts:
-  shop_errors:
-    expr: {expr}
-    for: 5m
-    severity: warning
-    summary: Errors
-    description: Errors happen.
-"""
+from alert_text import ALERT
 
 
 def test_mixed_instances_hit(lint) -> None:

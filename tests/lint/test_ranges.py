@@ -1,15 +1,7 @@
 """promql/range-too-short: windows of at least 4 scrape intervals (15s here, so 1m)."""
 from __future__ import annotations
 
-ALERT = """\
-alerts:
-  shop_errors:
-    expr: {expr}
-    for: 5m
-    severity: warning
-    summary: Errors
-    description: Errors happen.
-"""
+from alert_text import ALERT
 
 
 def test_range_too_short_hit(lint) -> None:

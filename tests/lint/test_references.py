@@ -1,15 +1,7 @@
 """promql/unknown-metric, promql/unknown-label, promql/label-value: every selector names what the catalog has."""
 from __future__ import annotations
 
-ALERT = """\
-alerts:
-  shop_errors:
-    expr: {expr}
-    for: 5m
-    severity: warning
-    summary: Errors
-    description: Errors happen.
-"""
+from alert_text import ALERT
 
 
 def test_unknown_metric_hit(lint) -> None:

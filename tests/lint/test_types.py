@@ -2,15 +2,7 @@
 histogram compared as a value, promql/histogram-as-value)."""
 from __future__ import annotations
 
-ALERT = """\
-alerts:
-  shop_errors:
-    expr: {expr}
-    for: 5m
-    severity: warning
-    summary: Errors
-    description: Errors happen.
-"""
+from alert_text import ALERT
 
 
 def test_counter_without_rate_hit(lint) -> None:

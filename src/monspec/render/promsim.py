@@ -371,7 +371,7 @@ class Simulation:
         names: set[str] = set()
         todo = [expr]
         while todo:
-            for name in _names(todo.pop()):
+            for name in selector_names(todo.pop()):
                 if name not in names and name in self._rules_by_name:
                     names.add(name)
                     todo.extend(r.expr for r in self._rules_by_name[name])
@@ -415,7 +415,8 @@ def _parse(expr: str):
 
 
 @lru_cache(maxsize=1024)
-def _names(expr: str) -> frozenset[str]:
+def selector_names(expr: str) -> frozenset[str]:
+    """Metric names an expression selects."""
     found: set[str] = set()
 
     def pre(node):

@@ -32,6 +32,7 @@ from monspec.catalog import Catalog, build_catalog
 from monspec.render import yamltext
 from monspec.render.promsim import (
     COMPARISONS, AlertingRule, RecordingRule, Simulation, Unsupported, expand_template, key, selector_matchers,
+    selector_names,
 )
 from monspec.rulemodel import AlertRule, RecordRule, alert_rules, recording_rules, rule_groups
 from monspec.spec import SpecSet
@@ -251,7 +252,7 @@ class Generator:
     def chain_window(self, expr: str, seen: frozenset = frozenset()) -> float:
         """The longest range window on the way from raw metrics to expr, through recording rules."""
         window = _max_range(expr)
-        for name in _selector_names(expr):
+        for name in selector_names(expr):
             if name in seen:
                 continue
             for rule in self.records:
@@ -270,7 +271,7 @@ class Generator:
             needed: set[str] = set()
             todo = [expr]
             while todo:
-                for name in _selector_names(todo.pop()):
+                for name in selector_names(todo.pop()):
                     if name in by_name and name not in needed:
                         needed.add(name)
                         todo.extend(r.expr for r in by_name[name])
@@ -446,19 +447,6 @@ def _max_range(expr: str) -> float:
 
     pp.walk(pp.parse(expr), pre, lambda node: None)
     return max(found)
-
-
-def _selector_names(expr: str) -> set[str]:
-    names: set[str] = set()
-
-    def pre(node):
-        if isinstance(node, pp.VectorSelector):
-            name, _ = selector_matchers(node)
-            if name:
-                names.add(name)
-
-    pp.walk(pp.parse(expr), pre, lambda node: None)
-    return names
 
 
 def _ceil(seconds: float, step: float) -> float:
