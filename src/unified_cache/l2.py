@@ -141,55 +141,14 @@ class RedisLevel:
             return {}
         return {k: v for k, v in zip(keys, values) if v is not None}
 
-    async def set(self, key: str, raw: bytes, ttl: int) -> bool:
+    async def _write(self, keys, command) -> bool:
+        """Run one write command on the master. When the master is down or the write fails,
+        the keys become dirty: never read from the replica, deleted from the master before
+        it is trusted again."""
         if self.master_up:
             try:
                 async with self._m_slots:
-                    await self.master.set(KEY_PREFIX + key, raw, ex=ttl)
-                self._recent_writes.append((time.monotonic(), key))
-                return True
-            except (RedisError, OSError) as exc:
-                self._master_failed(exc)
-        if self.master is not None:
-            self.dirty.add(key)
-        return False
-
-    async def set_many(self, items: dict[str, bytes], ttl: int) -> bool:
-        """Store many entries in one pipeline (same failure rules as :meth:`set`)."""
-        if self.master_up:
-            try:
-                async with self._m_slots, self.master.pipeline(transaction=False) as pipe:
-                    for key, raw in items.items():
-                        pipe.set(KEY_PREFIX + key, raw, ex=ttl)
-                    await pipe.execute()
-                now = time.monotonic()
-                self._recent_writes.extend((now, k) for k in items)
-                return True
-            except (RedisError, OSError) as exc:
-                self._master_failed(exc)
-        if self.master is not None:
-            self.dirty.update(items)
-        return False
-
-    async def delete(self, key: str) -> bool:
-        if self.master_up:
-            try:
-                async with self._m_slots:
-                    await self.master.delete(KEY_PREFIX + key)
-                self._recent_writes.append((time.monotonic(), key))
-                return True
-            except (RedisError, OSError) as exc:
-                self._master_failed(exc)
-        if self.master is not None:
-            self.dirty.add(key)
-        return False
-
-    async def delete_many(self, keys: list[str]) -> bool:
-        if self.master_up:
-            try:
-                async with self._m_slots:
-                    for i in range(0, len(keys), 500):
-                        await self.master.delete(*(KEY_PREFIX + k for k in keys[i : i + 500]))
+                    await command(self.master)
                 now = time.monotonic()
                 self._recent_writes.extend((now, k) for k in keys)
                 return True
@@ -198,6 +157,30 @@ class RedisLevel:
         if self.master is not None:
             self.dirty.update(keys)
         return False
+
+    async def set(self, key: str, raw: bytes, ttl: int) -> bool:
+        return await self._write((key,), lambda master: master.set(KEY_PREFIX + key, raw, ex=ttl))
+
+    async def set_many(self, items: dict[str, bytes], ttl: int) -> bool:
+        """Store many entries in one pipeline (same failure rules as :meth:`set`)."""
+
+        async def command(master):
+            async with master.pipeline(transaction=False) as pipe:
+                for key, raw in items.items():
+                    pipe.set(KEY_PREFIX + key, raw, ex=ttl)
+                await pipe.execute()
+
+        return await self._write(list(items), command)
+
+    async def delete(self, key: str) -> bool:
+        return await self._write((key,), lambda master: master.delete(KEY_PREFIX + key))
+
+    async def delete_many(self, keys: list[str]) -> bool:
+        async def command(master):
+            for i in range(0, len(keys), 500):
+                await master.delete(*(KEY_PREFIX + k for k in keys[i : i + 500]))
+
+        return await self._write(list(keys), command)
 
     async def ttl(self, key: str) -> int | None:
         """Remaining TTL of a key on the master (None when unknown); for tests and tools."""
