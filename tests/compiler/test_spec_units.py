@@ -58,6 +58,8 @@ HOSTILE = [
     "café — 日本語", "line\nnext\n", "no trailing\nnewline", "two trailing\n\n", " leading space",
     "trailing space ", "# not a comment", "- not a list", "yes", "null", "123", "1e3", "tab\there",
     "back\\slash", "", "multi\n  indented\n", "\ttab first\nline",
+    # plain words, written without the load-back proof: YAML 1.1's booleans and null must be quoted
+    "Yes", "NO", "On", "y", "N", "Null", "TRUE", "abc.def", "a-b/c", "_x", "severity", "e1",
 ]
 
 
@@ -71,3 +73,7 @@ def test_scalar_loads_back_exactly(text: str, indent: int) -> None:
 @pytest.mark.parametrize("name", ["severity", "app.kubernetes.io/name", "yes", "on", "1", "with space"])
 def test_key_loads_back(name: str) -> None:
     assert yaml.safe_load(f"{key(name)}: 0") == {name: 0}
+
+
+def test_scalar_keeps_types_apart() -> None:
+    assert [scalar(True), scalar(1), scalar(1.0), scalar("1"), scalar(None)] == ["true", "1", "1.0", "'1'", "null"]

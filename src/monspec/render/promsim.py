@@ -377,18 +377,33 @@ class Simulation:
                     todo.extend(r.expr for r in self._rules_by_name[name])
         return names
 
-    def run_alert(self, rule: AlertingRule, ticks: list[float]) -> dict[float, list[AlertState]]:
-        """The alerts of one rule after each tick: pending and firing, with their values."""
-        ast = _parse(rule.expr)
-        needed = self.needed(rule.expr)
+    def condition(self, rule: AlertingRule, t: float) -> list[Sample]:
+        """The rule's expression at tick t. Recording rules read no range of recorded series
+        (that is Unsupported), so every tick can be evaluated on its own."""
+        if t not in self.recorded:
+            self.record(t, self.needed(rule.expr))
+        result = self.eval(_parse(rule.expr), t)
+        if isinstance(result, float):
+            raise Unsupported("an alert expression yielding a scalar")
+        return result
+
+    def proved_quiet(self, rule: AlertingRule, t: float, eval_interval: float) -> bool:
+        """True when some evaluation in [t - for, t] returns nothing: then no alert of the rule
+        can have been active for `for` at t, so none fires. False proves nothing."""
+        tick = t
+        while tick >= max(0.0, t - rule.for_seconds) - 1e-9:
+            if not self.condition(rule, tick):
+                return True
+            tick -= eval_interval
+        return False
+
+    def run_alert(self, rule: AlertingRule, ticks: list[float], until_firing: bool = False) -> dict[float, list[AlertState]]:
+        """The alerts of one rule after each tick: pending and firing, with their values
+        (with until_firing, the ticks stop at the first one where an alert fires)."""
         active: dict[LabelKey, AlertState] = {}
         states: dict[float, list[AlertState]] = {}
         for t in ticks:
-            if t not in self.recorded:
-                self.record(t, needed)
-            result = self.eval(ast, t)
-            if isinstance(result, float):
-                raise Unsupported("an alert expression yielding a scalar")
+            result = self.condition(rule, t)
             seen = set()
             for s in result:
                 labels = {**{k: v for k, v in s.labels.items() if k != "__name__"}, **rule.labels, "alertname": rule.name}
@@ -406,6 +421,8 @@ class Simulation:
                     del active[k]
             states[t] = [AlertState(a.labels, a.active_at, a.value, a.firing, a.sample_labels)
                          for _, a in sorted(active.items())]
+            if until_firing and any(a.firing for a in states[t]):
+                break
         return states
 
 

@@ -7,13 +7,24 @@ loading it back that the text is exactly what the spec said.
 from __future__ import annotations
 
 import json
+import re
+from functools import lru_cache
 
 import yaml
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _KEY_SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./")
+# A word that starts with a letter and holds only these characters is a plain YAML string,
+# unless it is one of YAML 1.1's booleans or null: no proof by loading needed.
+_PLAIN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
+_YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 
 
+def _plain_word(text: str) -> bool:
+    return _PLAIN_WORD.fullmatch(text) is not None and text.lower() not in _YAML_WORDS
+
+
+@lru_cache(maxsize=65536, typed=True)  # typed: True and 1 are different scalars
 def scalar(value: object, indent: int = 0) -> str:
     """YAML text for value at a mapping value position whose key is indented by `indent` spaces."""
     if isinstance(value, bool):
@@ -23,6 +34,8 @@ def scalar(value: object, indent: int = 0) -> str:
     if isinstance(value, (int, float)):
         return json.dumps(value)
     text = str(value)
+    if _plain_word(text):
+        return text
     for candidate in _candidates(text, indent):
         if _loads_back(candidate, text, indent):
             return candidate
@@ -55,8 +68,11 @@ def _loads_back(candidate: str, text: str, indent: int) -> bool:
     return isinstance(loaded, dict) and loaded.get("k") == text
 
 
+@lru_cache(maxsize=4096)
 def key(name: str) -> str:
     """A mapping key: plain when safe, quoted otherwise."""
+    if _plain_word(name):
+        return name
     if name and set(name) <= _KEY_SAFE and _loads_back(name, name, 0) and yaml.load(f"{name}: 0", Loader=_LOADER) == {name: 0}:
         return name
     return json.dumps(name)
