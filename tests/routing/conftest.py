@@ -1,22 +1,12 @@
 """Helpers for routing tests: a copy of the fixture spec set with one file replaced."""
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "golden_specs"
-
-
-def need(program: str) -> None:
-    """Skip when a program is missing, but fail in CI (CI=true), where it must be installed."""
-    if shutil.which(program):
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{program} is missing in CI")
-    pytest.skip(f"{program} not installed")
 
 
 @pytest.fixture

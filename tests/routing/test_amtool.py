@@ -5,11 +5,13 @@ from pathlib import Path
 
 import yaml
 
-from conftest import FIXTURE, need
 from monspec import tools
 from monspec.build import compile_specs
 from monspec.output import write_tree
 from monspec.tooltests import amtool_tests
+from support.processes import require_program as need
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "golden_specs"
 
 SPECS = Path(__file__).parent.parent.parent / "specs"
 
