@@ -155,11 +155,10 @@ def _locate_syntax_error(expr: str, fallback: str) -> tuple[str, int | None]:
     return fallback, None
 
 
-def _unclosed_bracket(expr: str, default: int) -> int:
-    """Offset of the opening bracket that is never closed (outside string literals)."""
-    stack: list[int] = []
+def outside_strings(expr: str, start: int = 0):
+    """(offset, character) of each character from `start` that is not inside a string literal."""
     quote = None
-    i = 0
+    i = start
     while i < len(expr):
         c = expr[i]
         if quote:
@@ -169,11 +168,19 @@ def _unclosed_bracket(expr: str, default: int) -> int:
                 quote = None
         elif c in "\"'`":
             quote = c
-        elif c in "([{":
+        else:
+            yield i, c
+        i += 1
+
+
+def _unclosed_bracket(expr: str, default: int) -> int:
+    """Offset of the opening bracket that is never closed (outside string literals)."""
+    stack: list[int] = []
+    for i, c in outside_strings(expr):
+        if c in "([{":
             stack.append(i)
         elif c in ")]}" and stack:
             stack.pop()
-        i += 1
     return stack[-1] if stack else default
 
 

@@ -32,6 +32,10 @@ def _connection_options(fn):
     return wrapper
 
 
+PROBE = click.option("--probe", type=click.IntRange(min=0), default=1000, show_default=True,
+                     help="Reads of a short probe workload first, so a fresh process has figures (0: none).")
+
+
 def _config(redis_url, replica_url, database_url, profile, **extra) -> CacheConfig:
     try:
         return CacheConfig.from_env(
@@ -91,8 +95,7 @@ def demo(port, redis_url, replica_url, database_url, profile, keys, l1_size, rat
 
 @main.command()
 @_connection_options
-@click.option("--probe", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Reads of a short probe workload first, so a fresh process has figures (0: none).")
+@PROBE
 def health(redis_url, replica_url, database_url, profile, probe):
     """The guide's daily check; exit 1 when anything needs attention."""
     config = _config(redis_url, replica_url, database_url, profile)
@@ -159,8 +162,7 @@ def regression(redis_url, replica_url, database_url, profile):
 
 @main.command()
 @_connection_options
-@click.option("--probe", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Reads of a short probe workload first, so a fresh process has figures (0: none).")
+@PROBE
 def tune(redis_url, replica_url, database_url, profile, probe):
     """The guide's tuning recommendations."""
     config = _config(redis_url, replica_url, database_url, profile)

@@ -5,6 +5,7 @@ window of two makes the series vanish. Four scrape intervals is the usual minimu
 """
 from __future__ import annotations
 
+from monspec.promql import outside_strings
 from monspec.spec.durations import format_duration, parse_duration
 
 FACTOR = 4
@@ -37,18 +38,6 @@ def _range_offset(expr: str, start: int) -> int:
     while i < len(expr) and expr[i].isspace():
         i += 1
     if i < len(expr) and expr[i] == "{":
-        quote = None
-        while i < len(expr):
-            c = expr[i]
-            if quote:
-                if c == "\\":
-                    i += 1
-                elif c == quote:
-                    quote = None
-            elif c in "\"'`":
-                quote = c
-            elif c == "}":
-                break
-            i += 1
+        i = next((j for j, c in outside_strings(expr, i) if c == "}"), len(expr))
     found = expr.find("[", i)
     return found if found >= 0 else start
