@@ -168,10 +168,13 @@ def imported_groups(specs: SpecSet) -> list[RuleGroup]:
 
 
 def rule_groups(specs: SpecSet) -> list[RuleGroup]:
-    """The project's recording and alert groups (when not empty), then the imported groups in spec order."""
+    """The project's recording and alert groups (when not empty), one group per SLO, then the imported
+    groups in spec order."""
+    from monspec.objective import slo_groups  # it builds on this module's rule types
+
     project = specs.project
     own = [
         RuleGroup(f"{project.name}.recording", project.evaluation_interval, recording_rules(specs)),
         RuleGroup(f"{project.name}.alerts", project.evaluation_interval, alert_rules(specs)),
     ]
-    return [group for group in own if group.rules] + imported_groups(specs)
+    return [group for group in own if group.rules] + slo_groups(specs) + imported_groups(specs)

@@ -36,6 +36,8 @@ def run_tool_tests(specs_dir: Path, out_dir: Path) -> list[CaseResult]:
     tests = out_dir / "prometheus" / "rules_test.yml"
     if tests.exists():
         results.extend(promtool_unit_tests(tests))
+    for slo_tests in sorted((out_dir / "prometheus" / "slo_tests").glob("*.yml")):
+        results.extend(promtool_unit_tests(slo_tests))
     results.extend(amtool_tests(specs_dir, out_dir))
     return results
 

@@ -207,6 +207,117 @@ specs/bad.yaml:4:5: error: duplicate key 'expr' in this mapping [yaml/duplicate-
       ^
   also at specs/bad.yaml:3:5
   hint: YAML keeps only the last one; remove or rename one of them"""),
+    # SLOs (specs/slos.yaml in the fixture's spec set)
+    Case("slo-objective-range", "slos.yaml", """\
+slos:
+  checkout:
+    description: Requests that succeed.
+    objective: 100
+    sli:
+      ratio: {errors: 'shop_requests_total{outcome="error"}', total: shop_requests_total}
+""", """\
+specs/slos.yaml:4:16: error: `objective`: the objective is a percentage strictly between 0 and 100, got 100 [spec/invalid]
+      objective: 100
+                 ^"""),
+    Case("slo-unknown-metric", "slos.yaml", """\
+slos:
+  checkout:
+    description: Requests that succeed.
+    objective: 99.9
+    sli:
+      ratio:
+        errors: shop_requests_total{outcome="error"}
+        total: shop_request_total
+""", """\
+specs/slos.yaml:8:16: error: unknown metric `shop_request_total` in the SLI of SLO `checkout` [promql/unknown-metric]
+          total: shop_request_total
+                 ^
+  hint: did you mean `shop_requests_total`?"""),
+    Case("slo-missing-bucket", "slos.yaml", """\
+slos:
+  fast_checkout:
+    description: Requests answered within 250 ms.
+    objective: 99
+    sli:
+      latency:
+        histogram: shop_request_duration_seconds
+        le: 0.25
+""", """\
+specs/slos.yaml:8:13: error: 0.25 is not a bucket bound of `shop_request_duration_seconds` [slo/bucket]
+          le: 0.25
+              ^
+  hint: its buckets: 0.01, 0.05, 0.1, 0.5, 1"""),
+    Case("slo-window-too-short", "slos.yaml", """\
+slos:
+  checkout:
+    description: Requests that succeed.
+    objective: 99.9
+    sli:
+      ratio:
+        errors: shop_requests_total{outcome="error"}
+        total: shop_requests_total
+    alerting:
+      page:
+        windows:
+          - {long: 1h, short: 30s, factor: 14.4}
+""", """\
+specs/slos.yaml:12:31: error: the short window 30s is shorter than 4 scrape intervals (10s) or one evaluation interval (20s) [slo/window]
+            - {long: 1h, short: 30s, factor: 14.4}
+                                ^
+  hint: use at least 40s"""),
+    Case("slo-unreachable-threshold", "slos.yaml", """\
+slos:
+  checkout:
+    description: Requests that succeed.
+    objective: 90
+    sli:
+      ratio:
+        errors: shop_requests_total{outcome="error"}
+        total: shop_requests_total
+""", """\
+specs/slos.yaml:4:16: error: a 14.4x burn of a 10% error budget needs an error ratio of 144%: this alert can never fire [slo/unreachable-threshold]
+      objective: 90
+                 ^
+  hint: lower the factor below 10, or disable `page` alerting"""),
+    Case("slo-not-a-selector", "slos.yaml", """\
+slos:
+  checkout:
+    description: Requests that succeed.
+    objective: 99.9
+    sli:
+      ratio:
+        errors: shop_requests_total{outcome="error"}
+        total: sum(rate(shop_requests_total[5m]))
+""", """\
+specs/slos.yaml:8:16: error: `total` must be one series selector such as `http_requests_total{code=~"5.."}`; the SLI adds rate() and sum() itself (use `raw` for any other query) [slo/selector]
+          total: sum(rate(shop_requests_total[5m]))
+                 ^"""),
+    Case("slo-two-kinds", "slos.yaml", """\
+slos:
+  checkout:
+    description: Requests that succeed.
+    objective: 99.9
+    sli:
+      ratio:
+        errors: shop_requests_total{outcome="error"}
+        good: shop_requests_total{outcome="ok"}
+        total: shop_requests_total
+""", """\
+specs/slos.yaml:7:9: error: give exactly one of `errors` or `good`, with `total` [spec/invalid]
+          errors: shop_requests_total{outcome="error"}
+          ^"""),
+    Case("slo-raw-without-window", "slos.yaml", """\
+slos:
+  checkout:
+    description: Requests that succeed.
+    objective: 99.9
+    sli:
+      raw:
+        error_ratio: sum(rate(shop_requests_total{outcome="error"}[5m])) / sum(rate(shop_requests_total[5m]))
+""", """\
+specs/slos.yaml:7:22: error: `error_ratio`: the query needs `{{.window}}` where each window's range goes, e.g. `rate(x[{{.window}}])` [spec/invalid]
+          error_ratio: sum(rate(shop_requests_total{outcome="error"}[5m])) / sum(rate(shop_requests_total[5m]))
+                       ^"""),
 ]
 
 

@@ -23,6 +23,7 @@ from monspec.spec.models import (
 from monspec.spec.models import RuleGroupSpec
 from monspec.spec.routing import Routing
 from monspec.spec.dashboards import Dashboard  # after models: it builds on them
+from monspec.spec.slos import Slo
 
 NAMED_SECTIONS = ("metrics", "kpis", "alerts", "profiles")
 
@@ -42,6 +43,7 @@ class SpecSet:
     routing: Routing | None = None
     rule_groups: dict[str, RuleGroupSpec] = field(default_factory=dict)
     dashboards: dict[str, Dashboard] = field(default_factory=dict)
+    slos: dict[str, Slo] = field(default_factory=dict)
 
 
 def spec_files(root: Path) -> list[Path]:

@@ -296,6 +296,7 @@ class RuleGroupSpec(Located):
 
 
 from monspec.spec.routing import Routing  # noqa: E402  (it builds on the classes above)
+from monspec.spec.slos import Slo  # noqa: E402  (it builds on the classes above)
 
 
 class SpecFile(Strict):
@@ -310,3 +311,4 @@ class SpecFile(Strict):
     routing: Routing | None = None
     rule_groups: dict[str, RuleGroupSpec] = Field(default_factory=dict)
     dashboards: dict[str, Dashboard] = Field(default_factory=dict)
+    slos: dict[str, Slo] = Field(default_factory=dict)
