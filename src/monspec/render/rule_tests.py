@@ -31,7 +31,14 @@ import promql_parser as pp
 from monspec.catalog import Catalog, build_catalog
 from monspec.render import yamltext
 from monspec.render.promsim import (
-    COMPARISONS, AlertingRule, RecordingRule, Simulation, Unsupported, expand_template, key, selector_matchers,
+    COMPARISONS,
+    AlertingRule,
+    RecordingRule,
+    Simulation,
+    Unsupported,
+    expand_template,
+    key,
+    selector_matchers,
     selector_names,
 )
 from monspec.rulemodel import AlertRule, RecordRule, alert_rules, recording_rules, rule_groups
@@ -193,7 +200,7 @@ class Generator:
             raise Unsupported("histogram_quantile over something other than rate(<histogram>_bucket)")
         name, _ = selector_matchers(bucket)
         series = self.catalog.get(name)
-        if series is None or series.type != "histogram_bucket" or not series.metric.buckets:
+        if series is None or series.type != "histogram_bucket" or series.metric is None or not series.metric.buckets:
             raise Unsupported(f"histogram_quantile over `{name}`, which has no bucket list in the catalog")
         bounds = series.metric.buckets
         i = next((i for i, b in enumerate(bounds) if target <= b), None)
@@ -240,8 +247,8 @@ class Generator:
         if series is None or any(v is None for v in series.labels.values()):
             raise Unsupported(f"a ratio over `{name}`, whose labels are not all enumerated")
         names = sorted(series.labels)
-        for values in itertools.product(*(sorted(series.labels[n]) for n in names)):
-            labels = {"__name__": name, **self.target_labels, **dict(zip(names, values))}
+        for values in itertools.product(*(sorted(series.labels[n] or ()) for n in names)):
+            labels = {"__name__": name, **self.target_labels, **dict(zip(names, values, strict=False))}
             if not all(_match(op, v, labels.get(lbl, "")) for lbl, op, v in must):
                 continue
             if must_not and all(_match(op, v, labels.get(lbl, "")) for lbl, op, v in must_not):
@@ -280,12 +287,13 @@ class Generator:
 
     def simulation(self, inputs: dict, rule: AlertingRule, horizon: float) -> Simulation:
         steps = int(round(horizon / self.interval))
-        series = {}
+        series: dict[tuple, list[float | None]] = {}
         for k, spec in inputs.items():
             if isinstance(spec, Gauge):
                 series[k] = [spec.value] * (steps + 1)
             else:
-                values, acc = [], 0.0
+                values: list[float | None] = []
+                acc = 0.0
                 for _ in range(steps + 1):
                     values.append(acc)
                     acc += spec.increment
@@ -297,7 +305,7 @@ class Generator:
 
     def merged(self, leaves: list[Leaf], inside: list[bool]) -> dict:
         out: dict = {}
-        for leaf, want in zip(leaves, inside):
+        for leaf, want in zip(leaves, inside, strict=False):
             for k, spec in self.drive(leaf.lhs, leaf.target(want)).items():
                 if k in out and out[k] != spec:
                     raise Untestable("two of its conditions need different values of the same series")
@@ -307,7 +315,7 @@ class Generator:
     def alert_scenarios(self, alert: AlertRule) -> list[Scenario]:
         ast = pp.parse(alert.expr)
         absent = isinstance(ast, pp.Call) and ast.func.name == "absent"
-        leaves = _leaves(ast.args[0] if absent else ast)
+        leaves = _leaves(ast.args[0] if absent and isinstance(ast, pp.Call) else ast)
         for_seconds = parse_duration(alert.for_) if alert.for_ else 0.0
         horizon = _ceil(for_seconds + self.chain_window(alert.expr) + 300, self.eval_interval)
         rule = AlertingRule(alert.name, alert.expr, for_seconds, alert.labels)
@@ -320,7 +328,7 @@ class Generator:
             raise Untestable(f"its inside values never make it fire within {format_duration(horizon)}")
         firing = [a for a in states[firing_at] if a.firing]
         expected = [self._expected(alert, a) for a in firing]
-        describe = " and ".join(leaf.describe(want) for leaf, want in zip(leaves, fire_inside))
+        describe = " and ".join(leaf.describe(want) for leaf, want in zip(leaves, fire_inside, strict=False))
         scenario = Scenario(f"{alert.name} fires: {describe}", fire)
         if for_seconds > 0:
             before = firing_at - self.eval_interval
@@ -342,7 +350,7 @@ class Generator:
                 quiet_states = self.simulation(inputs, rule, horizon).run_alert(rule, self.ticks(horizon))
                 if any(a.firing for t in times for a in quiet_states[t]):
                     raise Untestable("its outside values make it fire too")
-            describe = " and ".join(leaf.describe(want) for leaf, want in zip(leaves, inside))
+            describe = " and ".join(leaf.describe(want) for leaf, want in zip(leaves, inside, strict=False))
             scenarios.append(Scenario(f"{alert.name} stays quiet: {describe}", inputs, [(t, []) for t in times]))
         return scenarios
 
@@ -384,9 +392,10 @@ class Generator:
         inputs.update(self.distractors(inputs))
         at = _ceil(_max_range(rule.expr) + 300, self.eval_interval)
         steps = int(round(at / self.interval))
-        series = {}
+        series: dict[tuple, list[float | None]] = {}
         for k, spec in inputs.items():
-            values, acc = [], 0.0
+            values: list[float | None] = []
+            acc = 0.0
             for _ in range(steps + 1):
                 values.append(spec.value if isinstance(spec, Gauge) else acc)
                 if isinstance(spec, Counter):
