@@ -21,7 +21,7 @@ from monspec.rulemodel import AlertRule, RecordRule, RuleGroup, anchor, camel
 from monspec.spec import SpecSet
 from monspec.spec.durations import parse_duration
 from monspec.spec.models import Project
-from monspec.spec.slos import WINDOW_TEMPLATE, BurnWindow, Slo
+from monspec.spec.slos import WINDOW_TEMPLATE, BurnWindow, Severity, Slo
 
 RATE_LIMIT = 86400.0  # windows shorter than this are computed from rates
 SEVERITY_LABELS = {"page": "critical", "ticket": "warning"}
@@ -99,7 +99,7 @@ class Objective:
     # --- windows -------------------------------------------------------------------------
 
     @cached_property
-    def severities(self) -> list[tuple[str, object]]:
+    def severities(self) -> list[tuple[str, Severity]]:
         alerting = self.slo.alerting
         return [(name, sev) for name, sev in (("page", alerting.page), ("ticket", alerting.ticket)) if not sev.disable]
 
@@ -156,9 +156,11 @@ class Objective:
         sli = self.slo.sli
         if sli.ratio is not None:
             return sli.ratio.total.strip(), _opt(sli.ratio.good), _opt(sli.ratio.errors)
-        name, matchers = histogram_selector(sli.latency.histogram)
+        latency = sli.latency
+        assert latency is not None, "a raw SLI has no event selectors"
+        name, matchers = histogram_selector(latency.histogram)
         inner = [f'{m.name}{m.op}"{_escape(m.value)}"' for m in matchers]
-        le = 'le="' + le_text(sli.latency.le) + '"'
+        le = 'le="' + le_text(latency.le) + '"'
         good = f"{name}_bucket{{{', '.join([*inner, le])}}}"
         total = f"{name}_count{{{', '.join(inner)}}}" if inner else f"{name}_count"
         return total, good, None
@@ -206,7 +208,7 @@ class Objective:
         long, short = (self.series(self.ratio_name(parse_duration(w))) for w in (pair.long, pair.short))
         return f"{long} > {value}\nand\n{short} > {value}"
 
-    def _alert(self, severity: str, sev, pair: BurnWindow, threshold: Decimal) -> AlertRule:
+    def _alert(self, severity: str, sev: Severity, pair: BurnWindow, threshold: Decimal) -> AlertRule:
         slo, project = self.slo, self.project
         name = self.alert_name(pair)
         long, short = parse_duration(pair.long), parse_duration(pair.short)
@@ -229,7 +231,7 @@ class Objective:
                        "runbook_url": f"{project.runbook_base_url}#{anchor(name)}",
                        **slo.alerting.annotations, **sev.annotations}
         steps = list(slo.steps) or [
-            f"Open the SLO dashboard: which windows burn, and since when",
+            "Open the SLO dashboard: which windows burn, and since when",
             "Break the failing events down by label (instance, operation, outcome) to find where they come from",
             "Check recent deploys, configuration changes and dependencies for the start of the burn",
         ]
@@ -258,6 +260,8 @@ def slo_groups(specs: SpecSet) -> list[RuleGroup]:
 def histogram_selector(text: str) -> tuple[str, list[promql.Matcher]]:
     """(name, matchers) of `name` or `name{...}`; the name may not carry a `_bucket` suffix."""
     [selector] = promql.parse(text.strip()).selectors
+    if selector.name is None:
+        raise ValueError(f"no metric name in {text!r}")
     return selector.name, list(selector.matchers)
 
 

@@ -1,4 +1,4 @@
-"""generated/prometheus/slo_tests/<slo>_<step>.yml: promtool test files per SLO (scenarios: `monspec.slo_tests`).
+"""generated/prometheus/slo_tests/<slo>_<step>.yml: promtool test files per SLO (scenarios: `monspec.promtest.slo`).
 
 promtool sets the evaluation interval per file, so each SLO's scenarios are split by the
 coarsest step their windows and `for` allow (1m for the fast page pair, 5m for the others):
@@ -8,11 +8,11 @@ the ticket windows need hours of simulated time, which at 30 s steps would domin
 from __future__ import annotations
 
 from monspec.objective import objectives
+from monspec.promtest.promsim import key
+from monspec.promtest.scenarios import _labels_text, _series_text, _value_text
+from monspec.promtest.slo import SloScenario, plan
 from monspec.render import yamltext
-from monspec.render.rule_tests import _labels_text, _series_text, _value_text
-from monspec.render.promsim import key
 from monspec.rulemodel import rule_groups
-from monspec.slo_tests import SloScenario, plan
 from monspec.spec import SpecSet
 from monspec.spec.durations import format_duration
 

@@ -37,8 +37,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from monspec.spec.base import LABEL_NAME, Duration, LintConfig, Located, Placed
 from monspec.spec.durations import parse_duration
-from monspec.spec.models import Duration, LABEL_NAME, Located, LintConfig, Placed, Strict
 
 SLO_WINDOWS = ("30d", "28d", "7d")
 WINDOW_TEMPLATE = re.compile(r"\{\{\s*\.window\s*\}\}")
@@ -152,7 +152,7 @@ class Slo(Located):
     labels: dict[str, str] = Field(default_factory=dict, description="Labels on every rule of this SLO.")
     by: list[str] = Field(default_factory=lambda: ["job"], description="Labels the SLI keeps (one SLO series each).")
     sli: Sli
-    alerting: Alerting = Field(default_factory=Alerting)
+    alerting: Alerting = Field(default_factory=lambda: Alerting.model_validate({}))
     steps: list[str] = Field(default_factory=list, description="Troubleshooting steps for the runbook.")
     lint: LintConfig | None = None
 

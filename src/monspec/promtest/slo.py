@@ -20,10 +20,17 @@ from decimal import Decimal
 from monspec import promql
 from monspec.catalog import Catalog, build_catalog
 from monspec.objective import (
-    BUDGET_REMAINING, CURRENT_BURN, ERROR_BUDGET, OBJECTIVE, PERIOD_BURN, BurnAlert, Objective, decimal_text,
+    BUDGET_REMAINING,
+    CURRENT_BURN,
+    ERROR_BUDGET,
+    OBJECTIVE,
+    PERIOD_BURN,
+    BurnAlert,
+    Objective,
+    decimal_text,
     percent_text,
 )
-from monspec.render.promsim import expand_template
+from monspec.promtest.promsim import expand_template
 from monspec.spec import SpecSet
 
 MARGIN = Decimal("0.01")  # just above / below: 1% past the threshold
@@ -192,6 +199,7 @@ class Planner:
         """(labels, [(increment per sample, from time), …]) of every raw counter the SLI reads:
         each phase's increments apply to the samples at or after its start."""
         total, good, errors = self.objective.event_selectors()
+        events = errors or good or ""
         step_total = self.lcm * self.scale * self.interval
 
         def steps(part) -> list[tuple[float, float]]:
@@ -199,18 +207,18 @@ class Planner:
 
         if self.objective.slo.sli.latency is not None:
             count = self.series_for(total, [])
-            name, matchers = _parse(good)
+            name, matchers = _parse(events)
             bucket = {**count, "__name__": name, "le": next(m.value for m in matchers if m.name == "le")}
             out = [(bucket, steps(lambda e: step_total - e)), (count, steps(lambda e: step_total))]
         else:
             bad_part = (lambda e: e) if errors is not None else (lambda e: step_total - e)
-            chosen = self.series_for(errors or good, [])
+            chosen = self.series_for(events, [])
             out = [(chosen, steps(bad_part))]
             total_name, total_matchers = _parse(total)
             if chosen["__name__"] == total_name and all(m.matches(chosen.get(m.name, "")) for m in total_matchers):
-                out.append((self.series_for(total, [errors or good]), steps(lambda e: step_total - bad_part(e))))
+                out.append((self.series_for(total, [events]), steps(lambda e: step_total - bad_part(e))))
             else:
-                out.append((self.series_for(total, [errors or good]), steps(lambda e: step_total)))
+                out.append((self.series_for(total, [events]), steps(lambda e: step_total)))
         if max(inc for _, s in out for inc, _ in s) * (scenario.end / self.interval + 1) >= MAX_COUNTER:
             raise NotCoverable("its counters would outgrow exact integers over the test's span")
         return out
@@ -219,8 +227,9 @@ class Planner:
         """promtool's series notation for a counter from 0 growing by each phase's increment."""
         last = int(round(end / self.interval))
         starts = [max(1, math.ceil(start / self.interval - 1e-9)) for _, start in steps] + [last + 1]
-        parts, value = [], 0.0
-        for (inc, _), first, after in zip(steps, starts, starts[1:]):
+        parts: list[str] = []
+        value = 0.0
+        for (inc, _), first, after in zip(steps, starts, starts[1:], strict=False):
             count = min(after, last + 1) - first
             if count <= 0:
                 continue
@@ -240,13 +249,14 @@ class Planner:
         pools = []
         for label in names:
             wanted = [m for m in matchers if m.name == label]
-            allowed = sorted(known[label]) if known[label] else [m.value for m in wanted if m.op == "="] or ["example"]
+            listed = known[label]
+            allowed = sorted(listed) if listed else [m.value for m in wanted if m.op == "="] or ["example"]
             pools.append([v for v in allowed if all(m.matches(v) for m in wanted)])
         fixed = {m.name: m.value for m in matchers if m.op == "=" and m.name not in names}
         avoided = [_parse(a) for a in avoid]
         fallback = None
         for values in itertools.product(*pools):
-            labels = {"__name__": name, **self.target, **fixed, **dict(zip(names, values))}
+            labels = {"__name__": name, **self.target, **fixed, **dict(zip(names, values, strict=True))}
             if fallback is None:
                 fallback = labels
             if not any(n == name and all(m.matches(labels.get(m.name, "")) for m in ms) for n, ms in avoided):
@@ -262,7 +272,7 @@ def _num(value: float) -> str:
 
 def _parse(selector: str) -> tuple[str, list[promql.Matcher]]:
     [found] = promql.parse(selector).selectors
-    return found.name, [m for m in found.matchers if m.name != "__name__"]
+    return found.name or "", [m for m in found.matchers if m.name != "__name__"]
 
 
 def _frange(start: float, stop: float, step: float):
@@ -270,13 +280,6 @@ def _frange(start: float, stop: float, step: float):
     while t <= stop + 1e-9:
         yield t
         t += step
-
-
-@dataclass
-class SloTests:
-    planner: Planner | None
-    scenarios: list[SloScenario]
-    uncovered: list[str]
 
 
 def evaluation_step(objective: Objective, alert: BurnAlert | None) -> float:
