@@ -29,6 +29,7 @@ from monspec.objective import (
     Objective,
     decimal_text,
     percent_text,
+    window_text,
 )
 from monspec.promtest.promsim import expand_template
 from monspec.spec import SpecSet
@@ -54,13 +55,12 @@ class Phase:
 class SloScenario:
     name: str
     phases: list[Phase]
-    alertname: str | None = None
-    alert_checks: list[tuple[float, list[dict]]] = field(default_factory=list)
+    alert_checks: list[tuple[float, str, list[dict]]] = field(default_factory=list)
     expr_checks: list[tuple[float, str, list[tuple[dict[str, str], float]]]] = field(default_factory=list)
 
     @property
     def end(self) -> float:
-        return max([t for t, _ in self.alert_checks] + [t for t, _, _ in self.expr_checks])
+        return max([t for t, _, _ in self.alert_checks] + [t for t, _, _ in self.expr_checks])
 
 
 class Planner:
@@ -117,19 +117,70 @@ class Planner:
         j = self.above(alert.threshold)
         at = self.fire_time(alert)
         scenario = SloScenario(f"{alert.rule.name} fires: error ratio {self.ratio(j):.6g} just above "
-                               f"{decimal_text(alert.threshold)} on both windows", [Phase(0, j)], alert.rule.name)
+                               f"{decimal_text(alert.threshold)} on both windows", [Phase(0, j)])
+        name = alert.rule.name
         if alert.for_seconds:
-            scenario.alert_checks.append((at - self.eval, []))
-        scenario.alert_checks.append((at, [self.expected_alert(alert, self.ratio(j))]))
+            scenario.alert_checks.append((at - self.eval, name, []))
+        scenario.alert_checks.append((at, name, [self.expected_alert(alert, self.ratio(j))]))
         return scenario
 
     def quiet(self, alert: BurnAlert) -> SloScenario:
         j = self.below(alert.threshold)
         at = self.fire_time(alert)
         scenario = SloScenario(f"{alert.rule.name} stays quiet: error ratio {self.ratio(j):.6g} just below "
-                               f"{decimal_text(alert.threshold)}", [Phase(0, j)], alert.rule.name)
-        scenario.alert_checks.append((at, []))
+                               f"{decimal_text(alert.threshold)}", [Phase(0, j)])
+        scenario.alert_checks.append((at, alert.rule.name, []))
         return scenario
+
+    def waits(self, alerts: list[BurnAlert]) -> SloScenario:
+        """After a clean stretch as long as the longest window, errors start: each alert waits
+        for its long window to fill past its threshold, so a changed long window or factor
+        moves its firing time. One scenario for all of them, so the clean stretch is paid once."""
+        j = min(self.scale, self.above(max(a.threshold for a in alerts) * 4))
+        clean = self.tick(max(a.long for a in alerts))
+        phases = [Phase(0, 0), Phase(clean + self.interval, j)]
+        scenario = SloScenario(f"SLO {self.objective.name}: burn-rate alerts wait for their long windows "
+                               f"(error ratio {self.ratio(j):.6g} after a clean {window_text(clean)})", phases)
+        for alert in alerts:
+            threshold = float(decimal_text(alert.threshold))
+            t, active = clean, None
+            while active is None:
+                t += self.eval
+                values = [self.window_value(w, t, phases) for w in (alert.long, alert.short)]
+                if all(v is not None and v > threshold for v in values):
+                    active = t
+            fire = self.tick(active + alert.for_seconds)
+            value = self.window_value(alert.long, fire, phases) or 0.0
+            scenario.alert_checks += [(fire - self.eval, alert.rule.name, []),
+                                      (fire, alert.rule.name, [self.expected_alert(alert, value)])]
+        return scenario
+
+    # --- the recordings' exact values, replayed for these inputs -----------------------------
+
+    def window_value(self, window: float, t: float, phases: list[Phase]) -> float | None:
+        """The SLI error ratio over `window` at tick t, as Prometheus computes it from these inputs:
+        rates of whole numbers over aligned samples (no extrapolation), or the average of the
+        base window's recordings."""
+        if t < self.first_tick:
+            return None
+        if self.objective.from_rates(window):
+            first = max(0, int(round((t - window) / self.interval)))
+            last = int(round(t / self.interval))
+            errors = sum(self.errors_at(i * self.interval, phases) for i in range(first + 1, last + 1))
+            samples = last - first
+            unit = self.lcm * self.interval
+            bad = errors * unit / window  # whole numbers: the lcm is a multiple of every rate window
+            total = samples * self.scale * unit / window
+            return bad / total
+        base = self.objective.base_window
+        ticks = [x for x in _frange(self.first_tick, t, self.eval) if x >= t - window]
+        acc = 0.0
+        for x in ticks:
+            acc += self.window_value(base, x, phases) or 0.0
+        return acc / len(ticks)
+
+    def errors_at(self, t: float, phases: list[Phase]) -> int:
+        return [p for p in phases if p.start <= t][-1].errors
 
     def recovers(self, alert: BurnAlert) -> SloScenario:
         """Errors well above the threshold until the alert fires, then none: once the short window
@@ -148,8 +199,9 @@ class Planner:
         short_series = self.objective.series(name(alert.short))
         labels = {"__name__": "", **self.sample_labels}
         scenario = SloScenario(f"{alert.rule.name} recovers: no errors over its short window silences it",
-                               [Phase(0, j), Phase(stop + self.interval, 0)], alert.rule.name)
-        scenario.alert_checks += [(stop, [self.expected_alert(alert, self.ratio(j))]), (silent, [])]
+                               [Phase(0, j), Phase(stop + self.interval, 0)])
+        alertname = alert.rule.name
+        scenario.alert_checks += [(stop, alertname, [self.expected_alert(alert, self.ratio(j))]), (silent, alertname, [])]
         scenario.expr_checks.append((silent, short_series, [({**labels, "__name__": name(alert.short)}, 0.0)]))
         if self.long_ratio(alert, self.ratio(j), stop, silent) > threshold * 1.05:
             scenario.expr_checks.append((silent, f"{long_series} > bool {decimal_text(alert.threshold)}",
@@ -320,10 +372,13 @@ def plan(specs: SpecSet, objective: Objective) -> SloTests:
             if step not in tests.files:
                 tests.files[step] = (Planner(objective, catalog, target, step), [])
             planner, scenarios = tests.files[step]
-            found = [planner.budget_scenario()] if alert is None else planner.alert_scenarios(alert)
-            for scenario in found:
+            scenarios += [planner.budget_scenario()] if alert is None else planner.alert_scenarios(alert)
+        for step, (planner, scenarios) in tests.files.items():
+            alerts = [a for a in objective.burn_alerts if evaluation_step(objective, a) == step]
+            if alerts:
+                scenarios.append(planner.waits(alerts))
+            for scenario in scenarios:
                 planner.inputs(scenario)  # checks that the counters stay exact
-            scenarios += found
     except NotCoverable as exc:
         return SloTests({}, [f"SLO {objective.name}: {exc}"])
     return tests

@@ -50,9 +50,9 @@ def _render_group(out: list[str], planner, scenario: SloScenario) -> None:
         out.append(f"        values: {s(planner.values(steps, scenario.end), 8)}")
     if scenario.alert_checks:
         out.append("    alert_rule_test:")
-        for t, alerts in scenario.alert_checks:
+        for t, alertname, alerts in scenario.alert_checks:
             out.append(f"      - eval_time: {format_duration(t)}")
-            out.append(f"        alertname: {s(scenario.alertname, 8)}")
+            out.append(f"        alertname: {s(alertname, 8)}")
             if not alerts:
                 out.append("        exp_alerts: []")
                 continue

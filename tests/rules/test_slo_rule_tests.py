@@ -1,0 +1,129 @@
+"""The generated SLO tests (generated/prometheus/slo_tests/) pass on the generated rules, and they pin
+each SLO: the mutation test changes a burn factor, a window or the objective in the spec, compiles
+the rules again and runs the unchanged tests against them — every mutant must fail."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from monspec.objective import objectives, window_text
+from monspec.render.rules import render_rules_text
+from monspec.spec import load_specs
+from monspec.spec.durations import parse_duration
+from monspec.toolcheck.unit_tests import parse_promtool_failures, promtool_unit_tests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _specs():
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return load_specs(Path("specs"))
+    finally:
+        os.chdir(cwd)
+
+
+def _test_files(generated: Path) -> list[Path]:
+    return sorted((generated / "prometheus" / "slo_tests").glob("*.yml"))
+
+
+def test_every_slo_alert_has_its_four_behaviours(generated: Path) -> None:
+    names = [group["name"] for path in _test_files(generated) for group in yaml.safe_load(path.read_text())["tests"]]
+    specs = _specs()
+    assert len(specs.slos) >= 2
+    for objective in objectives(specs):
+        assert f"SLO {objective.name}: error budget recordings with error ratio" in " ".join(names)
+        for alert in objective.burn_alerts:
+            for behaviour in ("fires: ", "stays quiet: ", "recovers: "):
+                assert any(n.startswith(f"{alert.rule.name} {behaviour}") for n in names), (alert.rule.name, behaviour)
+        assert any(n.startswith(f"SLO {objective.name}: burn-rate alerts wait for their long windows") for n in names)
+    assert not any("Not covered" in path.read_text() for path in _test_files(generated))
+
+
+def test_budget_recordings_are_exact(generated: Path) -> None:
+    """Half the budget spent: 1 - ratio / budget, exactly as Prometheus computes it."""
+    path = generated / "prometheus" / "slo_tests" / "database_availability_1m.yml"
+    [group] = [g for g in yaml.safe_load(path.read_text())["tests"] if "error budget recordings" in g["name"]]
+    values = {check["expr"]: check["exp_samples"][0]["value"] for check in group["promql_expr_test"]}
+    ratio = values['slo:sli_error:ratio_rate30d{slo="database_availability"}']
+    assert ratio == 524 / 2**20  # j / 2^p: exactly representable
+    assert values['slo:objective:ratio{slo="database_availability"}'] == 0.999
+    assert values['slo:error_budget:ratio{slo="database_availability"}'] == 0.001
+    assert values['slo:period_error_budget_remaining:ratio{slo="database_availability"}'] == 1 - ratio / 0.001
+
+
+def test_generated_slo_tests_pass_with_promtool(promtool: str, generated: Path) -> None:
+    for path in _test_files(generated):
+        [result] = promtool_unit_tests(path)
+        assert result.ok, result.detail
+
+
+# --- mutants ----------------------------------------------------------------------------------
+
+def _scale_factor(specs, _objective, severity, pair) -> None:
+    pair.factor = pair.factor * (1.05 if severity == "page" else 0.95)
+
+
+def _double_long(specs, _objective, _severity, pair) -> None:
+    pair.long = window_text(2 * parse_duration(pair.long))
+
+
+def _double_short(specs, _objective, _severity, pair) -> None:
+    pair.short = window_text(2 * parse_duration(pair.short))
+
+
+MUTANTS = {"factor": _scale_factor, "long window": _double_long, "short window": _double_short}
+
+
+def _mutated_rules(mutate) -> str:
+    specs = _specs()
+    for objective in objectives(specs):
+        if mutate == "objective":
+            objective.slo.objective = 100 - (100 - objective.slo.objective) * Decimal("1.1")
+            continue
+        for severity, sev in objective.severities:
+            for pair in sev.windows:
+                pair.name = objective.alert_name(pair)  # the tests name the alert, keep it
+                mutate(specs, objective, severity, pair)
+    return render_rules_text(specs)
+
+
+def _run(generated: Path, folder: Path, rules: str) -> list[subprocess.Popen]:
+    (folder / "slo_tests").mkdir(parents=True)
+    (folder / "rules.yml").write_text(rules)
+    procs = []
+    for path in _test_files(generated):
+        shutil.copy(path, folder / "slo_tests" / path.name)
+        procs.append(subprocess.Popen(["promtool", "test", "rules", path.name], cwd=folder / "slo_tests",
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    return procs
+
+
+def _failed(procs: list[subprocess.Popen]) -> set[str]:
+    """Alert names (and `expr` for expression checks) of the failing cases."""
+    failed = set()
+    for proc in procs:
+        output, _ = proc.communicate(timeout=900)
+        for case, _detail in parse_promtool_failures(output):
+            what = case.split(": ")[-1]
+            failed.add(what.split(" ")[1] if what.startswith("alert ") else "expr")
+    return failed
+
+
+@pytest.mark.parametrize("kind", [*MUTANTS, "objective"])
+def test_mutated_slo_fails_its_tests(promtool: str, generated: Path, tmp_path: Path, kind: str) -> None:
+    specs = _specs()
+    alerts = {a.rule.name for objective in objectives(specs) for a in objective.burn_alerts}
+    rules = _mutated_rules(kind if kind == "objective" else MUTANTS[kind])
+    assert rules != render_rules_text(specs)
+    failed = _failed(_run(generated, tmp_path, rules))
+    assert alerts - failed == set(), f"mutants that survived ({kind}): {sorted(alerts - failed)}"
+    if kind == "objective":
+        assert "expr" in failed  # the budget recordings moved too
