@@ -213,7 +213,7 @@ def _unverified_metrics(rules: list[dict], existing) -> dict[str, dict]:
     """Metrics the rules read that neither the existing catalog nor any recording rule provides."""
     known: set[str] = set(SYNTHETIC)
     if existing is not None:
-        from monspec.catalog import build_catalog
+        from monspec.model.catalog import build_catalog
 
         known |= set(build_catalog(existing).series)
         known |= {r.record for g in (getattr(existing, "rule_groups", {}) or {}).values() for r in g.rules if r.record}

@@ -120,7 +120,7 @@ def test_every_query_parses_and_filters_on_job_and_instance(boards) -> None:
 
 
 def test_no_query_reads_a_series_the_catalog_lacks(boards, specs) -> None:
-    from monspec.catalog import build_catalog
+    from monspec.model.catalog import build_catalog
 
     catalog = build_catalog(specs)
     for board in boards.values():

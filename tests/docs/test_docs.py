@@ -10,7 +10,7 @@ import yaml
 
 from monspec.render.docs import PATH, render
 from monspec.render.rules import render_rules_text
-from monspec.rulemodel import anchor
+from monspec.model.rules import anchor
 from monspec.spec import load_specs
 
 TESTS = Path(__file__).parent.parent

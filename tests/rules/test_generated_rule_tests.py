@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from monspec.promtest.scenarios import render_tests
-from monspec.rulemodel import alert_rules, recording_rules
+from monspec.model.rules import alert_rules, recording_rules
 from monspec.spec import load_specs
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.toolcheck.unit_tests import parse_promtool_failures, promtool_unit_tests

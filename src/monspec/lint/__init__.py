@@ -9,9 +9,9 @@ import importlib
 import pkgutil
 from dataclasses import dataclass, field
 
-from monspec.catalog import Catalog, build_catalog
 from monspec.errors import Problem
 from monspec.lint.sites import ExprSite, expression_sites
+from monspec.model.catalog import Catalog, build_catalog
 from monspec.spec import SpecSet
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from monspec.rulemodel import AlertRule, alert_rules
+from monspec.model.rules import AlertRule, alert_rules
 
 
 def check(ctx) -> None:

@@ -15,7 +15,7 @@ import re
 
 import promql_parser as pp
 
-from monspec.rulemodel import alert_rules
+from monspec.model.rules import alert_rules
 from monspec.spec.thresholds import format_number
 
 CAMEL = re.compile(r"^[A-Z][A-Za-z0-9]*$")

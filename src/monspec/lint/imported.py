@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 
 from monspec import promql
-from monspec.rulemodel import alert_rules
+from monspec.model.rules import alert_rules
 
 SYNTHETIC = {"up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
              "scrape_series_added", "ALERTS", "ALERTS_FOR_STATE"}

@@ -13,7 +13,7 @@ import difflib
 import re
 from urllib.parse import parse_qsl, urlsplit
 
-from monspec.rulemodel import rule_groups
+from monspec.model.rules import rule_groups
 from monspec.spec.routing import Route
 
 LITERAL_FIELDS = {"routing_key": "routing_key_file", "api_url": "api_url_file", "auth_password": "auth_password_file"}

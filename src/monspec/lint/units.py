@@ -11,7 +11,7 @@ import re
 
 import promql_parser as pp
 
-from monspec.rulemodel import alert_rules
+from monspec.model.rules import alert_rules
 
 ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
 CLAIMS = (

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 
 import promql_parser as pp
 
-from monspec.catalog import Catalog, build_catalog
+from monspec.model.catalog import Catalog, build_catalog
+from monspec.model.rules import AlertRule, RecordRule, alert_rules, recording_rules, rule_groups
 from monspec.promtest.promsim import (
     COMPARISONS,
     AlertingRule,
@@ -41,7 +42,6 @@ from monspec.promtest.promsim import (
     selector_names,
 )
 from monspec.render import yamltext
-from monspec.rulemodel import AlertRule, RecordRule, alert_rules, recording_rules, rule_groups
 from monspec.spec import SpecSet
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.spec.thresholds import format_number

@@ -2,7 +2,7 @@
 
 One section per alert of rules.yml (severity, expression, `for`, meaning, impact, the
 troubleshooting steps, the dashboards that show it, the receiver it reaches), headed by
-the alert's name so that its anchor is `rulemodel.anchor(name)`; then the KPI table with
+the alert's name so that its anchor is `model.rules.anchor(name)`; then the KPI table with
 thresholds, and the lint checks that specs turned off, with their reasons.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from monspec import promql
-from monspec.rulemodel import AlertRule, anchor, rule_groups
+from monspec.model.rules import AlertRule, anchor, rule_groups
 from monspec.spec import SpecSet
 
 PATH = "docs/alerts.md"

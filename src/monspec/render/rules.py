@@ -1,8 +1,8 @@
-"""generated/prometheus/rules.yml: the recording rules and alerts of `monspec.rulemodel`."""
+"""generated/prometheus/rules.yml: the recording rules and alerts of `monspec.model.rules`."""
 from __future__ import annotations
 
+from monspec.model.rules import rule_groups
 from monspec.render import render_template
-from monspec.rulemodel import rule_groups
 from monspec.spec import SpecSet
 
 RULES_PATH = "prometheus/rules.yml"
