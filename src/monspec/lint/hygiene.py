@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 
-from monspec.model.rules import alert_rules
 from monspec.spec.thresholds import format_number
 
 CAMEL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
@@ -22,7 +21,7 @@ ORDERINGS = {">", ">=", "<", "<="}
 
 
 def check(ctx) -> None:
-    rules = [r for r in alert_rules(ctx.specs) if r.origin == "alert"]
+    rules = [r for r in ctx.model.alert_rules if r.origin == "alert"]
     for rule in rules:
         alert = rule.entity
         for name in REQUIRED:

@@ -69,6 +69,7 @@ class RuleGroup:
     interval: str | None
     rules: list[Any]
     limit: int | None = None
+    origin: str = "project"  # "project" | "imported"
 
 
 def kpi_condition(kpi: Kpi, threshold: Threshold) -> str:
@@ -175,15 +176,15 @@ def imported_groups(specs: SpecSet) -> list[RuleGroup]:
                     labels=dict(rule.labels), annotations=dict(rule.annotations), entity=rule, origin="imported",
                     severity=rule.labels.get("severity", ""), description=rule.annotations.get("description", ""),
                     conditions=conditions, absent=absent))
-        groups.append(RuleGroup(name, group.interval, rules, group.limit))
+        groups.append(RuleGroup(name, group.interval, rules, group.limit, origin="imported"))
     return groups
 
 
-def rule_groups(specs: SpecSet) -> list[RuleGroup]:
-    """The project's recording and alert groups (when not empty), then the imported groups in spec order."""
+def recording_group(specs: SpecSet) -> list[RuleGroup]:
     project = specs.project
-    own = [
-        RuleGroup(f"{project.name}.recording", project.evaluation_interval, recording_rules(specs)),
-        RuleGroup(f"{project.name}.alerts", project.evaluation_interval, alert_rules(specs)),
-    ]
-    return [group for group in own if group.rules] + imported_groups(specs)
+    return [RuleGroup(f"{project.name}.recording", project.evaluation_interval, recording_rules(specs))]
+
+
+def alert_group(specs: SpecSet) -> list[RuleGroup]:
+    project = specs.project
+    return [RuleGroup(f"{project.name}.alerts", project.evaluation_interval, alert_rules(specs))]

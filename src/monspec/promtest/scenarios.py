@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 
 import promql_parser as pp
 
-from monspec.model.catalog import Catalog, build_catalog
+from monspec.model import Model
+from monspec.model.catalog import Catalog
 from monspec.model.conditions import unparen
-from monspec.model.rules import AlertRule, RecordRule, alert_rules, recording_rules, rule_groups
+from monspec.model.rules import AlertRule, RecordRule
 from monspec.promtest.promsim import (
     AlertingRule,
     RecordingRule,
@@ -42,7 +43,6 @@ from monspec.promtest.promsim import (
     selector_names,
 )
 from monspec.render import yamltext
-from monspec.spec import SpecSet
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.spec.thresholds import format_number
 
@@ -101,14 +101,15 @@ class Scenario:
 
 
 class Generator:
-    def __init__(self, specs: SpecSet):
+    def __init__(self, model: Model):
+        specs = model.specs
         self.specs = specs
-        self.catalog: Catalog = build_catalog(specs)
+        self.catalog: Catalog = model.catalog
         project = specs.project
         self.interval = parse_duration(project.scrape_interval)
         self.eval_interval = parse_duration(project.evaluation_interval)
         self.target_labels = {"job": project.job, "instance": project.scrape_target}
-        self.records = recording_rules(specs)
+        self.records = model.recording_rules
         self.sim_rules = [RecordingRule(r.record, r.expr, r.labels) for r in self.records]
         self._chains: dict[str, list[RecordingRule]] = {}
         self._rules_by_name: dict[str, list[RecordingRule]] = {}
@@ -571,8 +572,8 @@ def _value_text(value: float) -> str:
     return repr(float(value)) if not float(value).is_integer() else format_number(value)
 
 
-def render_tests(specs: SpecSet) -> str:
-    gen = Generator(specs)
+def render_tests(model: Model) -> str:
+    gen = Generator(model)
     groups: list[tuple[Scenario, str]] = []
     uncovered: list[str] = []
     for rule in gen.records:
@@ -580,7 +581,7 @@ def render_tests(specs: SpecSet) -> str:
             groups.append((gen.record_scenario(rule), "record"))
         except Unsupported as exc:
             uncovered.append(f"recording rule {_selector_text(rule.record, rule.labels)}: {exc}")
-    for alert in alert_rules(specs):
+    for alert in model.alert_rules:
         try:
             for scenario in gen.alert_scenarios(alert):
                 groups.append((scenario, "alert"))
@@ -593,7 +594,7 @@ def render_tests(specs: SpecSet) -> str:
     out += ["rule_files:", "  - rules.yml", f"evaluation_interval: {format_duration(gen.eval_interval)}"]
     # Recording rules first, as the expected timings assume (promtool's default order is random).
     out.append("group_eval_order:")
-    out.extend(f"  - {yamltext.scalar(group.name, 2)}" for group in rule_groups(specs))
+    out.extend(f"  - {yamltext.scalar(group.name, 2)}" for group in model.groups)
     out.append("tests:")
     for scenario, kind in groups:
         _render_group(out, scenario, gen.interval, kind)

@@ -11,19 +11,21 @@ import re
 from typing import Any
 
 from monspec import promql
-from monspec.model.rules import AlertRule, anchor, rule_groups
+from monspec.model import Model
+from monspec.model.rules import AlertRule, anchor
 from monspec.spec import SpecSet
 
 PATH = "docs/alerts.md"
 
 
-def render(specs: SpecSet) -> dict[str, str]:
-    return {PATH: render_markdown(specs)}
+def render(model: Model) -> dict[str, str]:
+    return {PATH: render_markdown(model)}
 
 
-def render_markdown(specs: SpecSet) -> str:
+def render_markdown(model: Model) -> str:
+    specs = model.specs
     project = specs.project
-    alerts = [rule for group in rule_groups(specs) for rule in group.rules if isinstance(rule, AlertRule)]
+    alerts = model.all_alert_rules
     own = [a for a in alerts if a.origin != "imported"]
     imported = [a for a in alerts if a.origin == "imported"]
     out = [
