@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monspec.objective import objectives, window_text
+from monspec.model import build_model
+from monspec.model.objective import objectives, window_text
 from monspec.render.rules import render_rules_text
 from monspec.spec import load_specs
 from monspec.spec.durations import parse_duration
@@ -92,7 +93,7 @@ def _mutated_rules(mutate) -> str:
             for pair in sev.windows:
                 pair.name = objective.alert_name(pair)  # the tests name the alert, keep it
                 mutate(specs, objective, severity, pair)
-    return render_rules_text(specs)
+    return render_rules_text(build_model(specs))
 
 
 def _run(generated: Path, folder: Path, rules: str) -> list[subprocess.Popen]:
@@ -122,7 +123,7 @@ def test_mutated_slo_fails_its_tests(promtool: str, generated: Path, tmp_path: P
     specs = _specs()
     alerts = {a.rule.name for objective in objectives(specs) for a in objective.burn_alerts}
     rules = _mutated_rules(kind if kind == "objective" else MUTANTS[kind])
-    assert rules != render_rules_text(specs)
+    assert rules != render_rules_text(build_model(specs))
     failed = _failed(_run(generated, tmp_path, rules))
     assert alerts - failed == set(), f"mutants that survived ({kind}): {sorted(alerts - failed)}"
     if kind == "objective":

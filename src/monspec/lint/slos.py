@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from monspec import promql
 from monspec.lint.sites import is_selector
-from monspec.objective import Objective, decimal_text, histogram_selector, percent_text
-from monspec.rulemodel import camel
+from monspec.model.objective import Objective, decimal_text, histogram_selector, percent_text
+from monspec.model.rules import camel
 from monspec.spec.durations import format_duration, parse_duration
 
 MIN_SCRAPES = 4  # a rate window should span at least four scrapes (Prometheus' advice)

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from monspec import promql
-from monspec.catalog import Catalog, build_catalog
-from monspec.objective import (
+from monspec.model import Model
+from monspec.model.catalog import Catalog
+from monspec.model.objective import (
     BUDGET_REMAINING,
     CURRENT_BURN,
     ERROR_BUDGET,
@@ -32,7 +33,6 @@ from monspec.objective import (
     window_text,
 )
 from monspec.promtest.promsim import expand_template
-from monspec.spec import SpecSet
 
 MARGIN = Decimal("0.01")  # just above / below: 1% past the threshold
 STEPS_PER_MARGIN = 400  # the error ratio's resolution: 1/400 of the smallest threshold
@@ -357,11 +357,11 @@ class SloTests:
     uncovered: list[str] = field(default_factory=list)
 
 
-def plan(specs: SpecSet, objective: Objective) -> SloTests:
+def plan(model: Model, objective: Objective) -> SloTests:
     """Every scenario of one SLO, or why it has none."""
-    project = specs.project
+    project = model.specs.project
     target = {"job": project.job, "instance": project.scrape_target}
-    catalog = build_catalog(specs)
+    catalog = model.catalog
     tests = SloTests()
     if objective.slo.sli.raw is not None:
         tests.uncovered.append(f"SLO {objective.name}: its SLI is a raw query, whose inputs the generator cannot choose")

@@ -26,7 +26,7 @@ slos:
         disable: false
 ```
 
-`monspec.objective` turns each SLO into its recording rules and alerts; lint
+`monspec.model.objective` turns each SLO into its recording rules and alerts; lint
 (`monspec.lint.slos`) checks it against the catalog and the project's intervals.
 """
 from __future__ import annotations

@@ -16,8 +16,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
+import promql_parser as pp
+
 from monspec import promql
-from monspec.rulemodel import AlertRule, RecordRule, RuleGroup, anchor, camel
+from monspec.model.conditions import Condition, unparen
+from monspec.model.rules import AlertRule, RecordRule, RuleGroup, anchor, camel
 from monspec.spec import SpecSet
 from monspec.spec.durations import parse_duration
 from monspec.spec.models import Project
@@ -240,12 +243,14 @@ class Objective:
         return AlertRule(
             name=name, expr=self.condition(pair, threshold), for_=pair.for_ if parse_duration(pair.for_) else None,
             keep_firing_for=None, labels=dict(sorted(labels.items())), annotations=annotations, entity=slo,
-            origin="slo", severity=labels["severity"], steps=steps, description=description, impact=impact)
+            origin="slo", severity=labels["severity"], steps=steps, description=description, impact=impact,
+            conditions=tuple(Condition(unparen(pp.parse(self.series(self.ratio_name(w)))), ">", float(decimal_text(threshold)))
+                             for w in (long, short)))
 
     @property
     def group(self) -> RuleGroup:
         return RuleGroup(f"{self.project.name}.slo.{self.name}", self.project.evaluation_interval,
-                         [*self.recording_rules, *(a.rule for a in self.burn_alerts)])
+                         [*self.recording_rules, *(a.rule for a in self.burn_alerts)], origin="slo")
 
 
 def objectives(specs: SpecSet) -> list[Objective]:
