@@ -200,7 +200,7 @@ def import_(rules_file: Path, out_file: Path | None, specs_dir: Path | None, nam
     else:
         out_file.parent.mkdir(parents=True, exist_ok=True)
         out_file.write_text(result.text)
-    click.echo(f"imported {result.groups} group(s), {result.rules} rule(s)"
+    click.echo((f"imported {result.slos} SLO(s)" if result.slos else f"imported {result.groups} group(s), {result.rules} rule(s)")
                + (f" into {out_file}" if out_file else "")
                + (f"; {len(result.unverified)} metric(s) marked unverified: {', '.join(result.unverified)}" if result.unverified else ""),
                err=True)

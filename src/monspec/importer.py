@@ -21,8 +21,10 @@ import yaml
 from monspec import promql
 from monspec.errors import Position, Problem, SpecError
 from monspec.render import yamltext
+from monspec.slo_import import is_slo_document, read_slo_documents, slos_text
 from monspec.spec.base import LABEL_NAME, METRIC_NAME
 from monspec.spec.durations import parse_duration
+from monspec.spec.slos import WINDOW_TEMPLATE
 
 GROUP_FIELDS = ("name", "interval", "limit", "rules")
 RULE_FIELDS = ("record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations")
@@ -39,6 +41,7 @@ class Imported:
     rules: int
     unverified: list[str] = field(default_factory=list)
     wrote_project: bool = False
+    slos: int = 0
 
 
 @dataclass
@@ -73,8 +76,8 @@ def _strings(node: yaml.Node, path: tuple, positions: dict) -> Any:
     return node.value
 
 
-def read_rule_file(path: Path) -> tuple[list[tuple[_Doc, tuple, dict]], list[Problem]]:
-    """(doc, path of the group, group data) for every group of a rule file or PrometheusRule manifest(s)."""
+def read_documents(path: Path) -> list[tuple[_Doc, Any]]:
+    """Every YAML document of the file as (doc, data), scalars as text."""
     text = path.read_text(encoding="utf-8")
     try:
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
@@ -83,13 +86,22 @@ def read_rule_file(path: Path) -> tuple[list[tuple[_Doc, tuple, dict]], list[Pro
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise SpecError(Problem("import/yaml", f"invalid YAML: {exc.problem or exc.context}", Position(path, line, col),
                                 source_line=(text.splitlines() or [""])[line - 1] if line <= len(text.splitlines()) else "")) from None
+    out = []
+    for node in nodes:
+        if node is None:
+            continue
+        positions: dict = {}
+        data = _strings(node, (), positions)
+        out.append((_Doc(path, text, positions), data))
+    return out
+
+
+def read_rule_file(path: Path) -> tuple[list[tuple[_Doc, tuple, dict]], list[Problem]]:
+    """(doc, path of the group, group data) for every group of a rule file or PrometheusRule manifest(s)."""
     groups: list[tuple[_Doc, tuple, dict]] = []
     base: tuple[str, ...]
     problems: list[Problem] = []
-    for _index, node in enumerate(n for n in nodes if n is not None):
-        positions: dict = {}
-        data = _strings(node, (), positions)
-        doc = _Doc(path, text, positions)
+    for doc, data in read_documents(path):
         if isinstance(data, dict) and data.get("kind") == "PrometheusRule":
             spec: dict = data["spec"] if isinstance(data.get("spec"), dict) else {}
             base, found = ("spec", "groups"), spec.get("groups")
@@ -174,8 +186,12 @@ def _duration(doc: _Doc, path: tuple, value: Any, problems: list[Problem]) -> No
 
 
 def import_file(path: Path, existing=None, name: str | None = None) -> Imported:
-    """Convert one rule file; `existing` is the SpecSet the result joins (its project and catalog), if any."""
+    """Convert one rule file (or SLO spec file); `existing` is the SpecSet the result joins (its project
+    and catalog), if any."""
     path = Path(path)
+    documents = read_documents(path)
+    if any(is_slo_document(data) for _, data in documents):
+        return _import_slos(path, documents, existing, name)
     found, problems = read_rule_file(path)
     groups = [(doc, p, g) for doc, p, g in found if _check_group(doc, p, g, problems)]
     seen: dict[str, tuple[_Doc, tuple]] = {}
@@ -200,6 +216,22 @@ def import_file(path: Path, existing=None, name: str | None = None) -> Imported:
         project_name = _project_name(name or path.stem)
     text = _spec_text(path, groups, metrics, project_name)
     return Imported(text, len(groups), len(rules), sorted(metrics), project_name is not None)
+
+
+def _import_slos(path: Path, documents: list, existing, name: str | None) -> Imported:
+    """Sloth / OpenSLO documents (`monspec.slo_import`) as `slos:`, with the catalog entries they need."""
+    others = [doc for doc, data in documents if not is_slo_document(data)]
+    if others:
+        raise SpecError(others[0].problem("import/not-rules", "a file of SLO specs may hold only SLO documents "
+                                          "(Sloth prometheus/v1, PrometheusServiceLevel, OpenSLO)", ()))
+    slos, queries, _ = read_slo_documents(path, [(doc, data) for doc, data in documents])
+    rules = [{"expr": WINDOW_TEMPLATE.sub("5m", query)} for query in queries]
+    metrics = _unverified_metrics(rules, existing)
+    project_name = None
+    if existing is None or existing.project is None:
+        project_name = _project_name(name or path.stem)
+    text = _spec_text(path, [], metrics, project_name, slos_text(slos))
+    return Imported(text, 0, 0, sorted(metrics), project_name is not None, slos=len(slos))
 
 
 def _project_name(raw: str) -> str:
@@ -247,11 +279,15 @@ def _guess_unit(name: str) -> str:
     return "none"
 
 
-def _spec_text(path: Path, groups, metrics: dict[str, dict], project_name: str | None) -> str:
+def _spec_text(path: Path, groups, metrics: dict[str, dict], project_name: str | None,
+               slos: list[str] | None = None) -> str:
     s, k = yamltext.scalar, yamltext.key
-    out = [f"# Imported by `monspec import` from {path.name}.",
-           "# `rule_groups` are written to rules.yml exactly as they are here; move rules to",
-           "# alerts / kpis / recording_rules to get monspec's checks, runbook and dashboards for them."]
+    out = [f"# Imported by `monspec import` from {path.name}."]
+    if slos:
+        out += ["# Each SLO compiles into its recording rules, burn-rate alerts, promtool tests and dashboard."]
+    else:
+        out += ["# `rule_groups` are written to rules.yml exactly as they are here; move rules to",
+                "# alerts / kpis / recording_rules to get monspec's checks, runbook and dashboards for them."]
     if project_name is not None:
         out += [
             "# Edit the project: job, scrape_target and runbook_base_url are placeholders. If the specs",
@@ -275,7 +311,10 @@ def _spec_text(path: Path, groups, metrics: dict[str, dict], project_name: str |
                 out.append("    labels:")
                 out += [f"      {k(label)}: any" for label in sorted(m["labels"])]
             out.append("    unverified: true")
-    out.append("rule_groups:")
+    if slos:
+        out += slos
+    if groups:
+        out.append("rule_groups:")
     for _, _, g in groups:
         out.append(f"  {k(str(g['name']))}:")
         if g.get("interval") is not None:

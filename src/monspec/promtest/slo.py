@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -298,14 +299,15 @@ class Planner:
         metric = self.catalog.get(name)
         known = metric.labels if metric is not None else {}
         names = sorted(label for label in known if label != "le")
+        avoided = [_parse(a) for a in avoid]
         pools = []
         for label in names:
             wanted = [m for m in matchers if m.name == label]
+            others = [m for _, ms in avoided for m in ms if m.name == label]
             listed = known[label]
-            allowed = sorted(listed) if listed else [m.value for m in wanted if m.op == "="] or ["example"]
+            allowed = sorted(listed) if listed else list(dict.fromkeys([*_spelled_out(wanted + others), "example"]))
             pools.append([v for v in allowed if all(m.matches(v) for m in wanted)])
         fixed = {m.name: m.value for m in matchers if m.op == "=" and m.name not in names}
-        avoided = [_parse(a) for a in avoid]
         fallback = None
         for values in itertools.product(*pools):
             labels = {"__name__": name, **self.target, **fixed, **dict(zip(names, values, strict=True))}
@@ -313,9 +315,21 @@ class Planner:
                 fallback = labels
             if not any(n == name and all(m.matches(labels.get(m.name, "")) for m in ms) for n, ms in avoided):
                 return labels
-        if fallback is None:
-            raise NotCoverable(f"no series of `{name}` in the catalog matches `{selector}`")
+        if fallback is None or avoid:
+            raise NotCoverable(f"no series of `{name}` in the catalog matches `{selector}`"
+                               + (f" but not `{avoid[0]}`" if avoid else ""))
         return fallback
+
+
+def _spelled_out(matchers: list[promql.Matcher]) -> list[str]:
+    """Values a label of any value could take to meet (or miss) these matchers: equalities, and the
+    plain alternatives of a regex with `.` read as 0 (`(5..|429)` offers 500 and 429)."""
+    out = [m.value for m in matchers if m.op == "="]
+    for m in matchers:
+        if m.op in ("=~", "!~"):
+            words = [word.replace(".", "0") for word in re.split(r"[|()]", m.value) if re.fullmatch(r"[\w.:/-]+", word)]
+            out += [word for word in words if re.fullmatch(m.value, word)]
+    return out
 
 
 def _num(value: float) -> str:
