@@ -48,6 +48,18 @@ specs/bad.yaml:4:5: error: unknown field `severty` [spec/unknown-field]
       severty: warning
       ^
   hint: did you mean `severity`?"""),
+    Case("unknown-disabled-check", "bad.yaml", """\
+alerts:
+  slow_checkout:
+    expr: shop_error_ratio > 0.5
+    severity: warning
+    summary: s
+    description: d
+    lint: {disable: [alert/missing-fr], reason: an event}
+""", """\
+specs/bad.yaml:7:22: error: `disable`: unknown check id `alert/missing-fr`, did you mean `alert/missing-for`? [spec/invalid]
+      lint: {disable: [alert/missing-fr], reason: an event}
+                       ^"""),
     Case("wrong-type", "bad.yaml", """\
 kpis:
   orders:
