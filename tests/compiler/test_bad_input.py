@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from monspec.output import read_tree
+from support.processes import require_program
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "golden_specs"
 
@@ -228,10 +229,8 @@ def _run(args, cwd):
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_spec_is_reported_exactly(case: Case, tmp_path: Path) -> None:
-    if case.needs_promtool and not shutil.which("promtool"):
-        if __import__("os").environ.get("CI") == "true":
-            pytest.fail("promtool is missing in CI")
-        pytest.skip("promtool not installed (it locates PromQL syntax errors)")
+    if case.needs_promtool:
+        require_program("promtool")  # it locates PromQL syntax errors
     specs = tmp_path / "specs"
     shutil.copytree(FIXTURE, specs)
     (specs / case.file).write_text(case.content)
