@@ -54,6 +54,12 @@ CHECKS: tuple[Check, ...] = (
     Check("routing/unreachable-route", "warning", "a route no alert of the specs matches"),
     Check("rule-group/duplicate-name", "error", "an imported group named like a generated one"),
     Check("catalog/unverified", "warning", "an imported metric not yet confirmed in the catalog"),
+    Check("slo/selector", "error", "an SLI field that is not one series selector"),
+    Check("slo/not-a-histogram", "error", "a latency SLI on a metric the catalog has as no histogram"),
+    Check("slo/bucket", "error", "a latency threshold that is not one of the histogram's buckets"),
+    Check("slo/window", "error", "an alert window the scrape or evaluation interval cannot serve, or longer than the SLO's"),
+    Check("slo/unreachable-threshold", "error", "a burn-rate threshold (factor x budget) of 100% or more"),
+    Check("slo/duplicate-alert", "error", "two burn-rate alerts (or an alert and a burn-rate alert) with one name"),
 )
 
 BY_ID: dict[str, Check] = {check.id: check for check in CHECKS}

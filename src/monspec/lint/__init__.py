@@ -18,6 +18,7 @@ from monspec.lint import (
     ranges,
     references,
     routing,
+    slos,
     syntax,
     thresholds,
     types,
@@ -28,7 +29,7 @@ from monspec.model import Model
 from monspec.model.catalog import Catalog
 from monspec.spec import SpecSet
 
-FAMILIES = (aggregation, alerts, dashboards, hygiene, imported, ranges, references, routing, syntax, thresholds,
+FAMILIES = (aggregation, alerts, dashboards, hygiene, imported, ranges, references, routing, slos, syntax, thresholds,
             types, units)
 
 

@@ -15,9 +15,11 @@ from monspec.render import (
     provisioning,
     rule_tests,
     rules,
+    slo_rule_tests,
 )
 
-RENDERERS = (alertmanager, dashboards, docs, kubernetes, prometheus_config, provisioning, rule_tests, rules)
+RENDERERS = (alertmanager, dashboards, docs, kubernetes, prometheus_config, provisioning, rule_tests, rules,
+             slo_rule_tests)
 
 
 def render_all(model: Model) -> dict[str, bytes]:
