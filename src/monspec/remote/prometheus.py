@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from monspec.errors import MonspecError
+from monspec.remote.slo_status import SloReading, read_slos, slo_table
 from monspec.spec import SpecSet
 from monspec.spec.thresholds import Range, Threshold
 
@@ -100,11 +101,12 @@ class KpiReading:
 class VerifyReport:
     readings: list[KpiReading] = field(default_factory=list)
     absent_metrics: list[str] = field(default_factory=list)
+    slos: list[SloReading] = field(default_factory=list)
 
     @property
     def exit_code(self) -> VerifyStatus:
         """Like a monitoring plugin: OK, WARNING (or missing data / metrics), CRITICAL."""
-        statuses = {r.status for r in self.readings}
+        statuses = {r.status for r in self.readings} | {r.status for r in self.slos}
         if "CRITICAL" in statuses:
             return VerifyStatus.CRITICAL
         if "WARNING" in statuses or "NO DATA" in statuses or self.absent_metrics:
@@ -113,7 +115,7 @@ class VerifyReport:
 
     def as_json(self) -> str:
         return json.dumps({"kpis": [asdict(r) for r in self.readings], "absent_metrics": self.absent_metrics,
-                           "exit_code": self.exit_code}, indent=2, sort_keys=True)
+                           "slos": [asdict(r) for r in self.slos], "exit_code": self.exit_code}, indent=2, sort_keys=True)
 
     def as_table(self) -> str:
         rows = [("KPI", "INSTANCE", "VALUE", "STATUS", "TARGET", "WARNING", "CRITICAL")]
@@ -125,7 +127,10 @@ class VerifyReport:
         if self.absent_metrics:
             lines.append("")
             lines.append("catalog metrics absent from Prometheus: " + ", ".join(self.absent_metrics))
-        counts = {s: sum(r.status == s for r in self.readings) for s in STATUS_ORDER}
+        if self.slos:
+            lines += ["", *slo_table(self.slos)]
+        counts = {s: sum(r.status == s for r in self.readings) + sum(r.status == s for r in self.slos)
+                  for s in STATUS_ORDER}
         lines.append("")
         lines.append(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; {len(self.absent_metrics)} absent metrics")
         return "\n".join(lines)
@@ -159,6 +164,7 @@ def verify(specs: SpecSet, client: PrometheusClient) -> VerifyReport:
             report.readings.append(KpiReading(
                 kpi.name, kpi.display_title, labels.get("instance", "-"), clean, judge(kpi, value),
                 _text(kpi.target), _text(kpi.warning), _text(kpi.critical)))
+    report.slos = read_slos(specs, client)
     present = client.metric_names(job)
     for name, metric in sorted(specs.metrics.items()):
         wanted = f"{name}_count" if metric.type == "histogram" else name
