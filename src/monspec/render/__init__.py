@@ -15,11 +15,12 @@ from monspec.render import (
     provisioning,
     rule_tests,
     rules,
+    slo_dashboard,
     slo_rule_tests,
 )
 
 RENDERERS = (alertmanager, dashboards, docs, kubernetes, prometheus_config, provisioning, rule_tests, rules,
-             slo_rule_tests)
+             slo_dashboard, slo_rule_tests)
 
 
 def render_all(model: Model) -> dict[str, bytes]:

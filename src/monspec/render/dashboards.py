@@ -41,10 +41,12 @@ def render(model: Model) -> dict[str, str]:
     return out
 
 
-def dashboard_json(specs: SpecSet, key: str, dashboard: Dashboard) -> dict:
-    """The dashboard model as Grafana stores it (what provisioning loads and the API receives)."""
+def dashboard_json(specs: SpecSet, key: str, dashboard: Dashboard, filters: tuple = TARGET_FILTERS) -> dict:
+    """The dashboard model as Grafana stores it (what provisioning loads and the API receives);
+    `filters` are the variables every selector gets (series aggregated by job take no instance)."""
     project = specs.project
-    panels = [_panel(specs, panel, i + 1, pos) for i, (panel, pos) in enumerate(zip(dashboard.panels, layout(dashboard.panels), strict=False))]
+    panels = [_panel(specs, panel, i + 1, pos, filters)
+              for i, (panel, pos) in enumerate(zip(dashboard.panels, layout(dashboard.panels), strict=False))]
     built = g.Dashboard(
         title=dashboard.title,
         uid=dashboard_uid(project.name, key, dashboard),
@@ -92,13 +94,13 @@ def layout(panels: list[Panel]) -> list[dict]:
     return positions
 
 
-def filtered(expr: str) -> str:
+def filtered(expr: str, filters: tuple = TARGET_FILTERS) -> str:
     """The expression with `job=~"$job", instance=~"$instance"` in every selector that does not fix them."""
     analysis = promql.parse(lintable(expr))
     inserts = []
     for selector in analysis.selectors:
         have = {m.name for m in selector.matchers}
-        missing = [f'{label}=~"{value}"' for label, value in TARGET_FILTERS if label not in have]
+        missing = [f'{label}=~"{value}"' for label, value in filters if label not in have]
         if not missing:
             continue
         if selector.name is None:
@@ -112,7 +114,7 @@ def filtered(expr: str) -> str:
     for offset, text in sorted(inserts, reverse=True):
         expr = expr[:offset] + text + expr[offset:]
     for selector in promql.parse(lintable(expr)).selectors:
-        if {label for label, _ in TARGET_FILTERS} - {m.name for m in selector.matchers}:
+        if {label for label, _ in filters} - {m.name for m in selector.matchers}:
             raise MonspecError(f"could not add the job and instance filters to `{selector.name}` in {expr!r}")
     return expr
 
@@ -165,13 +167,13 @@ def kpi_steps(kpi: Kpi) -> list[dict] | None:
     return steps
 
 
-def _target_json(target: Target, ref: str, panel: Panel) -> dict:
+def _target_json(target: Target, ref: str, panel: Panel, filters: tuple = TARGET_FILTERS) -> dict:
     fmt = target.format or {"heatmap": "heatmap", "table": "table"}.get(panel.panel_type, "time_series")
     instant = target.instant if target.instant is not None else panel.panel_type == "table"
     return {
         "datasource": DATASOURCE,
         "editorMode": "code",
-        "expr": filtered(target.expr),
+        "expr": filtered(target.expr, filters),
         "format": fmt,
         "instant": instant,
         "legendFormat": target.legend or "__auto",
@@ -184,8 +186,8 @@ def _ref(i: int) -> str:
     return chr(ord("A") + i) if i < 26 else f"Q{i}"
 
 
-def _panel(specs: SpecSet, panel: Panel, panel_id: int, pos: dict):
-    targets = [_target_json(t, _ref(i), panel) for i, t in enumerate(panel.targets)]
+def _panel(specs: SpecSet, panel: Panel, panel_id: int, pos: dict, filters: tuple = TARGET_FILTERS):
+    targets = [_target_json(t, _ref(i), panel, filters) for i, t in enumerate(panel.targets)]
     units = [grafana_unit(t.unit) or grafana_unit(panel.unit) for t in panel.targets]
     unit = grafana_unit(panel.unit) or (units[0] if units else None) or ""
     steps = [target_steps(specs, t) for t in panel.targets]
