@@ -8,10 +8,12 @@ thresholds, and the lint checks that specs turned off, with their reasons.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from monspec import promql
 from monspec.model import Model
+from monspec.model.objective import decimal_text, objectives, percent_text
 from monspec.model.rules import AlertRule, anchor
 from monspec.spec import SpecSet
 
@@ -59,6 +61,7 @@ def render_markdown(model: Model) -> str:
                 *(_cell(str(v)) if v is not None else "—" for v in (kpi.target, kpi.goal, kpi.warning, kpi.critical)),
                 _cell(kpi.for_), ", ".join(f"[{n}](#{anchor(n)})" for n in names) or "—"]) + " |")
         out.append("")
+    out += _slos(specs)
     if own:
         out += ["## Alerts", ""]
         for alert in own:
@@ -75,6 +78,42 @@ def render_markdown(model: Model) -> str:
             out.append(f"| {_cell(where)} | {', '.join(_code(c, table=True) for c in checks)} | {_cell(reason)} |")
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _slos(specs: SpecSet) -> list[str]:
+    """What the SLO alerts mean, with the first SLO as the example, and one row per SLO."""
+    found = objectives(specs)
+    if not found:
+        return []
+    first = found[0]
+    example = first.burn_alerts[0] if first.burn_alerts else None
+    out = ["## SLOs", "",
+           "Each SLO (`slos:` in the specs) sets the share of good events over a window; 1 - objective is the "
+           "error budget. A burn-rate alert fires while the error ratio exceeds factor x budget over both of its "
+           "windows: a burn rate of 1 spends the budget exactly over the SLO window, 14.4 spends 2% of a 30-day "
+           "budget in one hour. Page alerts need action now, ticket alerts within the working day; the short window "
+           "makes an alert stop soon after the errors do. The SLO dashboard shows the budget left and the burn rate "
+           "per window; `monspec verify` prints both.", ""]
+    if example is not None:
+        slo = first.slo
+        out += [f"For example, `{first.name}` (objective {decimal_text(slo.objective)}% over {slo.window}, budget "
+                f"{percent_text(first.budget)}): [{example.rule.name}](#{anchor(example.rule.name)}) fires while more "
+                f"than {percent_text(example.threshold)} of events are bad (failed, or slower than the SLI allows) over the last {example.window.long} and the last "
+                f"{example.window.short} ({decimal_text(Decimal(str(example.window.factor)))}x the budget).", ""]
+    out += ["| SLO | SLI | Objective | Window | Owner | Alerts |", "| --- | --- | --- | --- | --- | --- |"]
+    for objective in found:
+        slo = objective.slo
+        sli = slo.sli
+        if sli.ratio is not None:
+            what = f"{'errors' if sli.ratio.errors else 'good'} {_code((sli.ratio.errors or sli.ratio.good or '').strip(), table=True)} of {_code(sli.ratio.total.strip(), table=True)}"
+        elif sli.latency is not None:
+            what = f"{_code(sli.latency.histogram.strip(), table=True)} at or under {sli.latency.le:g} s"
+        else:
+            what = _code((sli.raw.error_ratio if sli.raw else "").strip(), table=True)
+        names = ", ".join(f"[{a.rule.name}](#{anchor(a.rule.name)})" for a in objective.burn_alerts) or "—"
+        out.append(f"| {_cell(slo.display_title)} | {what} | {decimal_text(slo.objective)}% | {slo.window} | "
+                   f"{_cell(slo.owner or '—')} | {names} |")
+    return out + [""]
 
 
 def _section(specs: SpecSet, alert: AlertRule) -> list[str]:
