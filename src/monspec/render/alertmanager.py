@@ -15,6 +15,7 @@ from typing import Any
 
 from monspec.errors import SpecError
 from monspec.model import Model
+from monspec.promql import escape_label_value
 from monspec.render import yamltext
 from monspec.spec import SpecSet
 from monspec.spec.routing import Inhibit, Receiver, Route, Routing, RoutingOverrides
@@ -87,7 +88,7 @@ def matcher_strings(equal: dict[str, str], regex: dict[str, str]) -> list[str]:
 
 
 def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return '"' + escape_label_value(value) + '"'
 
 
 def _route(route: Route) -> dict[str, Any]:
