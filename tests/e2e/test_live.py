@@ -13,6 +13,7 @@ import pytest
 
 from monspec.build import compile_specs
 from monspec.model.catalog import build_catalog
+from monspec.model.objective import objectives
 from monspec.model.rules import alert_rules, recording_rules
 from monspec.spec import load_specs
 
@@ -78,8 +79,12 @@ def dashboard_targets() -> list[tuple[str, str, str]]:
 
 def test_every_dashboard_target_returns_data(stack) -> None:
     targets = dashboard_targets()
-    assert len(targets) == 30  # every target of the four guide dashboards
-    for dashboard, panel, expr in targets:
+    guide = [t for t in targets if not t[0].endswith(" - SLOs")]
+    assert len(guide) == 30  # every target of the four guide dashboards
+    # The SLO dashboard: all but the firing-alerts tables, which are empty while healthy.
+    slos = [t for t in targets if t[0].endswith(" - SLOs") and not t[2].startswith("ALERTS")]
+    assert len(slos) == 22
+    for dashboard, panel, expr in guide + slos:
         concrete = (expr.replace("$job", "unified-cache").replace("$instance", ".+")
                     .replace("$__rate_interval", WINDOW))
         concrete = shorten_windows(concrete)
@@ -94,7 +99,8 @@ def test_no_rule_has_an_evaluation_error(stack) -> None:
     wait_for(all_evaluated, 10, "every rule to be evaluated")
     groups = stack.prometheus.api("rules")["groups"]
     rules = [r for g in groups for r in g["rules"]]
-    expected = len(recording_rules(SPECS)) + len(alert_rules(SPECS))
+    expected = (len(recording_rules(SPECS)) + len(alert_rules(SPECS))
+                + sum(len(objective.group.rules) for objective in objectives(SPECS)))
     assert len(rules) == expected
     bad = [(r["name"], r.get("lastError")) for r in rules if r["health"] != "ok"]
     assert bad == []
@@ -114,6 +120,8 @@ def test_verify_is_ok_while_healthy(stack) -> None:
     assert {r["status"] for r in report["kpis"]} == {"OK"}
     assert {r["instance"] for r in report["kpis"]} == {stack.demo.target}
     assert report["absent_metrics"] == []
+    assert {r["slo"]: r["status"] for r in report["slos"]} == {slo: "OK" for slo in SPECS.slos}
+    assert all(r["budget_remaining"] > 0.5 for r in report["slos"])
 
 
 def test_info_alerts_reach_the_digest_by_email(stack) -> None:
