@@ -62,7 +62,7 @@ def generate(specs_dir: Path, out_dir: Path) -> None:
     build = compile_specs(specs_dir)
     report(build.problems)
     changed = len(changed_files(read_tree(out_dir), build.files))
-    write_tree(out_dir, build.files)
+    write_tree(out_dir, build.files, specs_dir=specs_dir)
     click.echo(f"wrote {len(build.files)} files to {out_dir}/ ({changed} changed)")
 
 
