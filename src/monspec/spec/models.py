@@ -66,6 +66,13 @@ def _duration(value: Any) -> str:
     return value
 
 
+def _interval(value: Any) -> str:
+    seconds = parse_duration(value)
+    if not 1 <= seconds <= 86400:
+        raise ValueError(f"an interval of {value} is outside 1s to 1d")
+    return value
+
+
 def _threshold(value: Any) -> Threshold | Range:
     if isinstance(value, (Threshold, Range)):
         return value
@@ -75,6 +82,9 @@ def _threshold(value: Any) -> Threshold | Range:
 Duration = Annotated[str, BeforeValidator(_duration), WithJsonSchema({
     "type": "string", "pattern": r"^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$",
     "description": "Prometheus duration such as 30s, 5m, 1h30m"})]
+Interval = Annotated[str, BeforeValidator(_interval), WithJsonSchema({
+    "type": "string", "pattern": r"^((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?$",
+    "description": "How often Prometheus scrapes or evaluates: a duration from 1s to 1d, such as 15s"})]
 ThresholdValue = Annotated[Union[Threshold, Range], BeforeValidator(_threshold), WithJsonSchema({
     "anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*((>=|<=|==|!=|>|<)?\s*[-+.\d]+\s*%?|[-+.\d]+\s*%?\s*-\s*[-+.\d]+\s*%?)\s*$"}],
     "description": "Threshold in the guide's notation: \">0.90\", \"<0.001\", \"==0\", \"70-90%\""})]
@@ -129,8 +139,8 @@ class Project(Placed):
     title: str = Field(description="Human name, used in dashboards and docs.")
     job: str = Field(description="Prometheus scrape job name of the service.")
     scrape_target: str = Field("127.0.0.1:8000", description="host:port that generated/prometheus/prometheus.yml scrapes.")
-    scrape_interval: Duration = "15s"
-    evaluation_interval: Duration = "30s"
+    scrape_interval: Interval = "15s"
+    evaluation_interval: Interval = "30s"
     absence_for: Duration = Field("2m", description="How long the scrape job may be gone before its absence alert fires.")
     runbook_base_url: str = Field(description="URL of the generated alerts.md; alerts link to its anchors.")
     datasource: str = Field("Prometheus", description="Name of the Grafana Prometheus data source.")
@@ -289,7 +299,7 @@ class ImportedRule(Placed):
 class RuleGroupSpec(Located):
     """A rules.yml group kept as it was (written by `monspec import`); its name is its key."""
 
-    interval: Duration | None = None
+    interval: Interval | None = None
     limit: int | None = Field(None, ge=0, description="Prometheus' per-group limit on alerts / series (0: none).")
     imported_from: str | None = Field(None, description="Where the group came from, for the reader.")
     rules: list[ImportedRule] = Field(min_length=1)
