@@ -15,6 +15,8 @@ from monspec.errors import ExitCode, MonspecError, Problem
 
 SPECS = click.option("--specs", "specs_dir", type=click.Path(path_type=Path), default=Path("specs"),
                      show_default=True, help="Folder of spec files.")
+TIMEOUT = click.option("--timeout", type=click.FloatRange(0.1, 3600), default=30.0, show_default=True,
+                       help="Seconds each HTTP request may take in all (connect, send, answer).")
 OUT = click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("generated"),
                    show_default=True, help="Output folder.")
 
@@ -134,15 +136,16 @@ def test(specs_dir: Path, out_dir: Path, junit: Path | None) -> None:
 @SPECS
 @click.option("--prometheus", "prometheus_url", required=True, help="Base URL of a running Prometheus.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@TIMEOUT
 @handled
-def verify(specs_dir: Path, prometheus_url: str, fmt: str) -> None:
+def verify(specs_dir: Path, prometheus_url: str, fmt: str, timeout: float) -> None:
     """Evaluate every KPI against a live Prometheus: exit 0 OK, 1 WARNING / no data, 2 CRITICAL, 3 unreachable."""
     from monspec.live import PrometheusClient, PrometheusUnreachable, verify as run_verify
     from monspec.spec import load_specs
 
     specs = load_specs(specs_dir)
     try:
-        report = run_verify(specs, PrometheusClient(prometheus_url))
+        report = run_verify(specs, PrometheusClient(prometheus_url, timeout))
     except PrometheusUnreachable as exc:
         click.echo(f"UNKNOWN: {exc.problems[0].message}", err=True)
         sys.exit(3)
@@ -169,12 +172,16 @@ def schema(out_file: Path | None) -> None:
 @click.option("--folder", help="Grafana folder (default: the project's grafana_folder or title).")
 @click.option("--dry-run", is_flag=True, help="Only print what would change.")
 @click.option("--token-file", type=click.Path(path_type=Path), help="Read the API token from this file instead of $GRAFANA_TOKEN.")
+@TIMEOUT
+@click.option("--insecure", is_flag=True, help="Allow plain http to a host other than this machine (the token travels unencrypted).")
 @handled
-def push(specs_dir: Path, grafana_url: str, folder: str | None, dry_run: bool, token_file: Path | None) -> None:
+def push(specs_dir: Path, grafana_url: str, folder: str | None, dry_run: bool, token_file: Path | None,
+         timeout: float, insecure: bool) -> None:
     """Create or update the dashboards in Grafana over its HTTP API (idempotent)."""
     from monspec.grafana_api import push as push_dashboards, read_token
 
-    push_dashboards(specs_dir, grafana_url, read_token(token_file), folder=folder, dry_run=dry_run, echo=click.echo)
+    push_dashboards(specs_dir, grafana_url, read_token(token_file), folder=folder, dry_run=dry_run, echo=click.echo,
+                    timeout=timeout, insecure=insecure)
 
 
 
