@@ -80,10 +80,14 @@ class SourceFile:
 
     def problem(self, id: str, message: str, path: PathKey, *, key: bool = False,
                 hint: str | None = None, offset: int | None = None,
-                related: tuple[Position, ...] = (), severity: str = "error") -> Problem:
+                related: tuple[Position, ...] = (), severity: str = "error", secret: bool = False) -> Problem:
+        """A Problem with the source line and a caret; with `secret`, the value at path is masked in that line."""
         pos = self.position_in_scalar(path, offset) if offset is not None else self.position(path, key=key)
-        return Problem(id, message, pos, severity=severity, hint=hint, related=related,
-                       source_line=self.line_text(pos.line))
+        line = self.line_text(pos.line)
+        value = self.values.get(tuple(path))
+        if secret and value is not None and value.line == pos.line:
+            line = line[: value.col - 1] + "****"
+        return Problem(id, message, pos, severity=severity, hint=hint, related=related, source_line=line)
 
 
 def value_at(data: Any, path: PathKey) -> Any:
