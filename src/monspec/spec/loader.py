@@ -164,8 +164,8 @@ def read_text(path: Path, within: Path | None = None) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise SpecError(Problem("yaml/too-large", f"this file is {size / 2**20:.1f} MiB, over the limit of "
-                                    f"{MAX_FILE_BYTES / 2**20:g} MiB per spec file", Position(path, 1, 1),
+            raise SpecError(Problem("yaml/too-large", f"this file is {size:,} bytes, over the limit of "
+                                    f"{MAX_FILE_BYTES:,} bytes per spec file", Position(path, 1, 1),
                                     hint="split it into several files"))
         return path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -65,14 +65,15 @@ class Range:
 def _finite(number: object, raw: object) -> float:
     """A threshold's number as a float; infinities, NaN and numbers beyond a float's range are errors
     (an alert on `> inf` could never fire)."""
+    bounds = "use a number between -1e300 and 1e300"
     try:
         value = float(number)  # type: ignore[arg-type]
-    except OverflowError:
-        value = math.copysign(1e301, int(number))  # type: ignore[call-overload]
+    except OverflowError:  # a whole number beyond a float's range
+        raise ValueError(f"threshold {_short(raw)} is too large: {bounds}") from None
     if not math.isfinite(value):
-        raise ValueError(f"threshold {_short(raw)} is not a finite number: use a number between -1e300 and 1e300")
+        raise ValueError(f"threshold {_short(raw)} is not a finite number: {bounds}")
     if abs(value) > 1e300:
-        raise ValueError(f"threshold {_short(raw)} is too large: use a number between -1e300 and 1e300")
+        raise ValueError(f"threshold {_short(raw)} is too large: {bounds}")
     return value
 
 
