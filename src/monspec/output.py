@@ -217,7 +217,7 @@ def _exchange(new: Path, out: Path) -> None:
 def _os_error(exc: OSError, path: Path, verb: str = "write") -> OutputError:
     where = exc.filename or path
     reason = {errno.ENOSPC: "no space left on the device", errno.EROFS: "read-only file system",
-              errno.EACCES: "permission denied", errno.EDQUOT: "disk quota exceeded"}.get(exc.errno, exc.strerror or str(exc))
+              errno.EACCES: "permission denied", errno.EDQUOT: "disk quota exceeded"}.get(exc.errno or 0, exc.strerror or str(exc))
     return OutputError(f"cannot {verb} {where}: {reason}", "output/io")
 
 

@@ -2,7 +2,7 @@
 
 One section per alert of rules.yml (severity, expression, `for`, meaning, impact, the
 troubleshooting steps, the dashboards that show it, the receiver it reaches), headed by
-the alert's name so that its anchor is `rulemodel.anchor(name)`; then the KPI table with
+the alert's name so that its anchor is `model.rules.anchor(name)`; then the KPI table with
 thresholds, and the lint checks that specs turned off, with their reasons.
 """
 from __future__ import annotations
@@ -11,19 +11,21 @@ import re
 from typing import Any
 
 from monspec import promql
-from monspec.rulemodel import AlertRule, anchor, rule_groups
+from monspec.model import Model
+from monspec.model.rules import AlertRule, anchor
 from monspec.spec import SpecSet
 
 PATH = "docs/alerts.md"
 
 
-def render(specs: SpecSet) -> dict[str, str]:
-    return {PATH: render_markdown(specs)}
+def render(model: Model) -> dict[str, str]:
+    return {PATH: render_markdown(model)}
 
 
-def render_markdown(specs: SpecSet) -> str:
+def render_markdown(model: Model) -> str:
+    specs = model.specs
     project = specs.project
-    alerts = [rule for group in rule_groups(specs) for rule in group.rules if isinstance(rule, AlertRule)]
+    alerts = model.all_alert_rules
     own = [a for a in alerts if a.origin != "imported"]
     imported = [a for a in alerts if a.origin == "imported"]
     out = [
@@ -97,10 +99,10 @@ def _section(specs: SpecSet, alert: AlertRule) -> list[str]:
     out += ["**Dashboards:** " + ("; ".join(f"{_cell(d)} → {', '.join(_cell(p) for p in panels)}" for d, panels in boards)
                                  if boards else "none shows its metrics"), ""]
     receivers = _receivers(specs, alert)
-    if receivers:
-        routing = specs.routing
+    routing = specs.routing
+    if receivers and routing is not None:
         kinds = [", ".join(kind for kind, _ in routing.receivers[r].integrations()) if r in routing.receivers else "" for r in receivers]
-        shown = [f"`{r}`" + (f" ({k})" if k else " (no notification)") for r, k in zip(receivers, kinds)]
+        shown = [f"`{r}`" + (f" ({k})" if k else " (no notification)") for r, k in zip(receivers, kinds, strict=False)]
         out += [f"**Receiver:** {', '.join(shown)}", ""]
         muted = [rule.description or "an inhibit rule" for rule in routing.inhibit
                  if rule.target_matches({**alert.labels, "alertname": alert.name})]

@@ -200,6 +200,7 @@ class _Builder:
                 raise self.fail(node, f"unsupported YAML tag {node.tag!r}", hint="remove the tag")
             if isinstance(node, yaml.SequenceNode):
                 return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
+            assert isinstance(node, yaml.MappingNode)
             return self.mapping(node, path)
 
     def mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[Any, Any]:

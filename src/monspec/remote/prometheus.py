@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from monspec.errors import MonspecError
+from monspec.remote.http import WebError, check_url, one_line, request
 from monspec.spec import SpecSet
 from monspec.spec.thresholds import Range, Threshold
-from monspec.web import WebError, check_url, one_line, request
 
 
 class PrometheusUnreachable(MonspecError):
@@ -30,7 +30,7 @@ class PrometheusClient:
             raise PrometheusUnreachable(str(exc)) from None
         self.timeout = timeout
 
-    def _get(self, path: str, params: dict | list | None = None) -> object:
+    def _get(self, path: str, params: dict | list | None = None) -> Any:
         query = ("?" + urllib.parse.urlencode(params, doseq=True)) if params else ""
         try:
             answer = request(f"{self.url}{path}{query}", headers={"Accept": "application/json"}, timeout=self.timeout)
@@ -133,7 +133,7 @@ class VerifyReport:
             value = "-" if r.value is None else f"{r.value:.6g}"
             rows.append((r.kpi, r.instance, value, r.status, r.target, r.warning, r.critical))
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip() for row in rows]
         if self.absent_metrics:
             lines.append("")
             lines.append("catalog metrics absent from Prometheus: " + ", ".join(self.absent_metrics))
@@ -162,7 +162,7 @@ def verify(specs: SpecSet, client: PrometheusClient) -> VerifyReport:
     report = VerifyReport()
     job = specs.project.job
     for kpi in specs.kpis.values():
-        samples = client.query(kpi.expr)
+        samples: list[tuple[dict[str, str], float | None]] = list(client.query(kpi.expr))
         samples = [(labels, value) for labels, value in samples if labels.get("job", job) == job]
         if not samples:
             samples = [({}, None)]

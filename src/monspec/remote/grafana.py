@@ -10,7 +10,7 @@ Every request carries `Authorization: Bearer <token>` to the given URL only (no 
 followed; plain http only to this machine unless --insecure); the token is never printed.
 A dashboard whose stored model and folder already match is left alone, so re-running
 changes nothing (and adds no version to Grafana's history). TLS certificates are
-verified; each request has one total deadline (`monspec.web`).
+verified; each request has one total deadline (`monspec.remote.http`).
 """
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from monspec.errors import MonspecError, Problem
-from monspec.web import Answer, Redirected, WebError, check_url, one_line, request
+from monspec.remote.http import Answer, Redirected, WebError, check_url, one_line, request
 
 TOKEN_ENV = "GRAFANA_TOKEN"
 TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces, as an HTTP header value needs
@@ -209,7 +209,7 @@ def push(specs_dir: Path, url: str, token: str, *, folder: str | None = None, dr
             answer = client.call("POST", "/api/dashboards/db", {
                 "dashboard": {**dashboard, "id": None}, "folderUid": folder_uid, "overwrite": True, "message": message,
             }, what=f"save dashboard {uid}")
-            if answer.get("version") is not None:
+            if answer is not None and answer.get("version") is not None:
                 detail += f" (version {answer['version']})"
         counts[prefix + outcome] = counts.get(prefix + outcome, 0) + 1
         echo(f"{label}: {prefix}{outcome}{detail}")

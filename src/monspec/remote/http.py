@@ -81,12 +81,12 @@ def request(url: str, method: str = "GET", *, headers: dict[str, str] | None = N
     """One HTTP exchange finished within `timeout` seconds in all; a 3xx raises Redirected."""
     parts = urllib.parse.urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    port = _port(parts)
+    host, port = parts.hostname or "", _port(parts)
     if parts.scheme == "https":
         conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-            parts.hostname, port, timeout=timeout, context=ssl.create_default_context())
+            host, port, timeout=timeout, context=ssl.create_default_context())
     else:
-        conn = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
     expired = threading.Event()
 
     def cut() -> None:  # unblocks whatever read or write is waiting when the deadline passes
