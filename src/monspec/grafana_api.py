@@ -8,8 +8,12 @@ Grafana's documented API is the contract:
 
 Every request carries `Authorization: Bearer <token>`; the token is never printed.
 A dashboard whose stored model and folder already match is left alone, so re-running
-changes nothing (and adds no version to Grafana's history). TLS certificates are
-verified (urllib's default context).
+changes nothing (and adds no version to Grafana's history). "Match" compares what monspec
+owns: every value the generated model has; what Grafana adds or upgrades on its side
+(pluginVersion, defaults, a newer schemaVersion) is not a change. Grafana refuses API
+saves to a dashboard it provisions from files ("Cannot save provisioned dashboard") unless
+the provider has `allowUiUpdates`; push says which way to update it then. TLS
+certificates are verified (urllib's default context).
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from monspec.errors import MonspecError, Problem
 
 TOKEN_ENV = "GRAFANA_TOKEN"
 IGNORED_KEYS = ("id", "version")  # Grafana sets these when it stores a dashboard
+PROVISIONED = "Cannot save provisioned dashboard"  # Grafana's refusal (dashboards.ErrDashboardCannotSaveProvisionedDashboard)
 
 
 class GrafanaError(MonspecError):
@@ -112,6 +117,12 @@ class Client:
         if code >= 500:
             return GrafanaError(f"Grafana at {self.url} failed with {code} {exc.reason} on {method} {path}",
                                 "grafana/server")
+        if code == 400 and message == PROVISIONED:
+            return GrafanaError(
+                f"Grafana refused to {what or method + ' ' + path}: {PROVISIONED} (it is provisioned from files and "
+                "the provider does not allow UI updates): update it by deploying generated/grafana/dashboards/ to the "
+                "provider's path (generated/grafana/provisioning/dashboards.yaml), or set "
+                "`project.grafana.allow_ui_updates: true` to push to it", "grafana/provisioned")
         suffix = f": {message}" if message else ""
         return GrafanaError(f"Grafana answered {code} {exc.reason} on {method} {path}{suffix}", "grafana/http")
 
@@ -142,25 +153,44 @@ def commit_message(cwd: Path) -> str:
     return f"monspec push from commit {sha}" + (" with uncommitted changes" if dirty else "")
 
 
-def comparable(dashboard: dict) -> dict:
-    return {k: v for k, v in dashboard.items() if k not in IGNORED_KEYS}
+def changed_keys(stored: dict, ours: dict) -> list[str]:
+    """Top-level keys whose monspec-owned content differs in Grafana's stored model."""
+    changed = []
+    for key, value in ours.items():
+        if key in IGNORED_KEYS:
+            continue
+        if key == "schemaVersion":  # Grafana migrates upwards on load; only an older model is stale
+            if not isinstance(stored.get(key), int) or stored[key] < value:
+                changed.append(key)
+        elif _differs(value, stored.get(key)):
+            changed.append(key)
+    return sorted(changed)
 
 
-def changed_keys(old: dict, new: dict) -> list[str]:
-    old, new = comparable(old), comparable(new)
-    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+def _differs(ours, theirs) -> bool:
+    """True when `theirs` lacks or changed something `ours` has; additions of its own are fine."""
+    if isinstance(ours, dict):
+        return not isinstance(theirs, dict) or any(_differs(v, theirs.get(k)) for k, v in ours.items())
+    if isinstance(ours, list):
+        return (not isinstance(theirs, list) or len(ours) != len(theirs)
+                or any(_differs(a, b) for a, b in zip(ours, theirs)))
+    return ours != theirs
 
 
-def push(specs_dir: Path, url: str, token: str, *, folder: str | None = None, dry_run: bool = False,
-         echo: Callable[[str], None] = print) -> dict[str, int]:
+def push(specs_dir: Path, url: str, token: str, *, folder: str | None = None, folder_uid: str | None = None,
+         message: str | None = None, dry_run: bool = False, echo: Callable[[str], None] = print) -> dict[str, int]:
     """Create the folder when missing, then create or update every dashboard that differs.
+
+    The folder is `folder` (else the project's), its uid `folder_uid` (else the project's for
+    the project's folder, else a slug of the name); the version message is `message` (else the
+    commit pushed from).
 
     Returns counts by outcome (created, updated, unchanged; `would …` in a dry run).
     """
     from monspec.build import lint_specs
     from monspec.errors import SpecError
     from monspec.render.dashboards import dashboard_json
-    from monspec.render.provisioning import folder_name
+    from monspec.render import provisioning
     from monspec.spec.dashboards import stable_uid
 
     specs, problems = lint_specs(specs_dir)
@@ -169,8 +199,8 @@ def push(specs_dir: Path, url: str, token: str, *, folder: str | None = None, dr
     if not specs.dashboards:
         raise GrafanaError(f"no dashboards in {specs_dir}: nothing to push", "grafana/nothing")
     client = Client(url, token)
-    title = folder or folder_name(specs)
-    folder_uid = stable_uid(title)
+    title = folder or provisioning.folder_name(specs)
+    folder_uid = folder_uid or (stable_uid(folder) if folder else provisioning.folder_uid(specs))
     counts: dict[str, int] = {}
     prefix = "would be " if dry_run else ""
 
@@ -182,7 +212,7 @@ def push(specs_dir: Path, url: str, token: str, *, folder: str | None = None, dr
     else:
         echo(f"folder {title!r} (uid {folder_uid}): exists")
 
-    message = commit_message(Path(specs_dir))
+    message = message or commit_message(Path(specs_dir))
     for key, spec in sorted(specs.dashboards.items()):
         dashboard = dashboard_json(specs, key, spec)
         uid = dashboard["uid"]

@@ -359,3 +359,18 @@ def test_a_kpi_panel_links_to_the_runbook_and_the_rule_of_each_of_its_alerts(boa
         {**common, "title": "Alert rule: CacheHitRateWarning", "url": "/alerting/list?search=rule%3ACacheHitRateWarning"},
     ]
     assert _panel(boards, "Executive Overview", "Average Response Time")["links"] == []  # not a KPI
+
+
+def test_provisioning_settings_come_from_the_project(tmp_path) -> None:
+    specs_dir = tmp_path / "specs"
+    shutil.copytree(SPECS, specs_dir)
+    project = specs_dir / "project.yaml"
+    project.write_text(project.read_text() + "  grafana:\n    folder: Cache / Prod\n    folder_uid: cache-prod\n"
+                       "    allow_ui_updates: true\n    folders_from_files_structure: true\n"
+                       "    dashboards_path: /etc/grafana/dashboards\n    version: '10.4'\n")
+    specs = load_specs(specs_dir)
+    [provider] = yaml.safe_load(provisioning.render(specs)["grafana/provisioning/dashboards.yaml"])["providers"]
+    assert (provider["folder"], provider["folderUid"], provider["allowUiUpdates"]) == ("Cache / Prod", "cache-prod", True)
+    assert provider["options"] == {"path": "/etc/grafana/dashboards", "foldersFromFilesStructure": True}
+    board = json.loads(render_dashboards.render(specs)["grafana/dashboards/unified-cache-executive-overview.json"])
+    assert (board["schemaVersion"], board["editable"]) == (39, True)
