@@ -18,3 +18,12 @@ def test_every_check_id_is_documented() -> None:
         ids |= set(ID.findall((ROOT / "src" / "monspec" / "lint" / f"{family}.py").read_text()))
     assert len(ids) >= 20
     assert ids - documented == set()
+
+
+def test_the_dashboard_linter_checks_are_documented() -> None:
+    doc = (ROOT / "docs" / "lint.md").read_text()
+    source = (ROOT / "src" / "monspec" / "lint" / "dashboards.py").read_text()
+    linter = source[source.index("dashboard-linter's rules"):source.index("PromQL syntax")]
+    ids = re.findall(r"(dashboard/[a-z-]+)", linter)
+    assert len(ids) == 5
+    assert [id for id in ids if not re.search(rf"^## {id} \((error|warning)\)$", doc, re.M)] == []
