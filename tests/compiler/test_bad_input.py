@@ -13,6 +13,7 @@ import pytest
 from monspec.output import read_tree
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "golden_specs"
+PROJECT = (FIXTURE / "project.yaml").read_text(encoding="utf-8")
 
 
 @dataclass
@@ -207,6 +208,22 @@ specs/bad.yaml:4:5: error: duplicate key 'expr' in this mapping [yaml/duplicate-
       ^
   also at specs/bad.yaml:3:5
   hint: YAML keeps only the last one; remove or rename one of them"""),
+    Case("grafana-settings", "project.yaml", PROJECT + """\
+  grafana:
+    version: "12.0"
+    folder_uid: cache team
+    allow_ui_update: true
+""", """\
+specs/project.yaml:15:14: error: `version`: Input should be '11.6' or '10.4', found '12.0' [spec/invalid]
+      version: "12.0"
+               ^
+specs/project.yaml:16:17: error: `folder_uid`: a Grafana uid is 1-40 letters, digits, `-` or `_`, got 'cache team' [spec/invalid]
+      folder_uid: cache team
+                  ^
+specs/project.yaml:17:5: error: unknown field `allow_ui_update` [spec/unknown-field]
+      allow_ui_update: true
+      ^
+  hint: did you mean `allow_ui_updates`?"""),
 ]
 
 
@@ -228,7 +245,10 @@ def test_bad_spec_is_reported_exactly(case: Case, tmp_path: Path) -> None:
     assert not (tmp_path / "generated").exists(), "nothing may be written when the specs are bad"
 
     # An existing output folder stays byte-identical.
-    (specs / case.file).unlink()
+    if (FIXTURE / case.file).exists():  # a case replacing a fixture file
+        shutil.copy(FIXTURE / case.file, specs / case.file)
+    else:
+        (specs / case.file).unlink()
     assert _run(["generate"], tmp_path).returncode == 0
     before = read_tree(tmp_path / "generated")
     (specs / case.file).write_text(case.content)

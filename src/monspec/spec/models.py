@@ -46,7 +46,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema, field_validator, model_validator
 
 from monspec.spec.durations import parse_duration
 from monspec.spec.thresholds import Range, Threshold, parse_threshold
@@ -127,6 +127,14 @@ class LintConfig(Strict):
 # Grafana versions dashboards can target, with the dashboard schemaVersion each one writes
 # itself: a dashboard at that version is not migrated when Grafana loads it.
 GRAFANA_SCHEMA_VERSIONS = {"11.6": 41, "10.4": 39}
+GRAFANA_UID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def grafana_uid(value: str | None) -> str | None:
+    """A Grafana uid as given, or a ValueError that says what one is."""
+    if value is not None and not GRAFANA_UID.match(value):
+        raise ValueError(f"a Grafana uid is 1-40 letters, digits, `-` or `_`, got {value!r}")
+    return value
 
 
 class GrafanaSettings(Placed):
@@ -136,8 +144,8 @@ class GrafanaSettings(Placed):
         "11.6", description="Grafana the dashboards are written for: its schemaVersion (11.6: 41, 10.4: 39) and "
                             "panel options, so Grafana loads them without migrating.")
     folder: str | None = Field(None, description="Folder of the dashboards; defaults to the project's `title`.")
-    folder_uid: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,40}$",
-                                   description="Uid of that folder; defaults to a slug of its name.")
+    folder_uid: Annotated[str | None, AfterValidator(grafana_uid)] = Field(
+        None, description="Uid of that folder; defaults to a slug of its name.")
     allow_ui_updates: bool = Field(
         False, description="Provisioning's `allowUiUpdates`: when true, dashboards are editable in the UI and "
                            "`monspec push` may overwrite provisioned ones; UI edits are lost on the next reload.")
