@@ -11,6 +11,7 @@ project targets (its schemaVersion, so Grafana does not migrate the model on loa
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from monspec.spec.models import GRAFANA_SCHEMA_VERSIONS
 
@@ -22,7 +23,7 @@ INTERVAL_VARIABLE_KEYS = ("auto", "auto_count", "auto_min")  # only an interval 
 ROW_KEYS = ("type", "collapsed", "title", "datasource", "gridPos", "id", "panels", "repeat")  # Grafana's RowPanel
 
 # The options Grafana's panel plugins fill in on load, per panel type (existing values win).
-PANEL_OPTIONS = {
+PANEL_OPTIONS: dict[str, dict[str, Any]] = {
     "timeseries": {"legend": {"calcs": [], "displayMode": "list", "placement": "bottom", "showLegend": True},
                    "tooltip": {"mode": "single", "sort": "none"}},
     "stat": {"colorMode": "value", "graphMode": "area", "justifyMode": "auto", "orientation": "auto",
@@ -33,8 +34,8 @@ PANEL_OPTIONS = {
     "heatmap": {"showValue": "auto"},
 }
 # Options a Grafana version added, written only for that version and later.
-VERSION_OPTIONS = {"11.6": {"stat": {"percentChangeColorMode": "standard"}, "heatmap": {"selectionMode": "x"}}}
-PANEL_CUSTOM = {
+VERSION_OPTIONS: dict[str, dict[str, dict[str, Any]]] = {"11.6": {"stat": {"percentChangeColorMode": "standard"}, "heatmap": {"selectionMode": "x"}}}
+PANEL_CUSTOM: dict[str, dict[str, Any]] = {
     "timeseries": {"axisBorderShow": False, "axisCenteredZero": False, "axisColorMode": "text",
                    "insertNulls": False, "stacking": {"group": "A", "mode": "none"}},
     "table": {"align": "auto", "inspect": False},

@@ -24,9 +24,9 @@ import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from monspec.errors import MonspecError, Problem
 
@@ -87,7 +87,7 @@ class Client:
             raise self._http_error(exc, method, path, what) from None
         except urllib.error.URLError as exc:
             raise GrafanaError(f"cannot connect to Grafana at {self.url}: {_reason(exc.reason)}", "grafana/connection") from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise GrafanaError(f"cannot connect to Grafana at {self.url}: no answer within {self.timeout:g}s",
                                "grafana/connection") from None
         try:
@@ -173,7 +173,7 @@ def _differs(ours, theirs) -> bool:
         return not isinstance(theirs, dict) or any(_differs(v, theirs.get(k)) for k, v in ours.items())
     if isinstance(ours, list):
         return (not isinstance(theirs, list) or len(ours) != len(theirs)
-                or any(_differs(a, b) for a, b in zip(ours, theirs)))
+                or any(_differs(a, b) for a, b in zip(ours, theirs, strict=True)))
     return ours != theirs
 
 
@@ -189,8 +189,8 @@ def push(specs_dir: Path, url: str, token: str, *, folder: str | None = None, fo
     """
     from monspec.build import lint_specs
     from monspec.errors import SpecError
-    from monspec.render.dashboards import dashboard_json
     from monspec.render import provisioning
+    from monspec.render.dashboards import dashboard_json
     from monspec.spec.dashboards import stable_uid
 
     specs, problems = lint_specs(specs_dir)
