@@ -104,6 +104,7 @@ def test_normalise_removes_legacy_keys_and_nulls_and_fills_defaults() -> None:
                 "displayMode": "auto"}}}},
         ],
     }
+    given = json.dumps(legacy, sort_keys=True)
     assert normalise(legacy, "11.6") == {
         "fiscalYearStartMonth": 0, "schemaVersion": 41, "timepicker": {"hidden": False},
         "templating": {"list": [{"name": "job", "type": "query", "current": {"text": "a", "value": "a"}},
@@ -128,3 +129,4 @@ def test_normalise_removes_legacy_keys_and_nulls_and_fills_defaults() -> None:
     }
     assert "percentChangeColorMode" not in normalise(legacy, "10.4")["panels"][1]["options"]
     assert normalise(legacy, "10.4")["schemaVersion"] == 39
+    assert json.dumps(legacy, sort_keys=True) == given  # the caller's model is not changed

@@ -45,7 +45,7 @@ COLOR_MODE = {"stat": "thresholds", "table": "thresholds", "timeseries": "palett
 
 def normalise(dashboard: dict, version: str) -> dict:
     """The dashboard as Grafana `version` stores it: no legacy keys, no nulls, every default written."""
-    data = _without_nulls(copy.deepcopy(dashboard))
+    data = _without_nulls(dashboard)  # a new tree: the caller's model is left as it was
     for key in LEGACY_DASHBOARD_KEYS:
         data.pop(key, None)
     data["schemaVersion"] = GRAFANA_SCHEMA_VERSIONS[version]

@@ -129,9 +129,10 @@ def _overview(alerts: list[AlertRule], first_id: int) -> tuple[list, int]:
 
 def _links(alerts: list[AlertRule], kpis: list) -> list[dict]:
     """The runbook section and the alert rule of every alert on the panel's KPIs."""
-    links = []
+    links: list[dict] = []
+    names = {k.name for k in kpis}
     for alert in alerts:
-        if alert.kpi is None or alert.kpi.name not in {k.name for k in kpis}:
+        if alert.kpi is None or alert.kpi.name not in names:
             continue
         for title, url in ((f"Runbook: {alert.name}", alert.annotations["runbook_url"]),
                            (f"Alert rule: {alert.name}", "/alerting/list?search=" + urllib.parse.quote(f"rule:{alert.name}"))):
