@@ -9,6 +9,7 @@ import pytest
 from monspec.errors import SpecError
 from monspec.lint import run_lint
 from monspec.lint.dashboards import model_problems
+from monspec.model import build_model
 from monspec.spec import load_specs
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "golden_specs"
@@ -63,7 +64,7 @@ def test_bad_dashboard_is_reported_exactly(spec: str, expected: str, tmp_path: P
     (tmp_path / "specs" / "bad.yaml").write_text(spec)
     monkeypatch.chdir(tmp_path)
     try:
-        problems = run_lint(load_specs(Path("specs")))
+        problems = run_lint(build_model(load_specs(Path("specs"))))
     except SpecError as exc:
         problems = exc.problems
     if "[dashboard/panel-description]" not in expected:  # the panels of other cases have no description either
@@ -74,7 +75,7 @@ def test_bad_dashboard_is_reported_exactly(spec: str, expected: str, tmp_path: P
 def test_the_fixture_dashboard_lints_clean(tmp_path: Path, monkeypatch) -> None:
     shutil.copytree(FIXTURE, tmp_path / "specs")
     monkeypatch.chdir(tmp_path)
-    assert [p.render() for p in run_lint(load_specs(Path("specs")))] == []
+    assert [p.render() for p in run_lint(build_model(load_specs(Path("specs"))))] == []
 
 
 def test_editable_dashboards_are_reported_at_the_setting(tmp_path: Path, monkeypatch) -> None:
@@ -82,7 +83,7 @@ def test_editable_dashboards_are_reported_at_the_setting(tmp_path: Path, monkeyp
     project = tmp_path / "specs" / "project.yaml"
     project.write_text(project.read_text() + "  grafana:\n    allow_ui_updates: true\n")
     monkeypatch.chdir(tmp_path)
-    assert [p.render() for p in run_lint(load_specs(Path("specs")))] == [
+    assert [p.render() for p in run_lint(build_model(load_specs(Path("specs"))))] == [
         "specs/project.yaml:15:23: warning: provisioned dashboards are editable in the UI (`allow_ui_updates: true`): "
         "edits there are lost when Grafana reloads the files [dashboard/editable]\n      allow_ui_updates: true\n"
         "                        ^\n  hint: change the specs instead; or keep it with "
@@ -95,17 +96,17 @@ def test_an_editable_choice_with_a_reason_is_quiet(tmp_path: Path, monkeypatch) 
     project.write_text(project.read_text() + "  grafana:\n    allow_ui_updates: true\n    lint:\n"
                        "      disable: [dashboard/editable]\n      reason: the team tries changes in the UI first\n")
     monkeypatch.chdir(tmp_path)
-    specs = load_specs(Path("specs"))
-    assert [p.render() for p in run_lint(specs)] == []
+    model = build_model(load_specs(Path("specs")))
+    assert [p.render() for p in run_lint(model)] == []
     from monspec.render.dashboards import dashboard_json
-    assert dashboard_json(specs, "overview", specs.dashboards["overview"])["editable"] is True
+    assert dashboard_json(model, "overview", model.specs.dashboards["overview"])["editable"] is True
 
 
 def _model() -> dict:
     from monspec.render.dashboards import dashboard_json
 
-    specs = load_specs(FIXTURE)
-    return dashboard_json(specs, "overview", specs.dashboards["overview"])
+    model = build_model(load_specs(FIXTURE))
+    return dashboard_json(model, "overview", model.specs.dashboards["overview"])
 
 
 def test_the_rendered_dashboard_meets_the_variable_rules() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from monspec.model import build_model
 from monspec.render.dashboard_normalise import normalise
 from monspec.render.dashboards import dashboard_json
 from monspec.spec import load_specs
@@ -61,10 +62,10 @@ def test_committed_dashboard_decodes_with_the_foundation_sdk_without_loss(path: 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("root", _spec_roots(), ids=_id)
 def test_every_dashboard_rendered_for_a_version_validates_against_it(root: Path, version: str) -> None:
-    specs = load_specs(root)
-    assert specs.dashboards
-    for key, dashboard in specs.dashboards.items():
-        model = dashboard_json(specs, key, dashboard, version.removeprefix("v"))
+    compiled = build_model(load_specs(root))
+    assert compiled.specs.dashboards
+    for key, dashboard in compiled.specs.dashboards.items():
+        model = dashboard_json(compiled, key, dashboard, version.removeprefix("v"))
         assert model["schemaVersion"] == GRAFANA_SCHEMA_VERSIONS[version.removeprefix("v")]
         assert schema_errors(model, version) == [], key
 

@@ -76,7 +76,7 @@ def _check_model(ctx, key: str, dashboard) -> None:
     if any(p.severity == "error" for p in ctx.problems):
         return
     try:
-        model = dashboard_json(ctx.specs, key, dashboard)
+        model = dashboard_json(ctx.model, key, dashboard)
     except (MonspecError, promql.PromQLSyntaxError):
         return  # the promql families report it
     for id, message in model_problems(model):

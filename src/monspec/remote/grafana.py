@@ -187,13 +187,14 @@ def push(specs_dir: Path, url: str, token: str, *, folder: str | None = None, fo
 
     Returns counts by outcome (created, updated, unchanged; `would …` in a dry run).
     """
-    from monspec.build import lint_specs
+    from monspec.build import lint_model
     from monspec.errors import SpecError
     from monspec.render import provisioning
     from monspec.render.dashboards import dashboard_json
     from monspec.spec.dashboards import stable_uid
 
-    specs, problems = lint_specs(specs_dir)
+    model, problems = lint_model(specs_dir)
+    specs = model.specs
     if any(p.severity == "error" for p in problems):
         raise SpecError(problems)  # lint errors stop the push
     if not specs.dashboards:
@@ -214,7 +215,7 @@ def push(specs_dir: Path, url: str, token: str, *, folder: str | None = None, fo
 
     message = message or commit_message(Path(specs_dir))
     for key, spec in sorted(specs.dashboards.items()):
-        dashboard = dashboard_json(specs, key, spec)
+        dashboard = dashboard_json(model, key, spec)
         uid = dashboard["uid"]
         label = f"dashboard {uid} {dashboard['title']!r}"
         stored = client.call("GET", f"/api/dashboards/uid/{uid}", missing_ok=True, what=f"read dashboard {uid}")

@@ -22,8 +22,9 @@ from grafanalib._gen import DashboardEncoder
 
 from monspec import promql
 from monspec.errors import MonspecError
+from monspec.model import Model
+from monspec.model.rules import AlertRule
 from monspec.render.dashboard_normalise import normalise
-from monspec.rulemodel import AlertRule, rule_groups
 from monspec.spec import SpecSet
 from monspec.spec.dashboards import Dashboard, Panel, Target, dashboard_uid, grafana_unit, kpi_for_expr, lintable
 from monspec.spec.models import Kpi
@@ -47,18 +48,20 @@ BUILTIN_ANNOTATIONS = {
 LADDERS = {1: ["red", "green"], 2: ["red", "yellow", "green"], 3: ["red", "orange", "yellow", "green"]}
 
 
-def render(specs: SpecSet) -> dict[str, str]:
+def render(model: Model) -> dict[str, str]:
+    specs = model.specs
     out = {}
     for key, dashboard in sorted(specs.dashboards.items()):
-        data = dashboard_json(specs, key, dashboard)
+        data = dashboard_json(model, key, dashboard)
         out[f"grafana/dashboards/{data['uid']}.json"] = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return out
 
 
-def dashboard_json(specs: SpecSet, key: str, dashboard: Dashboard, version: str | None = None) -> dict:
+def dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str | None = None) -> dict:
     """The dashboard model as Grafana `version` (default: the project's) stores it."""
+    specs = model.specs
     project = specs.project
-    alerts = spec_alerts(specs)
+    alerts = model.all_alert_rules
     overview, top = _overview(alerts, len(dashboard.panels) + 1)
     positions = [{**pos, "y": pos["y"] + top} for pos in layout(dashboard.panels)]
     panels = overview + [_panel(specs, alerts, panel, i + 1, pos)
@@ -85,11 +88,6 @@ def dashboard_json(specs: SpecSet, key: str, dashboard: Dashboard, version: str 
         if variable["name"] == "instance":
             variable["current"] = {"selected": True, "text": ["All"], "value": ["$__all"]}
     return normalise(data, version or project.grafana.version)
-
-
-def spec_alerts(specs: SpecSet) -> list[AlertRule]:
-    """Every alert rule the spec set generates (its own and imported ones), in rules.yml order."""
-    return [rule for group in rule_groups(specs) for rule in group.rules if isinstance(rule, AlertRule)]
 
 
 def _alert_annotation(alerts: list[AlertRule]) -> dict:

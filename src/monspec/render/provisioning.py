@@ -8,6 +8,7 @@ never depends on a checkout).
 """
 from __future__ import annotations
 
+from monspec.model import Model
 from monspec.render.yamltext import scalar
 from monspec.spec import SpecSet
 from monspec.spec.dashboards import stable_uid
@@ -23,7 +24,8 @@ def folder_uid(specs: SpecSet) -> str:
     return specs.project.grafana.folder_uid or stable_uid(folder_name(specs))
 
 
-def render(specs: SpecSet) -> dict[str, str]:
+def render(model: Model) -> dict[str, str]:
+    specs = model.specs
     if not specs.dashboards:
         return {}
     project = specs.project
