@@ -118,9 +118,14 @@ def test_a_single_select_job_variable_is_reported() -> None:
     job = next(v for v in model["templating"]["list"] if v["name"] == "job")
     job["multi"] = False
     assert model_problems(model) == [
-        ("dashboard/job-variable", "dashboard 'shop-api-overview': the `job` variable must be multi-select with All as `.+`")]
-    job["multi"], job["allValue"] = True, ".*"
-    assert [id for id, _ in model_problems(model)] == ["dashboard/job-variable"]
+        ("dashboard/job-variable", "dashboard 'shop-api-overview': the `job` variable is not multi-select")]
+    job["multi"], job["allValue"], job["label"] = True, ".*", "job"
+    instance = next(v for v in model["templating"]["list"] if v["name"] == "instance")
+    instance["type"] = "custom"
+    assert model_problems(model) == [
+        ("dashboard/job-variable", "dashboard 'shop-api-overview': the `job` variable is not labelled 'Job', "
+                                   "not with All as `.+`"),
+        ("dashboard/instance-variable", "dashboard 'shop-api-overview': the `instance` variable is not a query variable")]
 
 
 def test_a_fixed_datasource_is_reported() -> None:
@@ -129,7 +134,8 @@ def test_a_fixed_datasource_is_reported() -> None:
     panel["targets"][1]["datasource"] = {"type": "prometheus", "uid": "P1809F7CD0C75ACF3"}
     model["templating"]["list"] = [v for v in model["templating"]["list"] if v["name"] != "datasource"]
     assert model_problems(model) == [
-        ("dashboard/datasource-variable", "dashboard 'shop-api-overview' has no `datasource` variable of the prometheus type"),
+        ("dashboard/datasource-variable", "dashboard 'shop-api-overview' has no `datasource` variable of the "
+                                          "prometheus type labelled 'Data source'"),
         ("dashboard/datasource-variable", "dashboard 'shop-api-overview': panel 'Traffic and errors' query B does not use "
                                           "the `$datasource` variable"),
     ]

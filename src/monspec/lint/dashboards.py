@@ -15,7 +15,8 @@ dashboard-linter's rules (grafana/dashboard-linter), so a user's own dashboards 
 - dashboard/panel-description: a panel with neither a description nor a KPI to take one from
 - dashboard/rate-interval: a rate()/irate()/increase() window other than `$__rate_interval`
 - dashboard/editable: provisioned dashboards editable in the UI (`allow_ui_updates: true`)
-- dashboard/job-variable: the rendered `job` variable is not multi-select with `.+` for All
+- dashboard/job-variable, dashboard/instance-variable: the rendered variable is not a multi-select
+  query variable labelled `Job` / `Instance` with `.+` for All
 - dashboard/datasource-variable: a rendered panel, query or variable not on the `$datasource` variable
 
 PromQL syntax and catalog references of every target are checked by the promql
@@ -86,15 +87,22 @@ def _check_model(ctx, key: str, dashboard) -> None:
 def model_problems(model: dict) -> list[tuple[str, str]]:
     """dashboard-linter's template and datasource rules over a rendered dashboard: (id, message)."""
     found = []
+    uid = model.get("uid")
     variables = {v.get("name"): v for v in model.get("templating", {}).get("list", [])}
-    job = variables.get("job")
-    if job is None or not (job.get("multi") and job.get("includeAll") and job.get("allValue") == ".+"):
-        found.append(("dashboard/job-variable", f"dashboard {model.get('uid')!r}: the `job` variable must be "
-                      "multi-select with All as `.+`"))
-    source = variables.get("datasource")
-    if source is None or source.get("type") != "datasource" or source.get("query") != "prometheus":
-        found.append(("dashboard/datasource-variable", f"dashboard {model.get('uid')!r} has no `datasource` "
-                      "variable of the prometheus type"))
+    for name in ("job", "instance"):  # template-job-rule, template-instance-rule
+        variable = variables.get(name) or {}
+        wrong = [what for what, ok in (
+            ("a query variable", variable.get("type") == "query"), (f"labelled {name.title()!r}", variable.get("label") == name.title()),
+            ("multi-select", variable.get("multi") is True), ("with All as `.+`", variable.get("allValue") == ".+"),
+        ) if not ok]
+        if wrong:
+            found.append((f"dashboard/{name}-variable",
+                          f"dashboard {uid!r}: the `{name}` variable is not " + ", not ".join(wrong)))
+    source = variables.get("datasource")  # template-datasource-rule
+    if source is None or source.get("type") != "datasource" or source.get("query") != "prometheus" \
+            or source.get("label") != "Data source":
+        found.append(("dashboard/datasource-variable", f"dashboard {uid!r} has no `datasource` variable of the "
+                      "prometheus type labelled 'Data source'"))
     uses = [(f"variable `{v['name']}`", v.get("datasource")) for v in variables.values() if v.get("type") == "query"]
     for panel in _model_panels(model):
         uses.append((f"panel {panel.get('title')!r}", panel.get("datasource")))
@@ -102,7 +110,7 @@ def model_problems(model: dict) -> list[tuple[str, str]]:
                  for t in panel.get("targets", [])]
     for what, ref in uses:
         if not isinstance(ref, dict) or ref.get("uid") not in DATASOURCE_UIDS:
-            found.append(("dashboard/datasource-variable", f"dashboard {model.get('uid')!r}: {what} does not "
+            found.append(("dashboard/datasource-variable", f"dashboard {uid!r}: {what} does not "
                           "use the `$datasource` variable"))
     return found
 
