@@ -170,20 +170,22 @@ def schema(out_file: Path | None) -> None:
 @main.command()
 @SPECS
 @click.option("--grafana-url", required=True, help="Base URL of Grafana, e.g. https://grafana.example.com.")
-@click.option("--folder", help="Grafana folder (default: the project's grafana_folder or title).")
+@click.option("--folder", help="Grafana folder (default: project.grafana.folder, else the project's title).")
+@click.option("--folder-uid", help="Uid of that folder (default: project.grafana.folder_uid, else a slug of its name).")
+@click.option("--message", help="Version message in Grafana's history (default: the git commit pushed from).")
 @click.option("--dry-run", is_flag=True, help="Only print what would change.")
 @click.option("--token-file", type=click.Path(path_type=Path), help="Read the API token from this file instead of $GRAFANA_TOKEN.")
 @TIMEOUT
 @click.option("--insecure", is_flag=True, help="Allow plain http to a host other than this machine (the token travels unencrypted).")
 @handled
-def push(specs_dir: Path, grafana_url: str, folder: str | None, dry_run: bool, token_file: Path | None,
-         timeout: float, insecure: bool) -> None:
+def push(specs_dir: Path, grafana_url: str, folder: str | None, folder_uid: str | None, message: str | None,
+         dry_run: bool, token_file: Path | None, timeout: float, insecure: bool) -> None:
     """Create or update the dashboards in Grafana over its HTTP API (idempotent)."""
     from monspec.remote.grafana import push as push_dashboards
     from monspec.remote.grafana import read_token
 
-    push_dashboards(specs_dir, grafana_url, read_token(token_file), folder=folder, dry_run=dry_run, echo=click.echo,
-                    timeout=timeout, insecure=insecure)
+    push_dashboards(specs_dir, grafana_url, read_token(token_file), folder=folder, folder_uid=folder_uid,
+                    message=message, dry_run=dry_run, echo=click.echo, timeout=timeout, insecure=insecure)
 
 
 

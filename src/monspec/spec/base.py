@@ -22,6 +22,14 @@ Severity = Literal["critical", "warning", "info"]
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 SNAKE_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+GRAFANA_UID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def grafana_uid(value: str | None) -> str | None:
+    """A Grafana uid (dashboard or folder) as given, or a ValueError that says what one is."""
+    if value is not None and not GRAFANA_UID.match(value):
+        raise ValueError(f"a Grafana uid is 1-40 letters, digits, `-` or `_`, got {value!r}")
+    return value
 
 
 def _duration(value: Any) -> str:
