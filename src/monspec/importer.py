@@ -24,6 +24,7 @@ from monspec.render import yamltext
 from monspec.slo_import import is_slo_document, read_slo_documents, slos_text
 from monspec.spec.base import LABEL_NAME, METRIC_NAME
 from monspec.spec.durations import parse_duration
+from monspec.spec.loader import FAST_LOADER, NodeWalk, read_text
 from monspec.spec.slos import WINDOW_TEMPLATE
 
 GROUP_FIELDS = ("name", "interval", "limit", "rules")
@@ -60,38 +61,40 @@ class _Doc:
                        source_line=lines[line - 1] if 0 < line <= len(lines) else "")
 
 
-def _strings(node: yaml.Node, path: tuple, positions: dict) -> Any:
+def _strings(node: yaml.Node, path: tuple, positions: dict, walk: NodeWalk) -> Any:
     """Node tree → data with every scalar as its text (Prometheus reads labels and annotations as strings)."""
-    positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            out[key] = _strings(value_node, path + (key,), positions)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_strings(child, path + (i,), positions) for i, child in enumerate(node.value)]
-    if node.tag == "tag:yaml.org,2002:null" or (getattr(node, "style", None) is None and node.value in ("", "~", "null", "Null", "NULL")):
-        return None
-    return node.value
+    with walk.visit(node, len(path)):
+        positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                out[key] = _strings(value_node, path + (key,), positions, walk)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [_strings(child, path + (i,), positions, walk) for i, child in enumerate(node.value)]
+        if node.tag == "tag:yaml.org,2002:null" or (getattr(node, "style", None) is None and node.value in ("", "~", "null", "Null", "NULL")):
+            return None
+        return node.value
 
 
 def read_documents(path: Path) -> list[tuple[_Doc, Any]]:
     """Every YAML document of the file as (doc, data), scalars as text."""
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=FAST_LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise SpecError(Problem("import/yaml", f"invalid YAML: {exc.problem or exc.context}", Position(path, line, col),
                                 source_line=(text.splitlines() or [""])[line - 1] if line <= len(text.splitlines()) else "")) from None
     out = []
+    walk = NodeWalk(path, text)  # one budget for all documents of the file
     for node in nodes:
         if node is None:
             continue
         positions: dict = {}
-        data = _strings(node, (), positions)
+        data = _strings(node, (), positions, walk)
         out.append((_Doc(path, text, positions), data))
     return out
 

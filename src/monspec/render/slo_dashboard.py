@@ -40,7 +40,7 @@ def render(model: Model) -> dict[str, str]:
         "panels": [panel for objective in found for panel in _panels(objective)],
     })
     filters = (("job", "$job"),) if all("job" in o.slo.by for o in found) else ()
-    data = dashboard_json(model.specs, "slos", dashboard, filters)
+    data = dashboard_json(model, "slos", dashboard, filters=filters)
     return {f"grafana/dashboards/{data['uid']}.json": json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"}
 
 
