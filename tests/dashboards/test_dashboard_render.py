@@ -315,7 +315,8 @@ def test_long_uid_is_shortened_stably() -> None:
 
 def test_firing_alerts_of_the_spec_set_are_annotations_on_every_dashboard(boards, specs) -> None:
     names = [a.name for a in build_model(specs).all_alert_rules]
-    assert len(names) == 26 and "CacheHitRateCritical" in names and "UnifiedCacheTargetMissing" in names
+    assert len(names) == 34 and "CacheHitRateCritical" in names and "UnifiedCacheTargetMissing" in names
+    assert "L1ReadLatencyBurnRate1h" in names  # the SLO alerts too
     for board in boards.values():
         builtin, firing = board["annotations"]["list"]
         assert builtin["builtIn"] == 1 and builtin["datasource"] == {"type": "grafana", "uid": "-- Grafana --"}
@@ -330,7 +331,7 @@ def test_every_dashboard_opens_with_the_state_of_each_alert(boards, specs) -> No
     for board in boards.values():
         row, state, panels_row = board["panels"][:3]
         assert (row["type"], row["gridPos"], row["collapsed"]) == ("row", {"h": 1, "w": 24, "x": 0, "y": 0}, False)
-        assert state["type"] == "stat" and state["gridPos"] == {"h": 10, "w": 24, "x": 0, "y": 1}  # 26 tiles, 6 a row
+        assert state["type"] == "stat" and state["gridPos"] == {"h": 12, "w": 24, "x": 0, "y": 1}  # 34 tiles, 6 a row
         assert [t["legendFormat"] for t in state["targets"]] == names
         assert state["targets"][0]["expr"] == (
             'max(ALERTS{alertname="CacheHitRateCritical", alertstate="firing"}) * 2'
@@ -339,7 +340,7 @@ def test_every_dashboard_opens_with_the_state_of_each_alert(boards, specs) -> No
             "0": {"color": "green", "text": "OK"}, "1": {"color": "orange", "text": "Pending"},
             "2": {"color": "red", "text": "Firing"}}}]
         assert state["options"]["colorMode"] == "background" and state["options"]["textMode"] == "value_and_name"
-        assert panels_row["gridPos"]["y"] == 11 and min(p["gridPos"]["y"] for p in _content(board)) == 12
+        assert panels_row["gridPos"]["y"] == 13 and min(p["gridPos"]["y"] for p in _content(board)) == 14
 
 
 def test_a_kpi_panel_links_to_the_runbook_and_the_rule_of_each_of_its_alerts(boards) -> None:

@@ -22,12 +22,13 @@ ROOT = Path(__file__).parent.parent.parent
 SPECS = ROOT / "specs"
 TOKEN = "glsa_secret-token-value"
 UIDS = ["unified-cache-cache-performance", "unified-cache-engineering-deep-dive",
-        "unified-cache-executive-overview", "unified-cache-operations-detail"]
+        "unified-cache-executive-overview", "unified-cache-operations-detail", "unified-cache-slos"]
 TITLES = {
     "unified-cache-cache-performance": "UnifiedConnectionManager - Cache Performance",
     "unified-cache-engineering-deep-dive": "UnifiedConnectionManager - Engineering Deep Dive",
     "unified-cache-executive-overview": "UnifiedConnectionManager - Executive Overview",
     "unified-cache-operations-detail": "UnifiedConnectionManager - Operations Detail",
+    "unified-cache-slos": "UnifiedConnectionManager - SLOs",
 }
 UID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
@@ -208,7 +209,7 @@ def test_push_creates_the_folder_and_every_dashboard(grafana) -> None:
     assert result.stdout.splitlines() == [
         "folder 'UnifiedConnectionManager' (uid unifiedconnectionmanager): created",
         *[line + " (version 1)" for line in created_lines("created")],
-        f"{grafana.url}: 4 created",
+        f"{grafana.url}: 5 created",
     ]
     assert grafana.violations == []
     assert grafana.requests == [("GET", "/api/folders/unifiedconnectionmanager"), ("POST", "/api/folders")] + [
@@ -231,9 +232,9 @@ def test_pushing_again_changes_nothing(grafana) -> None:
     assert result.stdout.splitlines() == [
         "folder 'UnifiedConnectionManager' (uid unifiedconnectionmanager): exists",
         *created_lines("unchanged"),
-        f"{grafana.url}: 4 unchanged",
+        f"{grafana.url}: 5 unchanged",
     ]
-    assert [m for m, _ in grafana.requests] == ["GET"] * 5
+    assert [m for m, _ in grafana.requests] == ["GET"] * 6  # the folder and each of the five dashboards
     assert {s["dashboard"]["version"] for s in grafana.dashboards.values()} == {1}
 
 
@@ -243,7 +244,7 @@ def test_dry_run_prints_what_would_change_and_writes_nothing(grafana) -> None:
     assert result.stdout.splitlines() == [
         "folder 'UnifiedConnectionManager' (uid unifiedconnectionmanager): would be created",
         *created_lines("would be created"),
-        f"dry run: nothing changed in {grafana.url} (4 would be created)",
+        f"dry run: nothing changed in {grafana.url} (5 would be created)",
     ]
     assert {m for m, _ in grafana.requests} == {"GET"} and grafana.folders == {} and grafana.dashboards == {}
 
@@ -255,7 +256,7 @@ def test_dry_run_prints_what_would_change_and_writes_nothing(grafana) -> None:
     assert result.stdout.splitlines()[3] == (
         "dashboard unified-cache-executive-overview 'UnifiedConnectionManager - Executive Overview': "
         "would be updated (changed: panels, title)")
-    assert result.stdout.splitlines()[-1] == f"dry run: nothing changed in {grafana.url} (3 unchanged, 1 would be updated)"
+    assert result.stdout.splitlines()[-1] == f"dry run: nothing changed in {grafana.url} (4 unchanged, 1 would be updated)"
     assert grafana.dashboards["unified-cache-executive-overview"]["dashboard"]["title"] == "Edited in the UI"
 
     result = run(grafana.url)
@@ -373,7 +374,7 @@ def test_a_dashboard_grafana_upgraded_is_unchanged(grafana) -> None:
     stored = grafana.dashboards["unified-cache-executive-overview"]["dashboard"]
     assert stored["schemaVersion"] == 42 and stored["panels"][1]["pluginVersion"] == "12.0.0"
     result = run(grafana.url)
-    assert result.stdout.splitlines()[-1] == f"{grafana.url}: 4 unchanged"
+    assert result.stdout.splitlines()[-1] == f"{grafana.url}: 5 unchanged"
     stored["panels"][4]["description"] = "edited in the UI"
     stored["schemaVersion"] = 39  # an older model than monspec writes is stale
     result = run(grafana.url, "--dry-run")

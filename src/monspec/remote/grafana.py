@@ -194,13 +194,15 @@ def push(specs_dir: Path, url: str, token: str, *, folder: str | None = None, fo
     from monspec.errors import SpecError
     from monspec.render import provisioning
     from monspec.render.dashboards import dashboard_json
+    from monspec.render.slo_dashboard import slo_dashboards
     from monspec.spec.dashboards import stable_uid
 
     model, problems = lint_model(specs_dir)
     specs = model.specs
     if any(p.severity == "error" for p in problems):
         raise SpecError(problems)  # lint errors stop the push
-    if not specs.dashboards:
+    boards = [dashboard_json(model, key, spec) for key, spec in sorted(specs.dashboards.items())] + slo_dashboards(model)
+    if not boards:
         raise GrafanaError(f"no dashboards in {specs_dir}: nothing to push", "grafana/nothing")
     client = Client(url, token, timeout, insecure)
     title = folder or provisioning.folder_name(specs)
@@ -217,8 +219,7 @@ def push(specs_dir: Path, url: str, token: str, *, folder: str | None = None, fo
         echo(f"folder {title!r} (uid {folder_uid}): exists")
 
     message = message or commit_message(Path(specs_dir))
-    for key, spec in sorted(specs.dashboards.items()):
-        dashboard = dashboard_json(model, key, spec)
+    for dashboard in boards:
         uid = dashboard["uid"]
         label = f"dashboard {uid} {dashboard['title']!r}"
         stored = client.call("GET", f"/api/dashboards/uid/{uid}", missing_ok=True, what=f"read dashboard {uid}")

@@ -28,9 +28,15 @@ LINE_COLORS = {"page": "red", "ticket": "orange"}
 
 
 def render(model: Model) -> dict[str, str]:
+    return {f"grafana/dashboards/{data['uid']}.json": json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+            for data in slo_dashboards(model)}
+
+
+def slo_dashboards(model: Model) -> list[dict]:
+    """The SLO dashboard as Grafana stores it (none without SLOs); `monspec push` sends it too."""
     found = objectives(model.specs)
     if not found:
-        return {}
+        return []
     project = model.specs.project
     dashboard = Dashboard.model_validate({
         "title": f"{project.title} - SLOs",
@@ -40,8 +46,7 @@ def render(model: Model) -> dict[str, str]:
         "panels": [panel for objective in found for panel in _panels(objective)],
     })
     filters = (("job", "$job"),) if all("job" in o.slo.by for o in found) else ()
-    data = dashboard_json(model, "slos", dashboard, filters=filters)
-    return {f"grafana/dashboards/{data['uid']}.json": json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"}
+    return [dashboard_json(model, "slos", dashboard, filters=filters)]
 
 
 def _panels(objective: Objective) -> list[dict]:
