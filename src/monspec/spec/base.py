@@ -37,6 +37,13 @@ def _duration(value: Any) -> str:
     return value
 
 
+def _interval(value: Any) -> str:
+    seconds = parse_duration(value)
+    if not 1 <= seconds <= 86400:
+        raise ValueError(f"an interval of {value} is outside 1s to 1d")
+    return value
+
+
 def _threshold(value: Any) -> Threshold | Range:
     if isinstance(value, (Threshold, Range)):
         return value
@@ -46,6 +53,9 @@ def _threshold(value: Any) -> Threshold | Range:
 Duration = Annotated[str, BeforeValidator(_duration), WithJsonSchema({
     "type": "string", "pattern": r"^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$",
     "description": "Prometheus duration such as 30s, 5m, 1h30m"})]
+Interval = Annotated[str, BeforeValidator(_interval), WithJsonSchema({
+    "type": "string", "pattern": r"^((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?$",
+    "description": "How often Prometheus scrapes or evaluates: a duration from 1s to 1d, such as 15s"})]
 ThresholdValue = Annotated[Threshold | Range, BeforeValidator(_threshold), WithJsonSchema({
     "anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*((>=|<=|==|!=|>|<)?\s*[-+.\d]+\s*%?|[-+.\d]+\s*%?\s*-\s*[-+.\d]+\s*%?)\s*$"}],
     "description": "Threshold in the guide's notation: \">0.90\", \"<0.001\", \"==0\", \"70-90%\""})]

@@ -52,6 +52,7 @@ from monspec.spec.base import (
     LABEL_NAME,
     METRIC_NAME,
     Duration,
+    Interval,
     LintConfig,
     Located,
     Placed,
@@ -96,8 +97,8 @@ class Project(Placed):
     title: str = Field(description="Human name, used in dashboards and docs.")
     job: str = Field(description="Prometheus scrape job name of the service.")
     scrape_target: str = Field("127.0.0.1:8000", description="host:port that generated/prometheus/prometheus.yml scrapes.")
-    scrape_interval: Duration = "15s"
-    evaluation_interval: Duration = "30s"
+    scrape_interval: Interval = "15s"
+    evaluation_interval: Interval = "30s"
     absence_for: Duration = Field("2m", description="How long the scrape job may be gone before its absence alert fires.")
     runbook_base_url: str = Field(description="URL of the generated alerts.md; alerts link to its anchors.")
     datasource: str = Field("Prometheus", description="Name of the Grafana Prometheus data source.")
@@ -215,11 +216,6 @@ class Alert(Located):
         return self
 
 
-class Profile(Located):
-    description: str
-    settings: dict[str, bool | int | float]
-
-
 class ImportedRule(Placed):
     """One rule of an imported group, written to rules.yml exactly as given: no project labels,
     no generated annotations, the name as it is."""
@@ -255,7 +251,7 @@ class ImportedRule(Placed):
 class RuleGroupSpec(Located):
     """A rules.yml group kept as it was (written by `monspec import`); its name is its key."""
 
-    interval: Duration | None = None
+    interval: Interval | None = None
     limit: int | None = Field(None, ge=0, description="Prometheus' per-group limit on alerts / series (0: none).")
     imported_from: str | None = Field(None, description="Where the group came from, for the reader.")
     rules: list[ImportedRule] = Field(min_length=1)
@@ -269,7 +265,6 @@ class SpecFile(Strict):
     recording_rules: list[RecordingRule] = Field(default_factory=list)
     kpis: dict[str, Kpi] = Field(default_factory=dict)
     alerts: dict[str, Alert] = Field(default_factory=dict)
-    profiles: dict[str, Profile] = Field(default_factory=dict)
     routing: Routing | None = None
     rule_groups: dict[str, RuleGroupSpec] = Field(default_factory=dict)
     dashboards: dict[str, Dashboard] = Field(default_factory=dict)

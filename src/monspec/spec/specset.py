@@ -7,6 +7,7 @@ and a name defined twice is an error that names both places.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import typing
 from collections.abc import Iterable
@@ -24,7 +25,6 @@ from monspec.spec.models import (
     Alert,
     Kpi,
     Metric,
-    Profile,
     Project,
     RecordingRule,
     RuleGroupSpec,
@@ -44,7 +44,6 @@ class SpecSet:
     recording_rules: list[RecordingRule] = field(default_factory=list)
     kpis: dict[str, Kpi] = field(default_factory=dict)
     alerts: dict[str, Alert] = field(default_factory=dict)
-    profiles: dict[str, Profile] = field(default_factory=dict)
     routing: Routing | None = None
     rule_groups: dict[str, RuleGroupSpec] = field(default_factory=dict)
     dashboards: dict[str, Dashboard] = field(default_factory=dict)
@@ -58,7 +57,7 @@ class _Merged:
     routing: Routing | None = None
     files: list[SourceFile] = field(default_factory=list)
     sections: dict[str, Any] = field(default_factory=lambda: {
-        "metrics": {}, "recording_rules": [], "kpis": {}, "alerts": {}, "profiles": {}, "rule_groups": {}, "dashboards": {}})
+        "metrics": {}, "recording_rules": [], "kpis": {}, "alerts": {}, "rule_groups": {}, "dashboards": {}})
 
 
 def spec_files(root: Path) -> list[Path]:
@@ -81,7 +80,7 @@ def load_specs(root: Path, exclude: Iterable[Path] = ()) -> SpecSet:
             continue
         shown = _display_path(path)
         try:
-            source = load_file(shown)
+            source = load_file(shown, within=root)
         except SpecError as exc:
             problems.extend(exc.problems)
             continue
@@ -101,7 +100,7 @@ def load_specs(root: Path, exclude: Iterable[Path] = ()) -> SpecSet:
 
 def _display_path(path: Path) -> Path:
     try:
-        return path.resolve().relative_to(Path.cwd().resolve())
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(Path.cwd()))  # a symlink keeps its own name
     except ValueError:
         return path
 
