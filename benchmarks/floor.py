@@ -39,12 +39,13 @@ def prepare(out_dir: Path) -> dict[str, list]:
 
 def write(prepared: dict[str, list], out_dir: Path) -> None:
     yaml = importlib.import_module("yaml")
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when built in: the cheapest writer
     tmp = Path(tempfile.mkdtemp(prefix=".floor-", dir=out_dir.parent))
     for rel, (kind, data) in prepared.items():
         target = tmp / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if kind == "yaml":
-            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+            text = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
         elif kind == "json":
             text = json.dumps(data, indent=2, sort_keys=True) + "\n"
         else:
