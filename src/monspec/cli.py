@@ -114,18 +114,22 @@ def _problem_json(p: Problem) -> dict:
 @SPECS
 @OUT
 @click.option("--junit", type=click.Path(path_type=Path), help="Also write a JUnit XML report.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="promtool and amtool processes to run at once.")
 @handled
-def test(specs_dir: Path, out_dir: Path, junit: Path | None) -> None:
-    """Run the real promtool (and amtool) on the output folder."""
+def test(specs_dir: Path, out_dir: Path, junit: Path | None, jobs: int) -> None:
+    """Run the real promtool, vmalert (when installed) and amtool on the output folder."""
     from monspec.toolcheck.unit_tests import run_tool_tests, write_junit
 
-    results = run_tool_tests(specs_dir, out_dir)
+    results = run_tool_tests(specs_dir, out_dir, jobs)
     for result in results:
         click.echo(result.line(), err=not result.ok)
     if junit:
         write_junit(results, junit)
     failed = [r for r in results if not r.ok]
-    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    skipped = sum(r.skipped for r in results)
+    click.echo(f"{len(results) - len(failed) - skipped} passed, {len(failed)} failed"
+               + (f", {skipped} skipped" if skipped else ""))
     if failed:
         sys.exit(ExitCode.PROBLEMS)
 
