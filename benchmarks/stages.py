@@ -45,16 +45,18 @@ def measure(specs_dir: Path, out_dir: Path, memory: bool) -> dict[str, float]:
     meter = Meter(memory)
     meter.run("import", lambda: importlib.import_module("monspec.build"))
     from monspec.lint import run_lint
+    from monspec.model import build_model
     from monspec.output import write_tree
-    from monspec.render import render_all, renderer_modules
+    from monspec.render import renderer_modules
     from monspec.spec import load_specs
 
     specs = meter.run("load", lambda: load_specs(specs_dir))
-    meter.run("lint", lambda: run_lint(specs))
+    model = meter.run("model", lambda: build_model(specs))
+    meter.run("lint", lambda: run_lint(model))
     files: dict[str, bytes] = {}
     for name in renderer_modules():
         module = meter.run(f"import render.{name}", lambda n=name: importlib.import_module(f"monspec.render.{n}"))
-        for path, text in meter.run(f"render {name}", lambda m=module: m.render(specs)).items():
+        for path, text in meter.run(f"render {name}", lambda m=module: m.render(model)).items():
             files[path] = text.encode()
     meter.run("write", lambda: write_tree(out_dir, files))
     return _folded(meter.figures)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from monspec.model import Model
+from monspec.model.rules import AlertRule, RecordRule, RuleGroup
 from monspec.promtest.promsim import Unsupported, selector_names
 from monspec.promtest.scenarios import Generator, Scenario, _selector_text
-from monspec.rulemodel import AlertRule, RecordRule, RuleGroup, alert_rules
-from monspec.spec import SpecSet
 
 
 @dataclass
@@ -28,17 +28,17 @@ class TestFile:
     scenarios: list[tuple[Scenario, str]] = field(default_factory=list)  # (scenario, "record" | "alert")
     uncovered: list[str] = field(default_factory=list)
 
-    def groups(self, specs: SpecSet) -> list[RuleGroup]:
+    def groups(self, model: Model) -> list[RuleGroup]:
         """The file's rules in rules.yml's own groups, so `group_eval_order` reads the same."""
-        project = specs.project
-        groups = [RuleGroup(f"{project.name}.recording", project.evaluation_interval, self.records),
-                  RuleGroup(f"{project.name}.alerts", project.evaluation_interval, self.alerts)]
+        mine = {id(rule) for rule in self.records + self.alerts}
+        groups = [RuleGroup(g.name, g.interval, [r for r in g.rules if id(r) in mine], g.limit, g.origin)
+                  for g in model.groups]
         return [group for group in groups if group.rules]
 
 
-def plan(specs: SpecSet) -> tuple[Generator, list[TestFile]]:
+def plan(model: Model) -> tuple[Generator, list[TestFile]]:
     """The generator (for the writer's intervals) and the test files, in rules.yml order."""
-    gen = Generator(specs)
+    gen = Generator(model)
     files: dict[tuple, TestFile] = {}
     names: set[str] = set()
 
@@ -55,7 +55,7 @@ def plan(specs: SpecSet) -> tuple[Generator, list[TestFile]]:
             test_file.scenarios.append((gen.record_scenario(rule), "record"))
         except Unsupported as exc:
             test_file.uncovered.append(f"recording rule {_selector_text(rule.record, rule.labels)}: {exc}")
-    for alert in alert_rules(specs):
+    for alert in model.alert_rules:
         recorded = _recorded(gen, alert.expr)
         key = ("recorded", recorded) if recorded else ("raw", selector_names(alert.expr))
         test_file = file_for(key, alert.name, recorded)

@@ -28,9 +28,11 @@ from dataclasses import dataclass, field
 
 import promql_parser as pp
 
-from monspec.catalog import Catalog, build_catalog
+from monspec.model import Model
+from monspec.model.catalog import Catalog
+from monspec.model.conditions import unparen
+from monspec.model.rules import AlertRule, RecordRule
 from monspec.promtest.promsim import (
-    COMPARISONS,
     AlertingRule,
     RecordingRule,
     Simulation,
@@ -41,8 +43,6 @@ from monspec.promtest.promsim import (
     selector_names,
 )
 from monspec.render import yamltext
-from monspec.rulemodel import AlertRule, RecordRule, recording_rules
-from monspec.spec import SpecSet
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.spec.thresholds import format_number
 
@@ -70,9 +70,8 @@ class Counter:
 
 @dataclass
 class Leaf:
-    """One `<expr> <op> <number>` condition of an alert."""
+    """One `<expr> <op> <number>` condition of an alert, with the values just inside and outside it."""
 
-    node: object
     lhs: object
     op: str
     threshold: float
@@ -101,14 +100,15 @@ class Scenario:
 
 
 class Generator:
-    def __init__(self, specs: SpecSet):
+    def __init__(self, model: Model):
+        specs = model.specs
         self.specs = specs
-        self.catalog: Catalog = build_catalog(specs)
+        self.catalog: Catalog = model.catalog
         project = specs.project
         self.interval = parse_duration(project.scrape_interval)
         self.eval_interval = parse_duration(project.evaluation_interval)
         self.target_labels = {"job": project.job, "instance": project.scrape_target}
-        self.records = recording_rules(specs)
+        self.records = model.recording_rules
         self.sim_rules = [RecordingRule(r.record, r.expr, r.labels) for r in self.records]
         self._chains: dict[str, list[RecordingRule]] = {}
         self._rules_by_name: dict[str, list[RecordingRule]] = {}
@@ -152,7 +152,7 @@ class Generator:
 
     def _drive_arith(self, node, target: float) -> dict:
         op = str(node.op)
-        lhs, rhs = _unparen(node.lhs), _unparen(node.rhs)
+        lhs, rhs = unparen(node.lhs), unparen(node.rhs)
         if isinstance(rhs, pp.NumberLiteral):
             k = float(rhs.val)
             inverse = {"*": target / k if k else math.nan, "/": target * k, "+": target - k, "-": target + k}[op]
@@ -190,7 +190,7 @@ class Generator:
         return out
 
     def _drive_quantile(self, node, target: float) -> dict:
-        q_node, inner = _unparen(node.args[0]), node.args[1]
+        q_node, inner = unparen(node.args[0]), node.args[1]
         if not isinstance(q_node, pp.NumberLiteral):
             raise Unsupported("histogram_quantile with a computed quantile")
         q = float(q_node.val)
@@ -312,9 +312,10 @@ class Generator:
         return out
 
     def alert_scenarios(self, alert: AlertRule) -> list[Scenario]:
-        ast = pp.parse(alert.expr)
-        absent = isinstance(ast, pp.Call) and ast.func.name == "absent"
-        leaves = _leaves(ast.args[0] if absent and isinstance(ast, pp.Call) else ast)
+        if not alert.conditions:
+            raise Untestable("its condition is not `<expr> <comparison> <number>` (or an `and` of them)")
+        absent = alert.absent
+        leaves = [Leaf(c.lhs, c.op, c.value) for c in alert.conditions]
         for_seconds = parse_duration(alert.for_) if alert.for_ else 0.0
         horizon = _ceil(for_seconds + self.chain_window(alert.expr) + 300, self.eval_interval)
         rule = AlertingRule(alert.name, alert.expr, for_seconds, alert.labels)
@@ -414,28 +415,11 @@ class Generator:
         return scenario
 
 
-def _unparen(node):
-    while isinstance(node, pp.ParenExpr):
-        node = node.expr
-    return node
-
-
-def _leaves(node) -> list[Leaf]:
-    node = _unparen(node)
-    if isinstance(node, pp.BinaryExpr) and str(node.op) == "and":
-        return _leaves(node.lhs) + _leaves(node.rhs)
-    if isinstance(node, pp.BinaryExpr) and str(node.op) in COMPARISONS and not (node.modifier and node.modifier.return_bool):
-        lhs, rhs = _unparen(node.lhs), _unparen(node.rhs)
-        if isinstance(rhs, pp.NumberLiteral) and not isinstance(lhs, pp.NumberLiteral):
-            return [Leaf(node, lhs, str(node.op), float(rhs.val))]
-    raise Untestable("its condition is not `<expr> <comparison> <number>` (or an `and` of them)")
-
-
 def _counter_selector(node):
     """The selector under rate()/increase() in `agg(rate(sel[w]))`, else None."""
-    node = _unparen(node)
+    node = unparen(node)
     while isinstance(node, pp.AggregateExpr) and str(node.op) == "sum":
-        node = _unparen(node.expr)
+        node = unparen(node.expr)
     if isinstance(node, pp.Call) and node.func.name in ("rate", "increase") and isinstance(node.args[0], pp.MatrixSelector):
         return node.args[0].vector_selector
     return None

@@ -17,6 +17,7 @@ from grafanalib._gen import DashboardEncoder
 
 from monspec import promql
 from monspec.errors import MonspecError
+from monspec.model import Model
 from monspec.spec import SpecSet
 from monspec.spec.dashboards import Dashboard, Panel, Target, dashboard_uid, grafana_unit, kpi_for_expr, lintable
 from monspec.spec.models import Kpi
@@ -31,7 +32,8 @@ GRID_COLUMNS = 24
 LADDERS = {1: ["red", "green"], 2: ["red", "yellow", "green"], 3: ["red", "orange", "yellow", "green"]}
 
 
-def render(specs: SpecSet) -> dict[str, str]:
+def render(model: Model) -> dict[str, str]:
+    specs = model.specs
     out = {}
     for key, dashboard in sorted(specs.dashboards.items()):
         data = dashboard_json(specs, key, dashboard)

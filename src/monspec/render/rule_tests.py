@@ -4,20 +4,20 @@ the same rules as rules.yml in the same groups), so `promtool test rules tests/*
 time linear in the number of rules."""
 from __future__ import annotations
 
+from monspec.model import Model
 from monspec.promtest.files import TestFile, plan
 from monspec.promtest.scenarios import _render_group
 from monspec.render import render_template, yamltext
-from monspec.spec import SpecSet
 from monspec.spec.durations import format_duration
 
 TESTS_DIR = "prometheus/tests"
 
 
-def render(specs: SpecSet) -> dict[str, str]:
-    gen, files = plan(specs)
+def render(model: Model) -> dict[str, str]:
+    gen, files = plan(model)
     out: dict[str, str] = {}
     for test_file in files:
-        groups = test_file.groups(specs)
+        groups = test_file.groups(model)
         out[f"{TESTS_DIR}/rules/{test_file.name}.yml"] = render_template("rules.yml.j2", groups=groups)
         out[f"{TESTS_DIR}/{test_file.name}.yml"] = _test_text(test_file, [g.name for g in groups],
                                                               gen.interval, gen.eval_interval)
