@@ -131,3 +131,23 @@ class Demo:
 
 def wait_for(check, timeout: float, what: str) -> None:
     wait_until(check, timeout=timeout, interval=0.25, what=what)
+
+
+def notifications(stack, kind: str, receiver: str, alertname: str, status: str = "firing") -> list:
+    """What the capture server got from Alertmanager for one alert (PagerDuty, Slack or webhook)."""
+    out = []
+    for request in stack.capture.received(f"/{kind}/{receiver}"):
+        body = request.body
+        if kind == "webhook" and body["status"] == status and body["commonLabels"].get("alertname") == alertname:
+            out.append(request)
+        elif kind == "pagerduty" and alertname in body["payload"]["custom_details"].get(status, ""):
+            out.append(request)
+        elif kind == "slack" and body["attachments"][0]["title"].startswith(f"[{status.upper()}] {alertname} "):
+            out.append(request)
+    return out
+
+
+def wait_notified(stack, kind: str, receiver: str, alertname: str, status: str = "firing"):
+    wait_for(lambda: notifications(stack, kind, receiver, alertname, status), 30,
+             f"{alertname} ({status}) to reach {receiver} by {kind}")
+    return notifications(stack, kind, receiver, alertname, status)[0]
