@@ -146,7 +146,7 @@ def test(specs_dir: Path, out_dir: Path, junit: Path | None, jobs: int) -> None:
 @handled
 def verify(specs_dir: Path, prometheus_url: str, fmt: str) -> None:
     """Evaluate every KPI against a live Prometheus: exit 0 OK, 1 WARNING / no data, 2 CRITICAL, 3 unreachable."""
-    from monspec.remote.prometheus import PrometheusClient, PrometheusUnreachable
+    from monspec.remote.prometheus import PrometheusClient, PrometheusUnreachable, VerifyStatus
     from monspec.remote.prometheus import verify as run_verify
     from monspec.spec import load_specs
 
@@ -155,7 +155,7 @@ def verify(specs_dir: Path, prometheus_url: str, fmt: str) -> None:
         report = run_verify(specs, PrometheusClient(prometheus_url))
     except PrometheusUnreachable as exc:
         click.echo(f"UNKNOWN: {exc.problems[0].message}", err=True)
-        sys.exit(3)
+        sys.exit(VerifyStatus.UNKNOWN)
     click.echo(report.as_json() if fmt == "json" else report.as_table())
     sys.exit(report.exit_code)
 

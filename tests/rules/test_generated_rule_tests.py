@@ -9,9 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from monspec.model import build_model
 from monspec.model.rules import alert_rules, recording_rules
-from monspec.render.rule_tests import render as render_tests
 from monspec.spec import load_specs
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.toolcheck.unit_tests import parse_promtool_failures, promtool_test_folder
@@ -97,11 +95,6 @@ def test_a_test_file_evaluates_its_chain_only(generated: Path) -> None:
     assert {r["alert"] for r in alerting["rules"]} == {
         "CacheHitRateCritical", "CacheHitRateWarning", "CachePerformanceExcellent", "L1HitRateCritical",
         "L1HitRateWarning", "L2HitRateCritical", "L2HitRateWarning"}
-
-
-def test_rendering_is_byte_stable() -> None:
-    specs = load_specs(SPECS)
-    assert render_tests(build_model(specs)) == render_tests(build_model(load_specs(SPECS)))
 
 
 def _mutated(generated: Path, tmp_path: Path, name: str, mutate) -> subprocess.Popen:

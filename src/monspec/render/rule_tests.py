@@ -7,7 +7,8 @@ from __future__ import annotations
 from monspec.model import Model
 from monspec.promtest.files import TestFile, plan
 from monspec.promtest.scenarios import _render_group
-from monspec.render import render_template, yamltext
+from monspec.render import yamltext
+from monspec.render.templates import render_template
 from monspec.spec.durations import format_duration
 
 TESTS_DIR = "prometheus/tests"
