@@ -153,7 +153,7 @@ def panels_by_metric(specs: SpecSet) -> PanelIndex:
         for panel, _field, expr in dashboard.expression_fields():
             position += 1
             try:
-                names = {s.name for s in promql.parse(expr).selectors}
+                names = {s.name for s in promql.parse(expr).selectors if s.name}
             except promql.PromQLSyntaxError:
                 continue
             for name in names:
