@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from support.processes import ManagedProcess, free_port, wait_until
+from support.redis_server import RedisServer
 from support.prometheus_server import http_ok
 
 REPO = Path(__file__).resolve().parents[2]
@@ -103,6 +104,22 @@ def live_alertmanager_config(config_text: str, secrets: Path, capture_url: str, 
             mail.pop("auth_username", None)
             mail.pop("auth_password_file", None)
     return yaml.safe_dump(config, sort_keys=False)
+
+
+def start_redis(work: Path, started: list) -> tuple[RedisServer, RedisServer]:
+    """A Redis master and a synced replica, appended to `started` (stopped in reverse)."""
+    master = RedisServer(work / "redis-master").start()
+    started.append(master)
+    replica = RedisServer(work / "redis-replica", replica_of=master).start()
+    started.append(replica)
+    replica.wait_replica_synced()
+    return master, replica
+
+
+def demo_args(master: RedisServer, replica: RedisServer) -> list[str]:
+    """`ucm demo` options of the live suites: both Redis servers, fast health checks and warming, a steady load."""
+    return ["--redis-url", master.url, "--replica-url", replica.url, "--health-interval", "0.5",
+            "--warming-interval", "1", "--rate", "300"]
 
 
 class Demo:

@@ -15,7 +15,9 @@ from support.prometheus_server import AlertmanagerServer
 from support.redis_server import RedisServer
 from support.victoriametrics import VictoriaMetricsServer, VmalertServer
 
-from e2e.stack import GENERATED, Demo, live_alertmanager_config, live_rules, wait_for, wait_notified
+from e2e.stack import (
+    GENERATED, Demo, demo_args, live_alertmanager_config, live_rules, start_redis, wait_for, wait_notified,
+)
 
 pytestmark = pytest.mark.live
 
@@ -47,13 +49,8 @@ def vm(tmp_path_factory):
     started: list = []
     with CaptureServer() as capture, SmtpSink() as smtp:
         try:
-            master = RedisServer(work / "redis-master").start()
-            started.append(master)
-            replica = RedisServer(work / "redis-replica", replica_of=master).start()
-            started.append(replica)
-            replica.wait_replica_synced()
-            demo = Demo(work, "demo", "--redis-url", master.url, "--replica-url", replica.url, "--health-interval",
-                        "0.5", "--warming-interval", "1", "--rate", "300", "--keys", "500", "--l1-size", "1000").start()
+            master, replica = start_redis(work, started)
+            demo = Demo(work, "demo", *demo_args(master, replica), "--keys", "500", "--l1-size", "1000").start()
             started.append(demo)
             am_config = work / "alertmanager.yml"
             am_config.write_text(live_alertmanager_config(
