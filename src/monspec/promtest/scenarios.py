@@ -32,6 +32,7 @@ from monspec.model import Model
 from monspec.model.catalog import Catalog
 from monspec.model.conditions import unparen
 from monspec.model.rules import AlertRule, RecordRule
+from monspec.promql import escape_label_value, label_matches
 from monspec.promtest.promsim import (
     AlertingRule,
     RecordingRule,
@@ -223,7 +224,7 @@ class Generator:
         series = self.catalog.get(name)
         labels = {"__name__": name, **self.target_labels}
         for label, op, value in matchers:
-            if label in self.target_labels and not _match(op, value, self.target_labels[label]):
+            if label in self.target_labels and not label_matches(op, value, self.target_labels[label]):
                 raise Unsupported(f"a selector on {label}{op}\"{value}\"")
         known = series.labels if series is not None else {}
         for label, allowed in sorted(known.items()):
@@ -231,7 +232,7 @@ class Generator:
                 continue
             wanted = [(op, v) for lbl, op, v in matchers if lbl == label]
             candidates = sorted(allowed) if allowed else [v for op, v in wanted if op == "="] or ["example"]
-            choice = next((c for c in candidates if all(_match(op, v, c) for op, v in wanted)), None)
+            choice = next((c for c in candidates if all(label_matches(op, v, c) for op, v in wanted)), None)
             if choice is None:
                 raise Unsupported(f"no allowed value of `{label}` matches the selector")
             labels[label] = choice
@@ -248,9 +249,9 @@ class Generator:
         names = sorted(series.labels)
         for values in itertools.product(*(sorted(series.labels[n] or ()) for n in names)):
             labels = {"__name__": name, **self.target_labels, **dict(zip(names, values, strict=False))}
-            if not all(_match(op, v, labels.get(lbl, "")) for lbl, op, v in must):
+            if not all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in must):
                 continue
-            if must_not and all(_match(op, v, labels.get(lbl, "")) for lbl, op, v in must_not):
+            if must_not and all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in must_not):
                 continue
             return labels
         raise Unsupported(f"no series of `{name}` is in the denominator but not the numerator")
@@ -449,18 +450,7 @@ def _ceil(seconds: float, step: float) -> float:
 
 
 def _agree(rule_labels: dict[str, str], matchers: list) -> bool:
-    return all(_match(op, v, rule_labels[lbl]) for lbl, op, v in matchers if lbl in rule_labels)
-
-
-def _match(op: str, value: str, candidate: str) -> bool:
-    import re
-
-    if op == "=":
-        return candidate == value
-    if op == "!=":
-        return candidate != value
-    hit = re.fullmatch(value, candidate) is not None
-    return hit if op == "=~" else not hit
+    return all(label_matches(op, v, rule_labels[lbl]) for lbl, op, v in matchers if lbl in rule_labels)
 
 
 def _le(bound: float) -> str:
@@ -490,12 +480,8 @@ def _nice_target(rule: RecordRule, catalog: Catalog) -> float:
 def _selector_text(name: str, labels: dict[str, str]) -> str:
     if not labels:
         return name
-    inner = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items()))
+    inner = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels.items()))
     return f"{name}{{{inner}}}"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _series_text(k) -> str:
@@ -561,7 +547,7 @@ def _render_group(out: list[str], scenario: Scenario, interval: float, kind: str
 def _labels_text(labels: dict[str, str]) -> str:
     labels = dict(labels)
     name = labels.pop("__name__", "")
-    inner = ", ".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items()))
+    inner = ", ".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels.items()))
     return f"{name}{{{inner}}}"
 
 

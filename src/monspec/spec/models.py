@@ -187,11 +187,6 @@ class Alert(Located):
         return self
 
 
-class Profile(Located):
-    description: str
-    settings: dict[str, bool | int | float]
-
-
 class ImportedRule(Placed):
     """One rule of an imported group, written to rules.yml exactly as given: no project labels,
     no generated annotations, the name as it is."""
@@ -241,7 +236,6 @@ class SpecFile(Strict):
     recording_rules: list[RecordingRule] = Field(default_factory=list)
     kpis: dict[str, Kpi] = Field(default_factory=dict)
     alerts: dict[str, Alert] = Field(default_factory=dict)
-    profiles: dict[str, Profile] = Field(default_factory=dict)
     routing: Routing | None = None
     rule_groups: dict[str, RuleGroupSpec] = Field(default_factory=dict)
     dashboards: dict[str, Dashboard] = Field(default_factory=dict)
