@@ -225,22 +225,6 @@ specs/bad.yaml:4:5: error: duplicate key 'expr' in this mapping [yaml/duplicate-
       ^
   also at specs/bad.yaml:3:5
   hint: YAML keeps only the last one; remove or rename one of them"""),
-    Case("grafana-settings", "project.yaml", PROJECT + """\
-  grafana:
-    version: "12.0"
-    folder_uid: cache team
-    allow_ui_update: true
-""", """\
-specs/project.yaml:15:14: error: `version`: Input should be '11.6' or '10.4', found '12.0' [spec/invalid]
-      version: "12.0"
-               ^
-specs/project.yaml:16:17: error: `folder_uid`: a Grafana uid is 1-40 letters, digits, `-` or `_`, got 'cache team' [spec/invalid]
-      folder_uid: cache team
-                  ^
-specs/project.yaml:17:5: error: unknown field `allow_ui_update` [spec/unknown-field]
-      allow_ui_update: true
-      ^
-  hint: did you mean `allow_ui_updates`?"""),
     Case("yaml-merge-key", "bad.yaml", "defaults: &d\n  severity: warning\nalerts:\n  a:\n    <<: *d\n    expr: shop_error_ratio > 0.5\n", """\
 specs/bad.yaml:5:5: error: YAML merge keys (`<<`) are not supported: write the keys out [yaml/unsupported]
       <<: *d
@@ -303,6 +287,22 @@ specs/project.yaml:8:24: error: `evaluation_interval`: duration '99999y' is long
 specs/project.yaml:7:20: error: `scrape_interval`: an interval of 0s is outside 1s to 1d [spec/invalid]
     scrape_interval: 0s
                      ^"""),
+    Case("grafana-settings", "project.yaml", PROJECT + """\
+  grafana:
+    version: "12.0"
+    folder_uid: cache team
+    allow_ui_update: true
+""", """\
+specs/project.yaml:15:14: error: `version`: Input should be '11.6' or '10.4', found '12.0' [spec/invalid]
+      version: "12.0"
+               ^
+specs/project.yaml:16:17: error: `folder_uid`: a Grafana uid is 1-40 letters, digits, `-` or `_`, got 'cache team' [spec/invalid]
+      folder_uid: cache team
+                  ^
+specs/project.yaml:17:5: error: unknown field `allow_ui_update` [spec/unknown-field]
+      allow_ui_update: true
+      ^
+  hint: did you mean `allow_ui_updates`?"""),
 ]
 
 

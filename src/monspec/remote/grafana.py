@@ -13,8 +13,8 @@ changes nothing (and adds no version to Grafana's history). "Match" compares wha
 owns: every value the generated model has; what Grafana adds or upgrades on its side
 (pluginVersion, defaults, a newer schemaVersion) is not a change. Grafana refuses API
 saves to a dashboard it provisions from files ("Cannot save provisioned dashboard") unless
-the provider has `allowUiUpdates`; push says which way to update it then. TLS
-certificates are verified; each request has one total deadline (`monspec.remote.http`).
+the provider has `allowUiUpdates`; push says which way to update it then. TLS certificates
+are verified; each request has one total deadline (`monspec.remote.http`).
 """
 from __future__ import annotations
 
