@@ -1,4 +1,4 @@
-"""The generated SLO tests (generated/prometheus/slo_tests/) pass on the generated rules, and they pin
+"""The generated SLO tests (generated/prometheus/tests/slo-*.yml) pass on the generated rules, and they pin
 each SLO: the mutation test changes a burn factor, a window or the objective in the spec, compiles
 the rules again and runs the unchanged tests against them — every mutant must fail."""
 from __future__ import annotations
@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monspec.model import build_model
 from monspec.model.objective import objectives, window_text
-from monspec.render.rules import render_rules_text
+from monspec.render.slo_rule_tests import slo_file_name, slo_rules_text
 from monspec.spec import load_specs
 from monspec.spec.durations import parse_duration
 from monspec.toolcheck.unit_tests import parse_promtool_failures, promtool_unit_tests
@@ -32,7 +31,7 @@ def _specs():
 
 
 def _test_files(generated: Path) -> list[Path]:
-    return sorted((generated / "prometheus" / "slo_tests").glob("*.yml"))
+    return sorted((generated / "prometheus" / "tests").glob("slo-*.yml"))
 
 
 def test_every_slo_alert_has_its_four_behaviours(generated: Path) -> None:
@@ -50,7 +49,7 @@ def test_every_slo_alert_has_its_four_behaviours(generated: Path) -> None:
 
 def test_budget_recordings_are_exact(generated: Path) -> None:
     """Half the budget spent: 1 - ratio / budget, exactly as Prometheus computes it."""
-    path = generated / "prometheus" / "slo_tests" / "database_availability_1m.yml"
+    path = generated / "prometheus" / "tests" / "slo-database_availability_1m.yml"
     [group] = [g for g in yaml.safe_load(path.read_text())["tests"] if "error budget recordings" in g["name"]]
     values = {check["expr"]: check["exp_samples"][0]["value"] for check in group["promql_expr_test"]}
     ratio = values['slo:sli_error:ratio_rate30d{slo="database_availability"}']
@@ -83,9 +82,11 @@ def _double_short(specs, _objective, _severity, pair) -> None:
 MUTANTS = {"factor": _scale_factor, "long window": _double_long, "short window": _double_short}
 
 
-def _mutated_rules(mutate) -> str:
+def _mutated_rules(mutate) -> dict[str, str]:
+    """Each SLO's rule file (as its tests load it), compiled from the mutated spec."""
     specs = _specs()
-    for objective in objectives(specs):
+    found = objectives(specs)
+    for objective in found:
         if mutate == "objective":
             objective.slo.objective = 100 - (100 - objective.slo.objective) * Decimal("1.1")
             continue
@@ -93,16 +94,17 @@ def _mutated_rules(mutate) -> str:
             for pair in sev.windows:
                 pair.name = objective.alert_name(pair)  # the tests name the alert, keep it
                 mutate(specs, objective, severity, pair)
-    return render_rules_text(build_model(specs))
+    return {slo_file_name(o): slo_rules_text(o) for o in objectives(specs)}
 
 
-def _run(generated: Path, folder: Path, rules: str) -> list[subprocess.Popen]:
-    (folder / "slo_tests").mkdir(parents=True)
-    (folder / "rules.yml").write_text(rules)
+def _run(generated: Path, folder: Path, rules: dict[str, str]) -> list[subprocess.Popen]:
+    (folder / "rules").mkdir(parents=True)
+    for name, text in rules.items():
+        (folder / "rules" / f"{name}.yml").write_text(text)
     procs = []
     for path in _test_files(generated):
-        shutil.copy(path, folder / "slo_tests" / path.name)
-        procs.append(subprocess.Popen(["promtool", "test", "rules", path.name], cwd=folder / "slo_tests",
+        shutil.copy(path, folder / path.name)
+        procs.append(subprocess.Popen(["promtool", "test", "rules", path.name], cwd=folder,
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
     return procs
 
@@ -123,7 +125,7 @@ def test_mutated_slo_fails_its_tests(promtool: str, generated: Path, tmp_path: P
     specs = _specs()
     alerts = {a.rule.name for objective in objectives(specs) for a in objective.burn_alerts}
     rules = _mutated_rules(kind if kind == "objective" else MUTANTS[kind])
-    assert rules != render_rules_text(build_model(specs))
+    assert rules != {slo_file_name(o): slo_rules_text(o) for o in objectives(specs)}
     failed = _failed(_run(generated, tmp_path, rules))
     assert alerts - failed == set(), f"mutants that survived ({kind}): {sorted(alerts - failed)}"
     if kind == "objective":

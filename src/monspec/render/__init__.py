@@ -11,6 +11,7 @@ from monspec.render import (
     dashboards,
     docs,
     kubernetes,
+    mimir,
     prometheus_config,
     provisioning,
     rule_tests,
@@ -19,7 +20,7 @@ from monspec.render import (
     slo_rule_tests,
 )
 
-RENDERERS = (alertmanager, dashboards, docs, kubernetes, prometheus_config, provisioning, rule_tests, rules,
+RENDERERS = (alertmanager, dashboards, docs, kubernetes, mimir, prometheus_config, provisioning, rule_tests, rules,
              slo_dashboard, slo_rule_tests)
 
 
