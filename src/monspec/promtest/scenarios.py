@@ -517,18 +517,30 @@ def _render_group(out: list[str], scenario: Scenario, interval: float, kind: str
         out.append(f"      - series: {s(_series_text(k), 8)}")
         out.append(f"        values: {s(_values(spec, steps), 8)}")
     if kind == "record":
-        out.append("    promql_expr_test:")
-        for t, check in scenario.checks:
-            out.append(f"      - expr: {s(check['expr'], 8)}")
-            out.append(f"        eval_time: {format_duration(t)}")
-            out.append("        exp_samples:")
-            for labels, value in check["samples"]:
-                out.append(f"          - labels: {s(_labels_text(labels), 12)}")
-                out.append(f"            value: {_value_text(value)}")
+        render_expr_checks(out, [(t, check["expr"], check["samples"]) for t, check in scenario.checks])
         return
-    out.append("    alert_rule_test:")
     alertname = scenario.name.split(" ", 1)[0]
-    for t, alerts in scenario.checks:
+    render_alert_checks(out, [(t, alertname, alerts) for t, alerts in scenario.checks])
+
+
+def render_expr_checks(out: list[str], checks: list[tuple[float, str, list[tuple[dict[str, str], float]]]]) -> None:
+    """A test group's `promql_expr_test`: (eval time, expression, [(labels, value)]) each."""
+    s = yamltext.scalar
+    out.append("    promql_expr_test:")
+    for t, expr, samples in checks:
+        out.append(f"      - expr: {s(expr, 8)}")
+        out.append(f"        eval_time: {format_duration(t)}")
+        out.append("        exp_samples:")
+        for labels, value in samples:
+            out.append(f"          - labels: {s(_labels_text(labels), 12)}")
+            out.append(f"            value: {_value_text(value)}")
+
+
+def render_alert_checks(out: list[str], checks: list[tuple[float, str, list[dict]]]) -> None:
+    """A test group's `alert_rule_test`: (eval time, alert name, [{labels, annotations}]) each."""
+    s = yamltext.scalar
+    out.append("    alert_rule_test:")
+    for t, alertname, alerts in checks:
         out.append(f"      - eval_time: {format_duration(t)}")
         out.append(f"        alertname: {s(alertname, 8)}")
         if not alerts:

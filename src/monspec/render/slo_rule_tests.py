@@ -12,7 +12,7 @@ from __future__ import annotations
 from monspec.model import Model
 from monspec.model.objective import Objective, objectives
 from monspec.promtest.promsim import key
-from monspec.promtest.scenarios import _labels_text, _series_text, _value_text
+from monspec.promtest.scenarios import _series_text, render_alert_checks, render_expr_checks
 from monspec.promtest.slo import SloScenario, plan
 from monspec.render import yamltext
 from monspec.render.templates import GENERATED, render_template
@@ -61,27 +61,6 @@ def _render_group(out: list[str], planner, scenario: SloScenario) -> None:
         out.append(f"      - series: {s(_series_text(key(labels)), 8)}")
         out.append(f"        values: {s(planner.values(steps, scenario.end), 8)}")
     if scenario.alert_checks:
-        out.append("    alert_rule_test:")
-        for t, alertname, alerts in scenario.alert_checks:
-            out.append(f"      - eval_time: {format_duration(t)}")
-            out.append(f"        alertname: {s(alertname, 8)}")
-            if not alerts:
-                out.append("        exp_alerts: []")
-                continue
-            out.append("        exp_alerts:")
-            for alert in alerts:
-                out.append("          - exp_labels:")
-                for k, v in alert["labels"].items():
-                    out.append(f"              {yamltext.key(k)}: {s(v, 14)}")
-                out.append("            exp_annotations:")
-                for k, v in alert["annotations"].items():
-                    out.append(f"              {yamltext.key(k)}: {s(v, 14)}")
+        render_alert_checks(out, scenario.alert_checks)
     if scenario.expr_checks:
-        out.append("    promql_expr_test:")
-        for t, expr, samples in scenario.expr_checks:
-            out.append(f"      - expr: {s(expr, 8)}")
-            out.append(f"        eval_time: {format_duration(t)}")
-            out.append("        exp_samples:")
-            for labels, value in samples:
-                out.append(f"          - labels: {s(_labels_text(labels), 12)}")
-                out.append(f"            value: {_value_text(value)}")
+        render_expr_checks(out, scenario.expr_checks)
