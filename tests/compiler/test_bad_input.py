@@ -191,9 +191,31 @@ kpis:
     description: keys warmed
     target: ">50 per cycle"
 """, """\
-specs/bad.yaml:6:13: error: `target`: cannot read threshold '>50 per cycle': write an operator and a number (">0.90", "<0.001", "==0"), a band ("70-90%"), or a plain number; put words such as "per cycle" in the KPI's `unit` or `description` [spec/invalid]
+specs/bad.yaml:6:13: error: `target`: cannot read threshold '>50 per cycle': write an operator and a number (">0.90", "<0.001", "==0") or a band ("70-90%"); put words such as "per cycle" in the KPI's `unit` or `description` [spec/invalid]
       target: ">50 per cycle"
               ^"""),
+    Case("bare-number-threshold", "bad.yaml", """\
+kpis:
+  latency:
+    expr: shop_queue_utilization
+    unit: ratio
+    description: d
+    warning: 0.5
+""", """\
+specs/bad.yaml:6:14: error: `warning`: threshold '0.5' has no comparison: write ">0.5" when higher is worse or "<0.5" when lower is worse ("==0.5" only if exactly that value is meant) [spec/invalid]
+      warning: 0.5
+               ^"""),
+    Case("bare-number-threshold-string", "bad.yaml", """\
+kpis:
+  latency:
+    expr: shop_queue_utilization
+    unit: ratio
+    description: d
+    critical: "90%"
+""", """\
+specs/bad.yaml:6:15: error: `critical`: threshold '90%' has no comparison: write ">90%" when higher is worse or "<90%" when lower is worse ("==90%" only if exactly that value is meant) [spec/invalid]
+      critical: "90%"
+                ^"""),
     Case("duplicate-yaml-key", "bad.yaml", """\
 kpis:
   a:
