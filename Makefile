@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: generate check lint test bench programs clean
+.PHONY: generate check lint style test bench programs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ check: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/monspec lint
+
+style: $(STAMP)
+	$(BIN)/ruff check src
+	$(BIN)/mypy
 
 programs:
 	./scripts/install-programs.sh

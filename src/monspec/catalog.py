@@ -54,9 +54,9 @@ def build_catalog(specs: SpecSet) -> Catalog:
             continue  # a recording rule shadowing a metric is reported by lint
         entry.rules.append(rule)
         for label, value in rule.labels.items():
-            entry.labels.setdefault(label, set())
-            if entry.labels[label] is not None:
-                entry.labels[label].add(value)
+            values = entry.labels.setdefault(label, set())
+            if values is not None:
+                values.add(value)
     # Prometheus adds `up` for every target it scrapes.
     series.setdefault("up", Series("up", "gauge", "bool", {}))
     return Catalog(series, histograms)

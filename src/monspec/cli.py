@@ -117,7 +117,7 @@ def _problem_json(p: Problem) -> dict:
 @handled
 def test(specs_dir: Path, out_dir: Path, junit: Path | None) -> None:
     """Run the real promtool (and amtool) on the output folder."""
-    from monspec.tooltests import run_tool_tests, write_junit
+    from monspec.toolcheck.unit_tests import run_tool_tests, write_junit
 
     results = run_tool_tests(specs_dir, out_dir)
     for result in results:
@@ -137,7 +137,8 @@ def test(specs_dir: Path, out_dir: Path, junit: Path | None) -> None:
 @handled
 def verify(specs_dir: Path, prometheus_url: str, fmt: str) -> None:
     """Evaluate every KPI against a live Prometheus: exit 0 OK, 1 WARNING / no data, 2 CRITICAL, 3 unreachable."""
-    from monspec.live import PrometheusClient, PrometheusUnreachable, verify as run_verify
+    from monspec.remote.prometheus import PrometheusClient, PrometheusUnreachable
+    from monspec.remote.prometheus import verify as run_verify
     from monspec.spec import load_specs
 
     specs = load_specs(specs_dir)
@@ -172,7 +173,8 @@ def schema(out_file: Path | None) -> None:
 @handled
 def push(specs_dir: Path, grafana_url: str, folder: str | None, dry_run: bool, token_file: Path | None) -> None:
     """Create or update the dashboards in Grafana over its HTTP API (idempotent)."""
-    from monspec.grafana_api import push as push_dashboards, read_token
+    from monspec.remote.grafana import push as push_dashboards
+    from monspec.remote.grafana import read_token
 
     push_dashboards(specs_dir, grafana_url, read_token(token_file), folder=folder, dry_run=dry_run, echo=click.echo)
 

@@ -21,8 +21,8 @@ import yaml
 from monspec import promql
 from monspec.errors import Position, Problem, SpecError
 from monspec.render import yamltext
+from monspec.spec.base import LABEL_NAME, METRIC_NAME
 from monspec.spec.durations import parse_duration
-from monspec.spec.models import LABEL_NAME, METRIC_NAME
 
 GROUP_FIELDS = ("name", "interval", "limit", "rules")
 RULE_FIELDS = ("record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations")
@@ -68,7 +68,7 @@ def _strings(node: yaml.Node, path: tuple, positions: dict) -> Any:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_strings(child, path + (i,), positions) for i, child in enumerate(node.value)]
-    if node.tag == "tag:yaml.org,2002:null" or (node.style is None and node.value in ("", "~", "null", "Null", "NULL")):
+    if node.tag == "tag:yaml.org,2002:null" or (getattr(node, "style", None) is None and node.value in ("", "~", "null", "Null", "NULL")):
         return None
     return node.value
 
@@ -84,13 +84,14 @@ def read_rule_file(path: Path) -> tuple[list[tuple[_Doc, tuple, dict]], list[Pro
         raise SpecError(Problem("import/yaml", f"invalid YAML: {exc.problem or exc.context}", Position(path, line, col),
                                 source_line=(text.splitlines() or [""])[line - 1] if line <= len(text.splitlines()) else "")) from None
     groups: list[tuple[_Doc, tuple, dict]] = []
+    base: tuple[str, ...]
     problems: list[Problem] = []
-    for index, node in enumerate(n for n in nodes if n is not None):
+    for _index, node in enumerate(n for n in nodes if n is not None):
         positions: dict = {}
         data = _strings(node, (), positions)
         doc = _Doc(path, text, positions)
         if isinstance(data, dict) and data.get("kind") == "PrometheusRule":
-            spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
+            spec: dict = data["spec"] if isinstance(data.get("spec"), dict) else {}
             base, found = ("spec", "groups"), spec.get("groups")
         elif isinstance(data, dict) and "groups" in data:
             base, found = ("groups",), data.get("groups")
@@ -217,12 +218,11 @@ def _unverified_metrics(rules: list[dict], existing) -> dict[str, dict]:
         known |= set(build_catalog(existing).series)
         known |= {r.record for g in (getattr(existing, "rule_groups", {}) or {}).values() for r in g.rules if r.record}
     known |= {str(r["record"]) for r in rules if "record" in r}
-    selectors = [s for r in rules for s in promql.parse(r["expr"]).selectors if s.name]
-    histograms = {s.name[: -len("_bucket")] for s in selectors if s.name.endswith("_bucket")
+    selectors = [(s.name, s) for r in rules for s in promql.parse(r["expr"]).selectors if s.name is not None]
+    histograms = {name[: -len("_bucket")] for name, s in selectors if name.endswith("_bucket")
                   and ("histogram_quantile" in s.enclosing or any(m.name == "le" for m in s.matchers))}
     out: dict[str, dict] = {}
-    for s in selectors:
-        name = s.name
+    for name, s in selectors:
         base = next((name[: -len(suffix)] for suffix in ("_bucket", "_sum", "_count") if name.endswith(suffix)
                      and name[: -len(suffix)] in histograms), None)
         if name in known or (base is not None and base in known):

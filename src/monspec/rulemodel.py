@@ -90,7 +90,7 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
         name = camel(key)
         kpi = specs.kpis.get(alert.kpi) if alert.kpi else None
         threshold = getattr(kpi, alert.level) if kpi is not None and alert.level else None
-        if alert.kpi:
+        if alert.kpi and alert.level:
             covered.add((alert.kpi, alert.level))
         expr = kpi_condition(kpi, threshold) if kpi is not None and threshold is not None else (alert.expr or "").strip()
         labels = {**base_labels, **alert.labels, "severity": alert.severity}

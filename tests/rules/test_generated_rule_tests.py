@@ -9,11 +9,11 @@ from pathlib import Path
 
 import yaml
 
-from monspec.render.rule_tests import render_tests
+from monspec.promtest.scenarios import render_tests
 from monspec.rulemodel import alert_rules, recording_rules
 from monspec.spec import load_specs
 from monspec.spec.durations import format_duration, parse_duration
-from monspec.tooltests import parse_promtool_failures, promtool_unit_tests
+from monspec.toolcheck.unit_tests import parse_promtool_failures, promtool_unit_tests
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 

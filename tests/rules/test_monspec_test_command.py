@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from monspec.cli import main
-from monspec.tooltests import parse_promtool_failures
+from monspec.toolcheck.unit_tests import parse_promtool_failures
 
 ROOT = Path(__file__).resolve().parents[2]
 

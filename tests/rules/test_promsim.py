@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from monspec.render.promsim import (
+from monspec.promtest.promsim import (
     AlertingRule, RecordingRule, Simulation, Unsupported, expand_template, go_value, humanize, humanize_duration,
     humanize_percentage, key,
 )

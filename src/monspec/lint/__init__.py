@@ -15,7 +15,6 @@ from monspec.lint.sites import ExprSite, expression_sites
 from monspec.spec import SpecSet
 
 
-
 def check_families() -> tuple[str, ...]:
     """Every module of this package with a `check(ctx)` function."""
     names = []

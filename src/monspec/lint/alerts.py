@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from monspec.rulemodel import alert_rules
+from monspec.rulemodel import AlertRule, alert_rules
 
 
 def check(ctx) -> None:
@@ -22,7 +22,7 @@ def check(ctx) -> None:
                                             f"KPI `{alert.kpi}` has no `{alert.level}` threshold to alert on", "level"))
     if any(p.id.startswith("alert/unknown-kpi") or p.id == "alert/missing-threshold" for p in ctx.problems):
         return
-    seen = {}
+    seen: dict[str, AlertRule] = {}
     for rule in alert_rules(specs):
         if rule.name in seen:
             first = seen[rule.name]

@@ -18,15 +18,15 @@ from __future__ import annotations
 import difflib
 
 from monspec import promql
-from monspec.spec.dashboards import dashboard_uid, grafana_unit, known_units, kpi_for_expr, lintable
+from monspec.spec.dashboards import Dashboard, Panel, dashboard_uid, grafana_unit, known_units, kpi_for_expr, lintable
 
 TARGET_LABELS = ("job", "instance")
 
 
 def check(ctx) -> None:
     specs = ctx.specs
-    titles: dict[str, object] = {}
-    uids: dict[str, object] = {}
+    titles: dict[str, Dashboard] = {}
+    uids: dict[str, Dashboard] = {}
     for key, dashboard in specs.dashboards.items():
         for seen, value, what, field in ((titles, dashboard.title, "dashboard title", "title"),
                                          (uids, dashboard_uid(specs.project.name, key, dashboard), "dashboard uid", "uid")):
@@ -38,7 +38,7 @@ def check(ctx) -> None:
                     related=(first.position(field),)))
             else:
                 seen[value] = dashboard
-        panel_titles: dict[str, object] = {}
+        panel_titles: dict[str, Panel] = {}
         for panel in dashboard.panels:
             if panel.title in panel_titles:
                 ctx.report(panel, panel.problem("dashboard/duplicate-title",
@@ -107,8 +107,8 @@ def _check_steps(ctx, panel, target, i: int) -> None:
         ctx.report(panel, panel.problem("dashboard/threshold-order",
                                         f"expected 1 to 3 colour steps, found {len(values)}", "targets", i, "thresholds"))
         return
-    rising = all(a < b for a, b in zip(values, values[1:]))
-    falling = all(a > b for a, b in zip(values, values[1:]))
+    rising = all(a < b for a, b in zip(values, values[1:], strict=False))
+    falling = all(a > b for a, b in zip(values, values[1:], strict=False))
     if not (rising or falling):
         ctx.report(panel, panel.problem(
             "dashboard/threshold-order", f"colour steps {values} are neither strictly ascending nor strictly descending",

@@ -35,7 +35,7 @@ def check(ctx) -> None:
             ctx.report(group, group.problem("rule-group/duplicate-name",
                                             f"rule group `{name}` is also the name of the project's generated group",
                                             key=True, hint="rename the imported group"))
-        for i, rule in enumerate(group.rules):
+        for _i, rule in enumerate(group.rules):
             try:
                 analysis = promql.parse(rule.expr)
             except promql.PromQLSyntaxError as exc:

@@ -32,7 +32,7 @@ def check(ctx) -> None:
         except ValueError:
             continue
         alert = rule.entity
-        fields = [("summary",), ("description",)] + [("annotations", k) for k in alert.annotations]
+        fields: list[tuple[str, ...]] = [("summary",), ("description",)] + [("annotations", k) for k in alert.annotations]
         for path in fields:
             text = alert.summary if path == ("summary",) else alert.description if path == ("description",) \
                 else alert.annotations[path[1]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import attr
 from grafanalib import core as g
@@ -41,7 +42,7 @@ def render(specs: SpecSet) -> dict[str, str]:
 def dashboard_json(specs: SpecSet, key: str, dashboard: Dashboard) -> dict:
     """The dashboard model as Grafana stores it (what provisioning loads and the API receives)."""
     project = specs.project
-    panels = [_panel(specs, panel, i + 1, pos) for i, (panel, pos) in enumerate(zip(dashboard.panels, layout(dashboard.panels)))]
+    panels = [_panel(specs, panel, i + 1, pos) for i, (panel, pos) in enumerate(zip(dashboard.panels, layout(dashboard.panels), strict=False))]
     built = g.Dashboard(
         title=dashboard.title,
         uid=dashboard_uid(project.name, key, dashboard),
@@ -129,7 +130,7 @@ def list_steps(values: list[float]) -> list[dict]:
     ordered = sorted(values)
     if values != ordered:  # descending: lower is better, so green at the bottom
         ladder = list(reversed(ladder))
-    return [{"color": ladder[0], "value": None}] + [{"color": c, "value": v} for c, v in zip(ladder[1:], ordered)]
+    return [{"color": ladder[0], "value": None}] + [{"color": c, "value": v} for c, v in zip(ladder[1:], ordered, strict=False)]
 
 
 def kpi_steps(kpi: Kpi) -> list[dict] | None:
@@ -153,10 +154,10 @@ def kpi_steps(kpi: Kpi) -> list[dict] | None:
         samples, starts = bounds, bounds[1:]
     else:  # one sample inside each zone between bounds
         samples = [bounds[0] - max(1.0, abs(bounds[0]))]
-        samples += [(b + n) / 2 for b, n in zip(bounds, bounds[1:])] + [bounds[-1] + max(1.0, abs(bounds[-1]))]
+        samples += [(b + n) / 2 for b, n in zip(bounds, bounds[1:], strict=False)] + [bounds[-1] + max(1.0, abs(bounds[-1]))]
         starts = bounds
-    steps = [{"color": color(samples[0]), "value": None}]
-    for start, sample in zip(starts, samples[1:]):
+    steps: list[dict[str, Any]] = [{"color": color(samples[0]), "value": None}]
+    for start, sample in zip(starts, samples[1:], strict=False):
         if color(sample) != steps[-1]["color"]:
             steps.append({"color": color(sample), "value": start})
     return steps
@@ -186,14 +187,14 @@ def _panel(specs: SpecSet, panel: Panel, panel_id: int, pos: dict):
     units = [grafana_unit(t.unit) or grafana_unit(panel.unit) for t in panel.targets]
     unit = grafana_unit(panel.unit) or (units[0] if units else None) or ""
     steps = [target_steps(specs, t) for t in panel.targets]
-    overrides: list[dict] = []
+    overrides: list[dict[str, Any]] = []
     default_steps = None
     if panel.panel_type in ("stat", "table"):
         distinct = {json.dumps(s) for s in steps if s is not None}
         if len(distinct) == 1 and all(s is not None for s in steps):
             default_steps = steps[0]
     for i, target in enumerate(panel.targets):
-        properties = []
+        properties: list[dict[str, Any]] = []
         if units[i] and units[i] != unit:
             properties.append({"id": "unit", "value": units[i]})
         if target.yAxes == "right" and panel.panel_type == "timeseries":

@@ -97,10 +97,10 @@ def _section(specs: SpecSet, alert: AlertRule) -> list[str]:
     out += ["**Dashboards:** " + ("; ".join(f"{_cell(d)} → {', '.join(_cell(p) for p in panels)}" for d, panels in boards)
                                  if boards else "none shows its metrics"), ""]
     receivers = _receivers(specs, alert)
-    if receivers:
-        routing = specs.routing
+    routing = specs.routing
+    if receivers and routing is not None:
         kinds = [", ".join(kind for kind, _ in routing.receivers[r].integrations()) if r in routing.receivers else "" for r in receivers]
-        shown = [f"`{r}`" + (f" ({k})" if k else " (no notification)") for r, k in zip(receivers, kinds)]
+        shown = [f"`{r}`" + (f" ({k})" if k else " (no notification)") for r, k in zip(receivers, kinds, strict=False)]
         out += [f"**Receiver:** {', '.join(shown)}", ""]
         muted = [rule.description or "an inhibit rule" for rule in routing.inhibit
                  if rule.target_matches({**alert.labels, "alertname": alert.name})]

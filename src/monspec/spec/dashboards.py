@@ -43,11 +43,12 @@ every selector, so specs never name an environment. Grafana's interval variables
 from __future__ import annotations
 
 import re
-from typing import Iterator, Literal
+from collections.abc import Iterator
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from monspec.spec.models import Duration, Located, LintConfig, Placed, Strict
+from monspec.spec.base import Duration, LintConfig, Located, Placed, Strict
 
 Visualization = Literal["timeseries", "graph", "stat", "heatmap", "table"]
 UID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -134,7 +135,7 @@ class Dashboard(Located):
     description: str = ""
     tags: list[str] = Field(default_factory=list)
     refresh: Duration = "30s"
-    time: TimeRange = Field(default_factory=TimeRange)
+    time: TimeRange = Field(default_factory=lambda: TimeRange.model_validate({}))
     timezone: Literal["browser", "utc"] = "browser"
     panels: list[Panel] = Field(default_factory=list)
 

@@ -18,7 +18,7 @@ def parse_duration(text: str) -> float:
             "(units: ms, s, m, h, d, w, y)"
         )
     seconds = 0.0
-    for amount, unit in zip(match.groups(), ("y", "w", "d", "h", "m", "s", "ms")):
+    for amount, unit in zip(match.groups(), ("y", "w", "d", "h", "m", "s", "ms"), strict=False):
         if amount:
             seconds += int(amount) * _UNITS[unit]
     return seconds

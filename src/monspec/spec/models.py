@@ -44,84 +44,24 @@ alerts:
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from monspec.spec.durations import parse_duration
-from monspec.spec.thresholds import Range, Threshold, parse_threshold
-
-Unit = Literal[
-    "seconds", "bytes", "ratio", "percent", "operations", "ops", "keys", "entries", "errors",
-    "connections", "cycles", "info", "bool", "none",
-]
-Severity = Literal["critical", "warning", "info"]
-METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-SNAKE_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def _duration(value: Any) -> str:
-    parse_duration(value)
-    return value
-
-
-def _threshold(value: Any) -> Threshold | Range:
-    if isinstance(value, (Threshold, Range)):
-        return value
-    return parse_threshold(value)
-
-
-Duration = Annotated[str, BeforeValidator(_duration), WithJsonSchema({
-    "type": "string", "pattern": r"^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$",
-    "description": "Prometheus duration such as 30s, 5m, 1h30m"})]
-ThresholdValue = Annotated[Union[Threshold, Range], BeforeValidator(_threshold), WithJsonSchema({
-    "type": "string", "pattern": r"^\s*((>=|<=|==|!=|>|<)\s*[-+.\d]+\s*%?|[-+.\d]+\s*%?\s*-\s*[-+.\d]+\s*%?)\s*$",
-    "description": "Threshold in the guide's notation: \">0.90\", \"<0.001\", \"==0\", \"70-90%\""})]
-
-
-class Strict(BaseModel):
-    """Unknown fields are errors, so a typo never silently drops a setting."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, arbitrary_types_allowed=True)
-
-
-class Placed(Strict):
-    """A spec entity that remembers its file and path, so checks can point at it."""
-
-    _source: Any = PrivateAttr(default=None)
-    _path: tuple = PrivateAttr(default=())
-    _name: str = PrivateAttr(default="")
-
-    @property
-    def source(self):
-        return self._source
-
-    @property
-    def path(self) -> tuple:
-        return self._path
-
-    def problem(self, id: str, message: str, *sub: Any, key: bool = False, **kw):
-        """A Problem at this entity's field `sub` (or the entity itself)."""
-        return self._source.problem(id, message, self._path + tuple(sub), key=key, **kw)
-
-    def position(self, *sub: Any, key: bool = False):
-        return self._source.position(self._path + tuple(sub), key=key)
-
-
-class Located(Placed):
-    """A named entity: its name is its key in the section (or its `record`)."""
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-
-class LintConfig(Strict):
-    """Turns checks off for one entity, with the reason shown in the docs."""
-
-    disable: list[str]
-    reason: str = Field(min_length=1)
+from monspec.spec.base import (
+    LABEL_NAME,
+    METRIC_NAME,
+    Duration,
+    LintConfig,
+    Located,
+    Placed,
+    Severity,
+    Strict,
+    ThresholdValue,
+    Unit,
+)
+from monspec.spec.dashboards import Dashboard
+from monspec.spec.routing import Routing
 
 
 class Project(Placed):
@@ -152,7 +92,7 @@ class Metric(Located):
     type: Literal["counter", "gauge", "histogram"]
     unit: Unit
     help: str = Field(min_length=1)
-    labels: dict[str, Union[list[str], Literal["any"]]] = Field(default_factory=dict)
+    labels: dict[str, list[str] | Literal["any"]] = Field(default_factory=dict)
     aggregation: Literal["sum", "max", "min", "avg", "none"] = "sum"
     buckets: list[float] | None = None
     unverified: bool = Field(False, description="Set by `monspec import` for metrics nobody has checked yet.")
@@ -249,10 +189,7 @@ class Alert(Located):
 
 class Profile(Located):
     description: str
-    settings: dict[str, Union[bool, int, float]]
-
-
-from monspec.spec.dashboards import Dashboard  # noqa: E402  (it builds on the classes above)
+    settings: dict[str, bool | int | float]
 
 
 class ImportedRule(Placed):
@@ -271,9 +208,8 @@ class ImportedRule(Placed):
     def _kind(self):
         if (self.record is None) == (self.alert is None):
             raise ValueError("give exactly one of `record` (a recording rule) or `alert`")
-        name = self.record if self.record is not None else self.alert
-        if self.record is not None and not METRIC_NAME.match(name):
-            raise ValueError(f"{name!r} is not a valid metric name")
+        if self.record is not None and not METRIC_NAME.match(self.record):
+            raise ValueError(f"{self.record!r} is not a valid metric name")
         if self.record is not None and (self.for_ or self.keep_firing_for or self.annotations):
             raise ValueError("a recording rule has no `for`, `keep_firing_for` or `annotations`")
         for label in self.labels:
@@ -283,7 +219,9 @@ class ImportedRule(Placed):
 
     @property
     def rule_name(self) -> str:
-        return self.record if self.record is not None else self.alert
+        name = self.record if self.record is not None else self.alert
+        assert name is not None  # the validator above requires one of them
+        return name
 
 
 class RuleGroupSpec(Located):
@@ -293,9 +231,6 @@ class RuleGroupSpec(Located):
     limit: int | None = Field(None, ge=0, description="Prometheus' per-group limit on alerts / series (0: none).")
     imported_from: str | None = Field(None, description="Where the group came from, for the reader.")
     rules: list[ImportedRule] = Field(min_length=1)
-
-
-from monspec.spec.routing import Routing  # noqa: E402  (it builds on the classes above)
 
 
 class SpecFile(Strict):

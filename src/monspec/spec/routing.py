@@ -56,7 +56,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from monspec.spec.models import LABEL_NAME, Duration, Located, Placed, Strict
+from monspec.spec.base import LABEL_NAME, Duration, Located, Placed, Strict
 
 
 def _label_map(value: dict[str, str]) -> dict[str, str]:
@@ -178,7 +178,7 @@ class Route(Matching):
     group_wait: Duration | None = None
     group_interval: Duration | None = None
     repeat_interval: Duration | None = None
-    routes: list["Route"] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
 
 
 class Inhibit(Placed):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-from monspec import tools
+from monspec.toolcheck import programs
 
 
 @dataclass
@@ -25,13 +25,13 @@ def run_tool_tests(specs_dir: Path, out_dir: Path) -> list[CaseResult]:
     results = []
     rules = out_dir / "prometheus" / "rules.yml"
     if rules.exists():
-        r = tools.promtool_check_rules(rules)
+        r = programs.promtool_check_rules(rules)
         results.append(CaseResult(f"promtool check rules {rules}", r.ok, r.output))
     else:
         results.append(CaseResult(f"promtool check rules {rules}", False, "file missing: run `monspec generate`"))
     config = out_dir / "prometheus" / "prometheus.yml"
     if config.exists():
-        r = tools.promtool_check_config(config)
+        r = programs.promtool_check_config(config)
         results.append(CaseResult(f"promtool check config {config}", r.ok, r.output))
     tests = out_dir / "prometheus" / "rules_test.yml"
     if tests.exists():
@@ -46,7 +46,7 @@ _CASE = re.compile(r"^(alertname: (?P<alert>.+?)|expr: (?P<expr>.+?)), time: (?P
 def promtool_unit_tests(tests: Path) -> list[CaseResult]:
     """promtool test rules: one result for the file, plus one per failing case (test group, alert or
     expression, eval time) parsed from promtool's report, with that case's exp/got as detail."""
-    r = tools.promtool_test_rules(tests)
+    r = programs.promtool_test_rules(tests)
     name = f"promtool test rules {tests}"
     if r.ok:
         return [CaseResult(name, True, r.output)]
@@ -108,7 +108,7 @@ def amtool_tests(specs_dir: Path, out_dir: Path) -> list[CaseResult]:
     config = out_dir / "alertmanager" / "alertmanager.yml"
     if not config.exists():
         return []
-    r = tools.amtool_check_config(config)
+    r = programs.amtool_check_config(config)
     results = [CaseResult(f"amtool check-config {config}", r.ok, r.output)]
     routing = load_specs(specs_dir).routing
     rules = out_dir / "prometheus" / "rules.yml"
@@ -120,7 +120,7 @@ def amtool_tests(specs_dir: Path, out_dir: Path) -> list[CaseResult]:
                 continue
             labels = {**{str(k): str(v) for k, v in (rule.get("labels") or {}).items()}, "alertname": rule["alert"]}
             expect = routing.receivers_for(labels)
-            r = tools.amtool_routes_test(config, labels, expect)
+            r = programs.amtool_routes_test(config, labels, expect)
             got = next((line for line in r.output.splitlines() if line and not line.lower().startswith("warning")), "")
             detail = r.output if r.ok else f"expected receivers {','.join(expect)}, amtool routed to {got}\n{r.output}"
             severity = labels.get("severity", "")

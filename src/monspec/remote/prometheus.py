@@ -11,6 +11,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from monspec.errors import MonspecError
 from monspec.spec import SpecSet
@@ -26,7 +27,7 @@ class PrometheusClient:
         self.url = url.rstrip("/")
         self.timeout = timeout
 
-    def _get(self, path: str, params: dict | list | None = None) -> object:
+    def _get(self, path: str, params: dict | list | None = None) -> Any:
         query = ("?" + urllib.parse.urlencode(params, doseq=True)) if params else ""
         try:
             with urllib.request.urlopen(f"{self.url}{path}{query}", timeout=self.timeout) as response:
@@ -109,7 +110,7 @@ class VerifyReport:
             value = "-" if r.value is None else f"{r.value:.6g}"
             rows.append((r.kpi, r.instance, value, r.status, r.target, r.warning, r.critical))
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip() for row in rows]
         if self.absent_metrics:
             lines.append("")
             lines.append("catalog metrics absent from Prometheus: " + ", ".join(self.absent_metrics))
@@ -138,7 +139,7 @@ def verify(specs: SpecSet, client: PrometheusClient) -> VerifyReport:
     report = VerifyReport()
     job = specs.project.job
     for kpi in specs.kpis.values():
-        samples = client.query(kpi.expr)
+        samples: list[tuple[dict[str, str], float | None]] = list(client.query(kpi.expr))
         samples = [(labels, value) for labels, value in samples if labels.get("job", job) == job]
         if not samples:
             samples = [({}, None)]

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 
 import promql_parser as pp
@@ -77,7 +77,7 @@ def _matches(op: str, value: str, candidate: str) -> bool:
 _MATCH_OPS = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
 
 
-def selector_matchers(node) -> tuple[str | None, list[tuple[str, str, str]]]:
+def selector_matchers(node) -> tuple[str, list[tuple[str, str, str]]]:
     """(metric name, [(label, op, value)]) of a VectorSelector."""
     name = node.name
     matchers = []
@@ -87,7 +87,7 @@ def selector_matchers(node) -> tuple[str | None, list[tuple[str, str, str]]]:
             name = m.value
         else:
             matchers.append((m.name, op, m.value))
-    return name, matchers
+    return name or "", matchers
 
 
 @dataclass
@@ -187,8 +187,8 @@ class Simulation:
         first = max(0, math.ceil((t - rng) / self.interval - 1e-9))
         last = math.floor(t / self.interval + 1e-9)
         for labels, values in self._raw(name, matchers):
-            points = [(i * self.interval, values[i]) for i in range(first, min(last, len(values) - 1) + 1)
-                      if values[i] is not None]
+            points = [(i * self.interval, value) for i in range(first, min(last, len(values) - 1) + 1)
+                      if (value := values[i]) is not None]
             out.append((labels, points))
         return out
 
@@ -296,11 +296,11 @@ class Simulation:
             if isinstance(lhs, float) or isinstance(rhs, float):
                 raise Unsupported(f"`{op}` with a scalar")
             sig = _signature(modifier)
-            right = {sig(s.labels) for s in rhs}
+            matched = {sig(s.labels) for s in rhs}
             if op == "and":
-                return [s for s in lhs if sig(s.labels) in right]
+                return [s for s in lhs if sig(s.labels) in matched]
             if op == "unless":
-                return [s for s in lhs if sig(s.labels) not in right]
+                return [s for s in lhs if sig(s.labels) not in matched]
             left = {sig(s.labels) for s in lhs}
             return lhs + [s for s in rhs if sig(s.labels) not in left]
         if isinstance(lhs, float) and isinstance(rhs, float):
@@ -561,6 +561,7 @@ def go_value(value: float) -> str:
     if value == 0:
         return "0"
     _, digits, exp = Decimal(repr(abs(value))).normalize().as_tuple()
+    assert isinstance(exp, int)  # finite: infinities and NaN returned above
     sig = "".join(map(str, digits))
     exp10 = len(digits) - 1 + exp
     sign = "-" if value < 0 else ""
@@ -648,7 +649,7 @@ def expand_template(text: str, value: float, labels: dict[str, str]) -> str:
             if fn == "humanizeDuration":
                 return humanize_duration(value)
             if fn.startswith("printf") and fmt is not None and _PRINTF.fullmatch(fmt):
-                return fmt % value if not fmt.endswith("g") else go_format_g(value, int((fmt[2:-1] or "6")))
+                return fmt % value if not fmt.endswith("g") else go_format_g(value, int(fmt[2:-1] or "6"))
             raise Unsupported(f"the template action {{{{ {body} }}}}")
         m = _LABEL.match(body)
         if m:

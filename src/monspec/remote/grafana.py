@@ -20,9 +20,9 @@ import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from monspec.errors import MonspecError, Problem
 
@@ -82,7 +82,7 @@ class Client:
             raise self._http_error(exc, method, path, what) from None
         except urllib.error.URLError as exc:
             raise GrafanaError(f"cannot connect to Grafana at {self.url}: {_reason(exc.reason)}", "grafana/connection") from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise GrafanaError(f"cannot connect to Grafana at {self.url}: no answer within {self.timeout:g}s",
                                "grafana/connection") from None
         try:
