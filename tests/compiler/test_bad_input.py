@@ -134,7 +134,7 @@ alerts:
 specs/bad.yaml:3:11: error: `shop_request_duration_seconds` is a histogram: its base name has no value to compare [promql/histogram-as-value]
       expr: shop_request_duration_seconds > 0.5
             ^
-  hint: compare a quantile instead: histogram_quantile(0.95, sum by (job, instance, le) (rate(shop_request_duration_seconds_bucket[5m]))), or the recorded `shop_request_duration_seconds:p95`"""),
+  hint: compare a quantile instead: histogram_quantile(0.95, sum by (job, instance, le) (rate(shop_request_duration_seconds_bucket[5m]))), or the recorded `shop_request_duration_seconds:p99`"""),
     Case("duplicate-name", "bad.yaml", """\
 kpis:
   error_ratio:
