@@ -16,6 +16,7 @@ from grafanalib import core as g
 from grafanalib._gen import DashboardEncoder
 
 from monspec import promql
+from monspec.catalog import Catalog, build_catalog
 from monspec.errors import MonspecError
 from monspec.spec import SpecSet
 from monspec.spec.dashboards import Dashboard, Panel, Target, dashboard_uid, grafana_unit, kpi_for_expr, lintable
@@ -42,7 +43,8 @@ def render(specs: SpecSet) -> dict[str, str]:
 def dashboard_json(specs: SpecSet, key: str, dashboard: Dashboard) -> dict:
     """The dashboard model as Grafana stores it (what provisioning loads and the API receives)."""
     project = specs.project
-    panels = [_panel(specs, panel, i + 1, pos) for i, (panel, pos) in enumerate(zip(dashboard.panels, layout(dashboard.panels), strict=False))]
+    catalog = build_catalog(specs)
+    panels = [_panel(specs, catalog, panel, i + 1, pos) for i, (panel, pos) in enumerate(zip(dashboard.panels, layout(dashboard.panels), strict=False))]
     built = g.Dashboard(
         title=dashboard.title,
         uid=dashboard_uid(project.name, key, dashboard),
@@ -53,7 +55,7 @@ def dashboard_json(specs: SpecSet, key: str, dashboard: Dashboard) -> dict:
         timezone=dashboard.timezone,
         schemaVersion=SCHEMA_VERSION,
         graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
-        templating=g.Templating(_variables(project)),
+        templating=g.Templating(_variables(project, dashboard)),
         panels=panels,
     )
     data = json.loads(json.dumps(built.to_json_data(), cls=DashboardEncoder))
@@ -63,13 +65,17 @@ def dashboard_json(specs: SpecSet, key: str, dashboard: Dashboard) -> dict:
     return data
 
 
-def _variables(project) -> list:
+def _variables(project, dashboard: Dashboard) -> list:
+    """Data source, job (starting at the dashboard's component's job) and instance."""
+    jobs = project.scrape_jobs
+    component = dashboard.component or project.default_component
+    job = jobs[component].job if component in jobs else next(iter(jobs.values())).job
     query = {"type": "prometheus", "uid": "${datasource}"}
     return [
         g.Template(name="datasource", label="Data source", query="prometheus", type="datasource",
                    default=project.datasource),
         g.Template(name="job", label="Job", query="label_values(up, job)", dataSource=query,
-                   default=project.job, refresh=g.REFRESH_ON_TIME_RANGE_CHANGE, sort=g.SORT_ALPHA_ASC),
+                   default=job, refresh=g.REFRESH_ON_TIME_RANGE_CHANGE, sort=g.SORT_ALPHA_ASC),
         g.Template(name="instance", label="Instance", query='label_values(up{job=~"$job"}, instance)',
                    dataSource=query, default="$__all", includeAll=True, multi=True, allValue=".+",
                    refresh=g.REFRESH_ON_TIME_RANGE_CHANGE, sort=g.SORT_ALPHA_ASC),
@@ -90,29 +96,19 @@ def layout(panels: list[Panel]) -> list[dict]:
     return positions
 
 
-def filtered(expr: str) -> str:
-    """The expression with `job=~"$job", instance=~"$instance"` in every selector that does not fix them."""
-    analysis = promql.parse(lintable(expr))
-    inserts = []
-    for selector in analysis.selectors:
+def filtered(expr: str, carries=None) -> str:
+    """The expression with `job=~"$job", instance=~"$instance"` in every selector that does not fix them.
+    A selector of series that carry no `instance` (recorded `by (job)`) gets no instance filter: with
+    the variable at All (`.+`) it would hide them. `carries(name, label)` says which do (default: all)."""
+    def wanted(selector) -> list[str]:
         have = {m.name for m in selector.matchers}
-        missing = [f'{label}=~"{value}"' for label, value in TARGET_FILTERS if label not in have]
-        if not missing:
-            continue
-        if selector.name is None:
-            raise MonspecError(f"cannot add the job and instance filters to a selector without a metric name in {expr!r}")
-        end = selector.offset + len(selector.name)
-        brace = re.compile(r"\s*\{\s*(\}?)").match(expr, end)
-        if brace:
-            inserts.append((brace.end(0) - len(brace.group(1)), ", ".join(missing) + ("" if brace.group(1) else ", ")))
-        else:
-            inserts.append((end, "{" + ", ".join(missing) + "}"))
-    for offset, text in sorted(inserts, reverse=True):
-        expr = expr[:offset] + text + expr[offset:]
-    for selector in promql.parse(lintable(expr)).selectors:
-        if {label for label, _ in TARGET_FILTERS} - {m.name for m in selector.matchers}:
-            raise MonspecError(f"could not add the job and instance filters to `{selector.name}` in {expr!r}")
-    return expr
+        return [f'{label}=~"{value}"' for label, value in TARGET_FILTERS if label not in have
+                and (carries is None or selector.name is None or carries(selector.name, label))]
+
+    try:
+        return promql.with_matchers(expr, wanted, lintable(expr))
+    except ValueError as exc:
+        raise MonspecError(str(exc)) from None
 
 
 def target_steps(specs: SpecSet, target: Target) -> list[dict] | None:
@@ -163,13 +159,13 @@ def kpi_steps(kpi: Kpi) -> list[dict] | None:
     return steps
 
 
-def _target_json(target: Target, ref: str, panel: Panel) -> dict:
+def _target_json(target: Target, ref: str, panel: Panel, catalog: Catalog) -> dict:
     fmt = target.format or {"heatmap": "heatmap", "table": "table"}.get(panel.panel_type, "time_series")
     instant = target.instant if target.instant is not None else panel.panel_type == "table"
     return {
         "datasource": DATASOURCE,
         "editorMode": "code",
-        "expr": filtered(target.expr),
+        "expr": filtered(target.expr, catalog.carries),
         "format": fmt,
         "instant": instant,
         "legendFormat": target.legend or "__auto",
@@ -182,8 +178,8 @@ def _ref(i: int) -> str:
     return chr(ord("A") + i) if i < 26 else f"Q{i}"
 
 
-def _panel(specs: SpecSet, panel: Panel, panel_id: int, pos: dict):
-    targets = [_target_json(t, _ref(i), panel) for i, t in enumerate(panel.targets)]
+def _panel(specs: SpecSet, catalog: Catalog, panel: Panel, panel_id: int, pos: dict):
+    targets = [_target_json(t, _ref(i), panel, catalog) for i, t in enumerate(panel.targets)]
     units = [grafana_unit(t.unit) or grafana_unit(panel.unit) for t in panel.targets]
     unit = grafana_unit(panel.unit) or (units[0] if units else None) or ""
     steps = [target_steps(specs, t) for t in panel.targets]
