@@ -42,8 +42,11 @@ class Catalog:
         series = self.series.get(name)
         if series is None or series.type != "recorded":
             return series is None or label in TARGET_LABELS or label in series.labels
-        return label in series.labels or any(promql.keeps_label(rule.expr, label, self._rule_exprs, self._raw_has)
-                                             for rule in series.rules)
+        return label in series.labels or any(self.expr_carries(rule.expr, label) for rule in series.rules)
+
+    def expr_carries(self, expr: str, label: str) -> bool:
+        """Whether the series `expr` returns can carry `label` (promql.keeps_label over this catalog)."""
+        return promql.keeps_label(expr, label, self._rule_exprs, self._raw_has)
 
     def _rule_exprs(self, name: str) -> list[str]:
         series = self.series.get(name)

@@ -291,3 +291,8 @@ def _scalar(node) -> bool:
     if isinstance(node, pp.BinaryExpr):
         return _scalar(node.lhs) and _scalar(node.rhs)
     return False
+
+
+def escape_label_value(value: str) -> str:
+    """A label value as it goes between double quotes in PromQL."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

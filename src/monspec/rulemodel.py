@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from monspec.promql import needs_parens
+from monspec.components import component_of, scoped, up_selector
+from monspec.promql import escape_label_value, needs_parens
 from monspec.spec import SpecSet
 from monspec.spec.models import Kpi
 from monspec.spec.thresholds import Threshold
@@ -77,7 +78,26 @@ def kpi_condition(kpi: Kpi, threshold: Threshold) -> str:
 
 
 def recording_rules(specs: SpecSet) -> list[RecordRule]:
-    return [RecordRule(r.record, r.expr.strip(), dict(sorted(r.labels.items())), r) for r in specs.recording_rules]
+    return [RecordRule(r.record, scoped(specs, r.expr.strip()), dict(sorted(r.labels.items())), r) for r in specs.recording_rules]
+
+
+def _placement(specs: SpecSet, entity, expr: str) -> dict[str, str]:
+    """The `component` label, on projects with several components, so routing and inhibition can tell them apart."""
+    if len(specs.project.scrape_jobs) < 2:
+        return {}
+    component = component_of(specs, entity, expr)
+    return {"component": component} if component else {}
+
+
+def _page(pages: bool) -> dict[str, str]:
+    """`page: "true"` on the alerts that wake someone; routing sends those to the pager."""
+    return {"page": "true"} if pages else {}
+
+
+def _sentence(text: str) -> str:
+    """The text as a sentence that another may follow: one final period, never two."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def alert_rules(specs: SpecSet) -> list[AlertRule]:
@@ -93,7 +113,9 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
         if alert.kpi and alert.level:
             covered.add((alert.kpi, alert.level))
         expr = kpi_condition(kpi, threshold) if kpi is not None and threshold is not None else (alert.expr or "").strip()
-        labels = {**base_labels, **alert.labels, "severity": alert.severity}
+        pages = alert.page if alert.page is not None else alert.severity == "critical"
+        labels = {**base_labels, **_placement(specs, alert, expr), **alert.labels, "severity": alert.severity, **_page(pages)}
+        expr = scoped(specs, expr)
         if kpi is not None:
             labels["kpi"] = kpi.name
         annotations = {
@@ -116,38 +138,45 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
             name = camel(kpi.name) + level.capitalize()
             fmt = VALUE_FORMAT.get(kpi.unit, "humanize")
             summary = f"{kpi.display_title} {level}: {{{{ $value | {fmt} }}}}"
-            description = (f"{kpi.description}. The {level} threshold is {threshold} "
+            description = (f"{_sentence(kpi.description)} The {level} threshold is {threshold} "
                            f"({kpi.expr} {threshold.promql()}), held for {kpi.for_}.")
-            labels = {**base_labels, "severity": level, "kpi": kpi.name}
+            condition = kpi_condition(kpi, threshold)
+            labels = {**base_labels, **_placement(specs, kpi, kpi.expr), "severity": level, "kpi": kpi.name,
+                      **_page(level == "critical" and kpi.page)}
             rules.append(AlertRule(
-                name=name, expr=kpi_condition(kpi, threshold), for_=kpi.for_, keep_firing_for=None,
+                name=name, expr=scoped(specs, condition), for_=kpi.for_, keep_firing_for=None,
                 labels=dict(sorted(labels.items())),
                 annotations={"summary": summary, "description": description,
                              "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
                 entity=kpi, origin="kpi", severity=level, kpi=kpi, level=level, threshold=threshold,
                 description=description))
     if project.absence_alert:
-        rules.append(absence_rule(specs))
+        rules.extend(absence_rules(specs))
     return rules
 
 
-def absence_rule(specs: SpecSet) -> AlertRule:
-    """Fires when no target of the scrape job is up, so a dead exporter never looks healthy."""
+def absence_rules(specs: SpecSet) -> list[AlertRule]:
+    """One per component: fires when no target of its scrape job is up, so a dead exporter never looks
+    healthy. It pages: every other alert on that component is blind."""
     project = specs.project
-    name = camel(project.name) + "TargetMissing"
-    job = project.job.replace("\\", "\\\\").replace('"', '\\"')
-    description = (f"No target of the scrape job `{project.job}` has been up for {project.absence_for}. "
-                   "Every other alert on this service is blind until it is back.")
-    labels = {**project.labels, "severity": "critical"}
-    return AlertRule(
-        name=name, expr=f'absent(up{{job="{job}"}} == 1)', for_=project.absence_for, keep_firing_for=None,
-        labels=dict(sorted(labels.items())),
-        annotations={"summary": f"{project.title}: no {project.job} target is up",
-                     "description": description,
-                     "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
-        entity=project, origin="absence", severity="critical", description=description,
-        steps=["Check that the service is running and serves /metrics",
-               "Check Prometheus service discovery and the target's last scrape error on /targets"])
+    several = len(project.scrape_jobs) > 1
+    rules = []
+    for component, comp in project.scrape_jobs.items():
+        name = camel(project.name) + (camel(component) if several else "") + "TargetMissing"
+        selector = ", ".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(up_selector(specs, component).items()))
+        description = (f"No target of the scrape job `{comp.job}` has been up for {project.absence_for}. "
+                       f"Every other alert on {'this component' if several else 'this service'} is blind until it is back.")
+        labels = {**project.labels, **({"component": component} if several else {}), "severity": "critical", **_page(True)}
+        rules.append(AlertRule(
+            name=name, expr=f"absent(up{{{selector}}} == 1)", for_=project.absence_for, keep_firing_for=None,
+            labels=dict(sorted(labels.items())),
+            annotations={"summary": f"{comp.title or project.title}: no {comp.job} target is up",
+                         "description": description,
+                         "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
+            entity=project, origin="absence", severity="critical", description=description,
+            steps=["Check that the service is running and serves /metrics",
+                   "Check Prometheus service discovery and the target's last scrape error on /targets"]))
+    return rules
 
 
 def imported_groups(specs: SpecSet) -> list[RuleGroup]:

@@ -23,12 +23,14 @@ the file as not covered, with the reason.
 from __future__ import annotations
 
 import itertools
+import re
 import math
 from dataclasses import dataclass, field
 
 import promql_parser as pp
 
 from monspec.catalog import Catalog, build_catalog
+from monspec.components import metric_component, target_labels
 from monspec.promtest.promsim import (
     COMPARISONS,
     AlertingRule,
@@ -108,7 +110,6 @@ class Generator:
         project = specs.project
         self.interval = parse_duration(project.scrape_interval)
         self.eval_interval = parse_duration(project.evaluation_interval)
-        self.target_labels = {"job": project.job, "instance": project.scrape_target}
         self.records = recording_rules(specs)
         self.sim_rules = [RecordingRule(r.record, r.expr, r.labels) for r in self.records]
         self._chains: dict[str, list[RecordingRule]] = {}
@@ -219,19 +220,27 @@ class Generator:
             out[key(labels)] = Counter(float(count))
         return out
 
+    def _target(self, name: str, matchers: list) -> dict[str, str]:
+        """The scrape labels (job, instance, selector) of the component exporting `name`; for a series
+        of no component (`up`), of the first component the selector's matchers admit."""
+        component = metric_component(self.specs, name)
+        for option in [component] if component else list(self.specs.project.scrape_jobs):
+            labels = target_labels(self.specs, option)
+            if all(_match(op, value, labels[label]) for label, op, value in matchers if label in labels):
+                return labels
+        label, op, value = next((m for m in matchers if m[0] in ("job", "instance")), ("job", "=", "?"))
+        raise Unsupported(f"a selector on {label}{op}\"{value}\"")
+
     def _labels(self, selector, kind: str, skip: tuple = ()) -> dict[str, str]:
         name, matchers = selector_matchers(selector)
         series = self.catalog.get(name)
-        labels = {"__name__": name, **self.target_labels}
-        for label, op, value in matchers:
-            if label in self.target_labels and not _match(op, value, self.target_labels[label]):
-                raise Unsupported(f"a selector on {label}{op}\"{value}\"")
+        labels = {"__name__": name, **self._target(name, matchers)}
         known = series.labels if series is not None else {}
         for label, allowed in sorted(known.items()):
             if label in skip or label in labels:
                 continue
             wanted = [(op, v) for lbl, op, v in matchers if lbl == label]
-            candidates = sorted(allowed) if allowed else [v for op, v in wanted if op == "="] or ["example"]
+            candidates = sorted(allowed) if allowed else _open_values(wanted)
             choice = next((c for c in candidates if all(_match(op, v, c) for op, v in wanted)), None)
             if choice is None:
                 raise Unsupported(f"no allowed value of `{label}` matches the selector")
@@ -244,11 +253,16 @@ class Generator:
     def _combo(self, name: str, must: list, must_not: list) -> dict[str, str]:
         """Labels of one series of `name` matching all of `must` and not all of `must_not`."""
         series = self.catalog.get(name)
-        if series is None or any(v is None for v in series.labels.values()):
-            raise Unsupported(f"a ratio over `{name}`, whose labels are not all enumerated")
+        if series is None:
+            raise Unsupported(f"a ratio over the unknown series `{name}`")
         names = sorted(series.labels)
-        for values in itertools.product(*(sorted(series.labels[n] or ()) for n in names)):
-            labels = {"__name__": name, **self.target_labels, **dict(zip(names, values, strict=False))}
+        target = self._target(name, must)
+        # A label listed as `any` takes the values the matchers name (or witnesses of their regexes) and one
+        # other value, so the denominator can hold a series the numerator does not.
+        choices = [sorted(series.labels[n]) if series.labels[n] is not None
+                   else _open_values([(op, v) for lbl, op, v in must + must_not if lbl == n], other=True) for n in names]
+        for values in itertools.product(*choices):
+            labels = {"__name__": name, **target, **dict(zip(names, values, strict=False))}
             if not all(_match(op, v, labels.get(lbl, "")) for lbl, op, v in must):
                 continue
             if must_not and all(_match(op, v, labels.get(lbl, "")) for lbl, op, v in must_not):
@@ -415,6 +429,22 @@ class Generator:
         return scenario
 
 
+def _open_values(matchers: list, other: bool = False) -> list[str]:
+    """Label values to try for a label listed as `any`: those the matchers name, a witness of each regex
+    (`5..` -> "500", `a|b` -> "a", "b"), "example", and with `other` a value no matcher names."""
+    values = [v for op, v in matchers if op == "="]
+    for op, pattern in matchers:
+        if op in ("=~", "!~"):
+            for alternative in pattern.split("|"):
+                witness = re.sub(r"\\d|\.", "0", alternative.strip("^$()"))
+                if re.fullmatch(pattern, witness):
+                    values.append(witness)
+    values.append("example")
+    if other:
+        values.append("other")
+    return list(dict.fromkeys(values))
+
+
 def _unparen(node):
     while isinstance(node, pp.ParenExpr):
         node = node.expr
@@ -470,7 +500,6 @@ def _agree(rule_labels: dict[str, str], matchers: list) -> bool:
 
 
 def _match(op: str, value: str, candidate: str) -> bool:
-    import re
 
     if op == "=":
         return candidate == value

@@ -1,0 +1,38 @@
+"""Components and parents: every `component:` names one of the project's components, a project with
+several says which component each metric belongs to, and an alert's `parent:` names an alert."""
+from __future__ import annotations
+
+import difflib
+
+from monspec.rulemodel import camel
+
+
+def check(ctx) -> None:
+    specs = ctx.specs
+    project = specs.project
+    names = sorted(project.scrape_jobs)
+    entities = [*specs.metrics.values(), *specs.kpis.values(), *specs.alerts.values(), *specs.dashboards.values()]
+    for entity in entities:
+        component = getattr(entity, "component", None)
+        if component is not None and component not in project.scrape_jobs:
+            close = difflib.get_close_matches(component, names, n=1)
+            ctx.report(entity, entity.problem(
+                "spec/unknown-component", f"no component named `{component}`", "component",
+                hint=f"did you mean `{close[0]}`?" if close else f"components: {', '.join(names)}"))
+    if len(names) > 1:
+        for metric in specs.metrics.values():
+            if metric.component is None:
+                ctx.report(metric, metric.problem(
+                    "catalog/missing-component", f"`{metric.name}` names no component; the project has {len(names)}",
+                    key=True, hint=f"add `component:` with one of {', '.join(names)}: rules.yml narrows its selectors "
+                    "to that component's job"))
+    for key, alert in specs.alerts.items():
+        if alert.parent is None:
+            continue
+        if alert.parent not in specs.alerts:
+            close = difflib.get_close_matches(alert.parent, sorted(specs.alerts), n=1)
+            ctx.report(alert, alert.problem(
+                "alert/unknown-parent", f"no alert named `{alert.parent}` to be this alert's parent", "parent",
+                hint=f"did you mean `{close[0]}`?" if close else "`parent:` takes the key of another alert in `alerts:`"))
+        elif alert.parent == key or camel(alert.parent) == camel(key):
+            ctx.report(alert, alert.problem("alert/unknown-parent", "an alert cannot be its own parent", "parent"))
