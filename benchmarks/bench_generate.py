@@ -83,6 +83,7 @@ def stage_times(specs_dir: Path) -> list[tuple[str, float]]:
     import importlib
 
     from monspec.lint import run_lint
+    from monspec.model import build_model
     from monspec.render import renderer_modules
     from monspec.spec import load_specs
 
@@ -90,12 +91,15 @@ def stage_times(specs_dir: Path) -> list[tuple[str, float]]:
     specs = load_specs(specs_dir)
     out = [("load specs", time.perf_counter() - start)]
     start = time.perf_counter()
-    run_lint(specs)
+    model = build_model(specs)
+    out.append(("build model", time.perf_counter() - start))
+    start = time.perf_counter()
+    run_lint(model)
     out.append(("lint", time.perf_counter() - start))
     for name in renderer_modules():
         module = importlib.import_module(f"monspec.render.{name}")
         start = time.perf_counter()
-        module.render(specs)
+        module.render(model)
         out.append((f"render {name}", time.perf_counter() - start))
     return out
 

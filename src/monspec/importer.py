@@ -213,7 +213,7 @@ def _unverified_metrics(rules: list[dict], existing) -> dict[str, dict]:
     """Metrics the rules read that neither the existing catalog nor any recording rule provides."""
     known: set[str] = set(SYNTHETIC)
     if existing is not None:
-        from monspec.catalog import build_catalog
+        from monspec.model.catalog import build_catalog
 
         known |= set(build_catalog(existing).series)
         known |= {r.record for g in (getattr(existing, "rule_groups", {}) or {}).values() for r in g.rules if r.record}
@@ -301,37 +301,18 @@ def _spec_text(path: Path, groups, metrics: dict[str, dict], project_name: str |
 def existing_specs(specs_dir: Path | None, out_file: Path | None):
     """The SpecSet an import joins: `specs_dir`, else the out file's folder when it holds spec files;
     the out file itself (a re-import) is left out. None when there is nothing to join."""
-    import shutil
-    import tempfile
-
     from monspec.spec import load_specs, spec_files
 
     folder = specs_dir if specs_dir is not None else (out_file.parent if out_file is not None else None)
     if folder is None or not folder.is_dir():
         return None
-    skip = out_file.resolve() if out_file is not None else None
-    all_files = spec_files(folder)
-    files = [f for f in all_files if f.resolve() != skip]
-    if not files:
+    exclude = [out_file] if out_file is not None else []
+    skip = {f.resolve() for f in exclude}
+    if not [f for f in spec_files(folder) if f.resolve() not in skip]:
         return None
-    if len(files) == len(all_files):
-        try:
-            return load_specs(folder)
-        except SpecError as exc:
-            if [p.id for p in exc.problems] == ["spec/no-project"]:
-                return None
-            raise
-    with tempfile.TemporaryDirectory() as tmp:
-        for f in files:
-            target = Path(tmp) / f.relative_to(folder)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(f, target)
-        try:
-            return load_specs(Path(tmp))
-        except SpecError as exc:
-            if [p.id for p in exc.problems] == ["spec/no-project"]:
-                return None
-            raise SpecError([Problem(p.id, p.message.replace(tmp, str(folder)), p.position and
-                                     Position(folder / Path(p.position.file).name if str(p.position.file).startswith(tmp) else p.position.file,
-                                              p.position.line, p.position.col),
-                                     p.severity, p.hint, p.related, p.source_line) for p in exc.problems]) from None
+    try:
+        return load_specs(folder, exclude=exclude)
+    except SpecError as exc:
+        if [p.id for p in exc.problems] == ["spec/no-project"]:
+            return None
+        raise

@@ -14,8 +14,8 @@ rule on a KPI's warning mutes nothing when that KPI has no critical alert — so
 from __future__ import annotations
 
 from monspec import promql
-from monspec.catalog import build_catalog
-from monspec.rulemodel import AlertRule, alert_rules, camel
+from monspec.model.catalog import build_catalog
+from monspec.model.rules import AlertRule, alert_rules, camel
 from monspec.spec import SpecSet
 from monspec.spec.routing import Inhibit
 

@@ -8,6 +8,7 @@ import pytest
 
 from monspec.errors import SpecError
 from monspec.lint import run_lint
+from monspec.model import build_model
 from monspec.spec import load_specs
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "golden_specs"
@@ -55,7 +56,7 @@ def test_bad_dashboard_is_reported_exactly(spec: str, expected: str, tmp_path: P
     (tmp_path / "specs" / "bad.yaml").write_text(spec)
     monkeypatch.chdir(tmp_path)
     try:
-        problems = run_lint(load_specs(Path("specs")))
+        problems = run_lint(build_model(load_specs(Path("specs"))))
     except SpecError as exc:
         problems = exc.problems
     assert "\n".join(p.render() for p in problems) == expected
@@ -64,4 +65,4 @@ def test_bad_dashboard_is_reported_exactly(spec: str, expected: str, tmp_path: P
 def test_the_fixture_dashboard_lints_clean(tmp_path: Path, monkeypatch) -> None:
     shutil.copytree(FIXTURE, tmp_path / "specs")
     monkeypatch.chdir(tmp_path)
-    assert [p.render() for p in run_lint(load_specs(Path("specs")))] == []
+    assert [p.render() for p in run_lint(build_model(load_specs(Path("specs"))))] == []

@@ -11,6 +11,7 @@ import yaml
 from golden import assert_golden
 from monspec import promql
 from monspec.lint import run_lint
+from monspec.model import build_model
 from monspec.render import dashboards as render_dashboards
 from monspec.render import provisioning
 from monspec.render.dashboards import filtered, kpi_steps, layout, list_steps
@@ -51,7 +52,7 @@ def specs():
 
 @pytest.fixture(scope="module")
 def rendered(specs) -> dict[str, str]:
-    return render_dashboards.render(specs)
+    return render_dashboards.render(build_model(specs))
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,7 @@ def test_bundled_dashboards_match_golden_files(rendered, update_golden) -> None:
 
 
 def test_provisioning_file_matches_golden_and_points_at_the_folder(specs, update_golden) -> None:
-    files = provisioning.render(specs)
+    files = provisioning.render(build_model(specs))
     text = files["grafana/provisioning/dashboards.yaml"]
     assert_golden(text, GOLDEN / "provisioning-dashboards.yaml", update_golden)
     data = yaml.safe_load(text)
@@ -89,8 +90,8 @@ def test_provisioning_file_matches_golden_and_points_at_the_folder(specs, update
 
 
 def test_the_bundled_specs_lint_clean(specs) -> None:
-    assert [p.render() for p in run_lint(specs) if p.id.startswith("dashboard/")] == []
-    panel_problems = [p.render() for p in run_lint(specs) if "panel `" in p.message]
+    assert [p.render() for p in run_lint(build_model(specs)) if p.id.startswith("dashboard/")] == []
+    panel_problems = [p.render() for p in run_lint(build_model(specs)) if "panel `" in p.message]
     assert panel_problems == []
 
 
@@ -120,7 +121,7 @@ def test_every_query_parses_and_filters_on_job_and_instance(boards) -> None:
 
 
 def test_no_query_reads_a_series_the_catalog_lacks(boards, specs) -> None:
-    from monspec.catalog import build_catalog
+    from monspec.model.catalog import build_catalog
 
     catalog = build_catalog(specs)
     for board in boards.values():
@@ -184,7 +185,7 @@ def test_changing_a_kpi_changes_the_panel_colours(tmp_path) -> None:
     kpis = specs_dir / "kpis.yaml"
     kpis.write_text(kpis.read_text().replace('critical: "<0.70"\n    for: 5m\n    description: Total cache',
                                              'critical: "<0.60"\n    for: 5m\n    description: Total cache'))
-    board = json.loads(render_dashboards.render(load_specs(specs_dir))["grafana/dashboards/unified-cache-executive-overview.json"])
+    board = json.loads(render_dashboards.render(build_model(load_specs(specs_dir)))["grafana/dashboards/unified-cache-executive-overview.json"])
     assert board["panels"][0]["fieldConfig"]["defaults"]["thresholds"]["steps"][1] == {"color": "orange", "value": 0.6}
     trend = board["panels"][4]
     assert trend["fieldConfig"]["defaults"]["thresholds"]["steps"] == [
@@ -288,7 +289,7 @@ def test_layout_wraps_rows_without_overlap(specs) -> None:
 
 
 def test_render_is_deterministic(specs, rendered) -> None:
-    assert render_dashboards.render(load_specs(SPECS)) == rendered
+    assert render_dashboards.render(build_model(load_specs(SPECS))) == rendered
     for text in rendered.values():
         assert text.endswith("}\n")
         assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -302,7 +303,7 @@ def test_long_uid_is_shortened_stably() -> None:
 
 def test_series_aggregated_away_from_instance_get_no_instance_filter(tmp_path) -> None:
     """With $instance at All (`.+`), `instance=~"$instance"` hides a series recorded `by (job)`."""
-    from monspec.catalog import build_catalog
+    from monspec.model.catalog import build_catalog
 
     specs_dir = tmp_path / "specs"
     specs_dir.mkdir()

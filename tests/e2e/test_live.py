@@ -12,8 +12,8 @@ import sys
 import pytest
 
 from monspec.build import compile_specs
-from monspec.catalog import build_catalog
-from monspec.rulemodel import alert_rules, recording_rules
+from monspec.model.catalog import build_catalog
+from monspec.model.rules import alert_rules, recording_rules
 from monspec.spec import load_specs
 
 from e2e.stack import GENERATED, REPO, UNDERSIZED_JOB, WINDOW, shorten_windows, wait_for

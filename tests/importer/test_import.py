@@ -248,3 +248,20 @@ specs/legacy.yaml:5:15: error: unknown metric `shop_queue_utilisation` in Typo [
                 ^
   hint: did you mean `shop_queue_utilization`?""",
     ]
+
+
+def test_an_error_in_a_nested_spec_file_of_the_joined_folder_names_that_file(tmp_path: Path) -> None:
+    """Re-importing over one file leaves it out of the joined specs; the others are read where they are."""
+    from monspec.importer import existing_specs
+
+    specs = tmp_path / "specs"
+    shutil.copytree(FIXTURE, specs)
+    (specs / "imported.yaml").write_text("not: [valid")
+    (specs / "team").mkdir()
+    (specs / "team" / "extra.yaml").write_text("metrics:\n  x_total: {type: counter, unit: nope, help: h}\n")
+    with pytest.raises(SpecError) as raised:
+        existing_specs(specs, specs / "imported.yaml")
+    [problem] = raised.value.problems
+    assert problem.position is not None
+    assert (problem.position.file.resolve(), problem.position.line, problem.position.col) == \
+        ((specs / "team" / "extra.yaml").resolve(), 2, 34)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import yaml
 
+from monspec.model import build_model
+from monspec.model.rules import alert_rules, recording_rules
 from monspec.promtest.scenarios import render_tests
-from monspec.rulemodel import alert_rules, recording_rules
 from monspec.spec import load_specs
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.toolcheck.unit_tests import parse_promtool_failures, promtool_unit_tests
@@ -60,7 +61,7 @@ def test_generated_tests_pass_with_promtool(promtool: str, generated: Path) -> N
 
 def test_rendering_is_byte_stable() -> None:
     specs = load_specs(SPECS)
-    assert render_tests(specs) == render_tests(load_specs(SPECS))
+    assert render_tests(build_model(specs)) == render_tests(build_model(load_specs(SPECS)))
 
 
 def _mutated(generated: Path, tmp_path: Path, name: str, mutate) -> subprocess.Popen:
@@ -129,10 +130,10 @@ def test_a_changed_recording_rule_fails_its_expression_test(promtool: str, gener
 
 
 def test_golden_fixture_tests_pass_and_name_what_they_cannot_cover(promtool: str, tmp_path: Path) -> None:
+    import shutil
+
     from monspec.build import compile_specs
     from monspec.output import write_tree
-
-    import shutil
 
     fixture = SPECS.parent / "tests" / "fixtures" / "golden_specs"
     build = compile_specs(fixture)

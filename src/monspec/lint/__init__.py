@@ -9,9 +9,10 @@ import importlib
 import pkgutil
 from dataclasses import dataclass, field
 
-from monspec.catalog import Catalog, build_catalog
 from monspec.errors import Problem
 from monspec.lint.sites import ExprSite, expression_sites
+from monspec.model import Model
+from monspec.model.catalog import Catalog
 from monspec.spec import SpecSet
 
 
@@ -27,10 +28,17 @@ def check_families() -> tuple[str, ...]:
 
 @dataclass
 class LintContext:
-    specs: SpecSet
-    catalog: Catalog
+    model: Model
     sites: list[ExprSite]
     problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def specs(self) -> SpecSet:
+        return self.model.specs
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.model.catalog
 
     def report(self, entity, problem: Problem) -> None:
         """Record a problem unless the entity disabled its check id."""
@@ -40,9 +48,9 @@ class LintContext:
         self.problems.append(problem)
 
 
-def run_lint(specs: SpecSet, families: tuple[str, ...] | None = None) -> list[Problem]:
+def run_lint(model: Model, families: tuple[str, ...] | None = None) -> list[Problem]:
     """All problems of all check families, sorted by file and position."""
-    ctx = LintContext(specs, build_catalog(specs), expression_sites(specs))
+    ctx = LintContext(model, expression_sites(model.specs))
     for family in families or check_families():
         importlib.import_module(f"monspec.lint.{family}").check(ctx)
     unique = {(p.id, str(p.position), p.message): p for p in ctx.problems}

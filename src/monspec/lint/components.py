@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from monspec.rulemodel import camel
+from monspec.model.rules import camel
 
 
 def check(ctx) -> None:

@@ -13,7 +13,6 @@ import difflib
 import re
 from urllib.parse import parse_qsl, urlsplit
 
-from monspec.rulemodel import rule_groups
 from monspec.spec.routing import Route
 
 LITERAL_FIELDS = {"routing_key": "routing_key_file", "api_url": "api_url_file", "auth_password": "auth_password_file"}
@@ -62,7 +61,7 @@ def check(ctx) -> None:
         if name not in used:
             ctx.report(receiver, receiver.problem("routing/unused-receiver", f"receiver `{name}` is reached by no route",
                                                   key=True, severity="warning"))
-    alerts = [rule for group in rule_groups(ctx.specs) for rule in group.rules if not hasattr(rule, "record")]
+    alerts = ctx.model.all_alert_rules
     names = sorted({rule.name for rule in alerts})
     for entity, equal, regex, fields in _alertname_matchers(routing):
         for field_name, kind, value in ((fields[0], "=", equal.get("alertname")), (fields[1], "=~", regex.get("alertname"))):

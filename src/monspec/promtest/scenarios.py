@@ -29,10 +29,12 @@ from dataclasses import dataclass, field
 
 import promql_parser as pp
 
-from monspec.catalog import Catalog, build_catalog
-from monspec.components import metric_component, target_labels
+from monspec.model.components import metric_component, target_labels
+from monspec.model import Model
+from monspec.model.catalog import Catalog
+from monspec.model.conditions import unparen
+from monspec.model.rules import AlertRule, RecordRule
 from monspec.promtest.promsim import (
-    COMPARISONS,
     AlertingRule,
     RecordingRule,
     Simulation,
@@ -43,8 +45,6 @@ from monspec.promtest.promsim import (
     selector_names,
 )
 from monspec.render import yamltext
-from monspec.rulemodel import AlertRule, RecordRule, alert_rules, recording_rules, rule_groups
-from monspec.spec import SpecSet
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.spec.thresholds import format_number
 
@@ -73,9 +73,8 @@ class Counter:
 
 @dataclass
 class Leaf:
-    """One `<expr> <op> <number>` condition of an alert."""
+    """One `<expr> <op> <number>` condition of an alert, with the values just inside and outside it."""
 
-    node: object
     lhs: object
     op: str
     threshold: float
@@ -104,13 +103,14 @@ class Scenario:
 
 
 class Generator:
-    def __init__(self, specs: SpecSet):
+    def __init__(self, model: Model):
+        specs = model.specs
         self.specs = specs
-        self.catalog: Catalog = build_catalog(specs)
+        self.catalog: Catalog = model.catalog
         project = specs.project
         self.interval = parse_duration(project.scrape_interval)
         self.eval_interval = parse_duration(project.evaluation_interval)
-        self.records = recording_rules(specs)
+        self.records = model.recording_rules
         self.sim_rules = [RecordingRule(r.record, r.expr, r.labels) for r in self.records]
         self._chains: dict[str, list[RecordingRule]] = {}
         self._rules_by_name: dict[str, list[RecordingRule]] = {}
@@ -154,7 +154,7 @@ class Generator:
 
     def _drive_arith(self, node, target: float) -> dict:
         op = str(node.op)
-        lhs, rhs = _unparen(node.lhs), _unparen(node.rhs)
+        lhs, rhs = unparen(node.lhs), unparen(node.rhs)
         if isinstance(rhs, pp.NumberLiteral):
             k = float(rhs.val)
             inverse = {"*": target / k if k else math.nan, "/": target * k, "+": target - k, "-": target + k}[op]
@@ -192,7 +192,7 @@ class Generator:
         return out
 
     def _drive_quantile(self, node, target: float) -> dict:
-        q_node, inner = _unparen(node.args[0]), node.args[1]
+        q_node, inner = unparen(node.args[0]), node.args[1]
         if not isinstance(q_node, pp.NumberLiteral):
             raise Unsupported("histogram_quantile with a computed quantile")
         q = float(q_node.val)
@@ -327,9 +327,10 @@ class Generator:
         return out
 
     def alert_scenarios(self, alert: AlertRule) -> list[Scenario]:
-        ast = pp.parse(alert.expr)
-        absent = isinstance(ast, pp.Call) and ast.func.name == "absent"
-        leaves = _leaves(ast.args[0] if absent and isinstance(ast, pp.Call) else ast)
+        if not alert.conditions:
+            raise Untestable("its condition is not `<expr> <comparison> <number>` (or an `and` of them)")
+        absent = alert.absent
+        leaves = [Leaf(c.lhs, c.op, c.value) for c in alert.conditions]
         for_seconds = parse_duration(alert.for_) if alert.for_ else 0.0
         horizon = _ceil(for_seconds + self.chain_window(alert.expr) + 300, self.eval_interval)
         rule = AlertingRule(alert.name, alert.expr, for_seconds, alert.labels)
@@ -445,28 +446,12 @@ def _open_values(matchers: list, other: bool = False) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def _unparen(node):
-    while isinstance(node, pp.ParenExpr):
-        node = node.expr
-    return node
-
-
-def _leaves(node) -> list[Leaf]:
-    node = _unparen(node)
-    if isinstance(node, pp.BinaryExpr) and str(node.op) == "and":
-        return _leaves(node.lhs) + _leaves(node.rhs)
-    if isinstance(node, pp.BinaryExpr) and str(node.op) in COMPARISONS and not (node.modifier and node.modifier.return_bool):
-        lhs, rhs = _unparen(node.lhs), _unparen(node.rhs)
-        if isinstance(rhs, pp.NumberLiteral) and not isinstance(lhs, pp.NumberLiteral):
-            return [Leaf(node, lhs, str(node.op), float(rhs.val))]
-    raise Untestable("its condition is not `<expr> <comparison> <number>` (or an `and` of them)")
-
 
 def _counter_selector(node):
     """The selector under rate()/increase() in `agg(rate(sel[w]))`, else None."""
-    node = _unparen(node)
+    node = unparen(node)
     while isinstance(node, pp.AggregateExpr) and str(node.op) == "sum":
-        node = _unparen(node.expr)
+        node = unparen(node.expr)
     if isinstance(node, pp.Call) and node.func.name in ("rate", "increase") and isinstance(node.args[0], pp.MatrixSelector):
         return node.args[0].vector_selector
     return None
@@ -617,8 +602,8 @@ def _value_text(value: float) -> str:
     return repr(float(value)) if not float(value).is_integer() else format_number(value)
 
 
-def render_tests(specs: SpecSet) -> str:
-    gen = Generator(specs)
+def render_tests(model: Model) -> str:
+    gen = Generator(model)
     groups: list[tuple[Scenario, str]] = []
     uncovered: list[str] = []
     for rule in gen.records:
@@ -626,7 +611,7 @@ def render_tests(specs: SpecSet) -> str:
             groups.append((gen.record_scenario(rule), "record"))
         except Unsupported as exc:
             uncovered.append(f"recording rule {_selector_text(rule.record, rule.labels)}: {exc}")
-    for alert in alert_rules(specs):
+    for alert in model.alert_rules:
         try:
             for scenario in gen.alert_scenarios(alert):
                 groups.append((scenario, "alert"))
@@ -639,7 +624,7 @@ def render_tests(specs: SpecSet) -> str:
     out += ["rule_files:", "  - rules.yml", f"evaluation_interval: {format_duration(gen.eval_interval)}"]
     # Recording rules first, as the expected timings assume (promtool's default order is random).
     out.append("group_eval_order:")
-    out.extend(f"  - {yamltext.scalar(group.name, 2)}" for group in rule_groups(specs))
+    out.extend(f"  - {yamltext.scalar(group.name, 2)}" for group in model.groups)
     out.append("tests:")
     for scenario, kind in groups:
         _render_group(out, scenario, gen.interval, kind)

@@ -11,8 +11,8 @@ from functools import lru_cache
 
 import jinja2
 
+from monspec.model import Model
 from monspec.render import yamltext
-from monspec.spec import SpecSet
 
 
 def renderer_modules() -> list[str]:
@@ -45,11 +45,11 @@ def render_template(name: str, **context) -> str:
     return environment().get_template(name).render(**context)
 
 
-def render_all(specs: SpecSet) -> dict[str, bytes]:
+def render_all(model: Model) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for name in renderer_modules():
         module = importlib.import_module(f"{__name__}.{name}")
-        for path, text in module.render(specs).items():
+        for path, text in module.render(model).items():
             if path in files:
                 raise ValueError(f"two renderers write {path}")
             if not text.endswith("\n"):

@@ -16,8 +16,9 @@ from grafanalib import core as g
 from grafanalib._gen import DashboardEncoder
 
 from monspec import promql
-from monspec.catalog import Catalog, build_catalog
+from monspec.model.catalog import Catalog, build_catalog
 from monspec.errors import MonspecError
+from monspec.model import Model
 from monspec.spec import SpecSet
 from monspec.spec.dashboards import Dashboard, Panel, Target, dashboard_uid, grafana_unit, kpi_for_expr, lintable
 from monspec.spec.models import Kpi
@@ -32,18 +33,19 @@ GRID_COLUMNS = 24
 LADDERS = {1: ["red", "green"], 2: ["red", "yellow", "green"], 3: ["red", "orange", "yellow", "green"]}
 
 
-def render(specs: SpecSet) -> dict[str, str]:
+def render(model: Model) -> dict[str, str]:
+    specs = model.specs
     out = {}
     for key, dashboard in sorted(specs.dashboards.items()):
-        data = dashboard_json(specs, key, dashboard)
+        data = dashboard_json(specs, key, dashboard, model.catalog)
         out[f"grafana/dashboards/{data['uid']}.json"] = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return out
 
 
-def dashboard_json(specs: SpecSet, key: str, dashboard: Dashboard) -> dict:
+def dashboard_json(specs: SpecSet, key: str, dashboard: Dashboard, catalog: Catalog | None = None) -> dict:
     """The dashboard model as Grafana stores it (what provisioning loads and the API receives)."""
     project = specs.project
-    catalog = build_catalog(specs)
+    catalog = catalog or build_catalog(specs)
     panels = [_panel(specs, catalog, panel, i + 1, pos) for i, (panel, pos) in enumerate(zip(dashboard.panels, layout(dashboard.panels), strict=False))]
     built = g.Dashboard(
         title=dashboard.title,

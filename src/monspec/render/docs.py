@@ -2,7 +2,7 @@
 
 One section per alert of rules.yml (severity, expression, `for`, meaning, impact, the
 troubleshooting steps, the dashboards that show it, the receiver it reaches), headed by
-the alert's name so that its anchor is `rulemodel.anchor(name)`; then the KPI table with
+the alert's name so that its anchor is `model.rules.anchor(name)`; then the KPI table with
 thresholds, and the lint checks that specs turned off, with their reasons.
 """
 from __future__ import annotations
@@ -12,19 +12,21 @@ from typing import Any
 
 from monspec import promql
 from monspec.inhibition import inhibit_rules, mutes
-from monspec.rulemodel import AlertRule, anchor, rule_groups
+from monspec.model import Model
+from monspec.model.rules import AlertRule, anchor
 from monspec.spec import SpecSet
 
 PATH = "docs/alerts.md"
 
 
-def render(specs: SpecSet) -> dict[str, str]:
-    return {PATH: render_markdown(specs)}
+def render(model: Model) -> dict[str, str]:
+    return {PATH: render_markdown(model)}
 
 
-def render_markdown(specs: SpecSet) -> str:
+def render_markdown(model: Model) -> str:
+    specs = model.specs
     project = specs.project
-    alerts = [rule for group in rule_groups(specs) for rule in group.rules if isinstance(rule, AlertRule)]
+    alerts = model.all_alert_rules
     own = [a for a in alerts if a.origin != "imported"]
     imported = [a for a in alerts if a.origin == "imported"]
     out = [

@@ -4,16 +4,17 @@ The groups are rules.yml's own text, indented under `spec:`, so the two cannot d
 """
 from __future__ import annotations
 
+from monspec.model import Model
 from monspec.render import yamltext
 from monspec.render.rules import render_rules_text
-from monspec.spec import SpecSet
 
 PATH = "kubernetes/prometheusrule.yaml"
 
 
-def render(specs: SpecSet) -> dict[str, str]:
+def render(model: Model) -> dict[str, str]:
+    specs = model.specs
     project = specs.project
-    rules = render_rules_text(specs)
+    rules = render_rules_text(model)
     body = "\n".join(line for line in rules.splitlines() if not line.startswith("#"))
     spec = "\n".join(("  " + line) if line else line for line in body.splitlines())
     labels = "".join(f"    {yamltext.key(k)}: {yamltext.scalar(v, 4)}\n" for k, v in sorted(project.labels.items()))

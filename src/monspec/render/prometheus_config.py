@@ -1,13 +1,14 @@
 """generated/prometheus/prometheus.yml: a runnable Prometheus config for the service, one scrape job per component."""
 from __future__ import annotations
 
+from monspec.model import Model
 from monspec.render import yamltext
-from monspec.spec import SpecSet
 
 PATH = "prometheus/prometheus.yml"
 
 
-def render(specs: SpecSet) -> dict[str, str]:
+def render(model: Model) -> dict[str, str]:
+    specs = model.specs
     p = specs.project
     s = yamltext.scalar
     text = (

@@ -6,6 +6,7 @@ there (the path is fixed per project so the file never depends on a checkout).
 """
 from __future__ import annotations
 
+from monspec.model import Model
 from monspec.render.yamltext import scalar
 from monspec.spec import SpecSet
 from monspec.spec.dashboards import stable_uid
@@ -17,7 +18,8 @@ def folder_name(specs: SpecSet) -> str:
     return specs.project.grafana_folder or specs.project.title
 
 
-def render(specs: SpecSet) -> dict[str, str]:
+def render(model: Model) -> dict[str, str]:
+    specs = model.specs
     if not specs.dashboards:
         return {}
     project = specs.project

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,12 +69,16 @@ def spec_files(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def load_specs(root: Path) -> SpecSet:
-    """Load and validate every spec file; raise SpecError listing every problem found."""
+def load_specs(root: Path, exclude: Iterable[Path] = ()) -> SpecSet:
+    """Load and validate every spec file but those in `exclude` (the file an import is about to
+    replace); raise SpecError listing every problem found."""
     root = Path(root)
+    skip = {Path(p).resolve() for p in exclude}
     specs = _Merged()
     problems: list[Problem] = []
     for path in spec_files(root):
+        if path.resolve() in skip:
+            continue
         shown = _display_path(path)
         try:
             source = load_file(shown)

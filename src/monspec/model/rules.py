@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from monspec.components import component_of, scoped, up_selector
+from monspec.model.components import component_of, scoped, up_selector
+from monspec.model.conditions import Condition, parse_conditions, threshold_conditions
 from monspec.promql import escape_label_value, needs_parens
 from monspec.spec import SpecSet
 from monspec.spec.models import Kpi
@@ -59,6 +60,8 @@ class AlertRule:
     steps: list[str] = field(default_factory=list)
     description: str = ""
     impact: str | None = None
+    conditions: tuple[Condition, ...] = ()  # the comparisons the expression is made of; () when it is anything else
+    absent: bool = False  # the conditions are wrapped in absent(...)
 
 
 @dataclass
@@ -67,6 +70,7 @@ class RuleGroup:
     interval: str | None
     rules: list[Any]
     limit: int | None = None
+    origin: str = "project"  # "project" | "imported"
 
 
 def kpi_condition(kpi: Kpi, threshold: Threshold) -> str:
@@ -112,10 +116,14 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
         threshold = getattr(kpi, alert.level) if kpi is not None and alert.level else None
         if alert.kpi and alert.level:
             covered.add((alert.kpi, alert.level))
-        expr = kpi_condition(kpi, threshold) if kpi is not None and threshold is not None else (alert.expr or "").strip()
+        if kpi is not None and threshold is not None:
+            expr = scoped(specs, kpi_condition(kpi, threshold))
+            conditions, absent = threshold_conditions(scoped(specs, kpi.expr), threshold.op, threshold.value), False
+        else:
+            expr = scoped(specs, (alert.expr or "").strip())
+            conditions, absent = parse_conditions(expr)
         pages = alert.page if alert.page is not None else alert.severity == "critical"
         labels = {**base_labels, **_placement(specs, alert, expr), **alert.labels, "severity": alert.severity, **_page(pages)}
-        expr = scoped(specs, expr)
         if kpi is not None:
             labels["kpi"] = kpi.name
         annotations = {
@@ -129,7 +137,7 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
             keep_firing_for=alert.keep_firing_for, labels=dict(sorted(labels.items())),
             annotations=annotations, entity=alert, origin="alert", severity=alert.severity, kpi=kpi,
             level=alert.level, threshold=threshold, steps=list(alert.steps), description=alert.description,
-            impact=alert.impact))
+            impact=alert.impact, conditions=conditions, absent=absent))
     for kpi in specs.kpis.values():
         for level in ("critical", "warning"):
             threshold = getattr(kpi, level)
@@ -149,7 +157,7 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
                 annotations={"summary": summary, "description": description,
                              "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
                 entity=kpi, origin="kpi", severity=level, kpi=kpi, level=level, threshold=threshold,
-                description=description))
+                description=description, conditions=threshold_conditions(scoped(specs, kpi.expr), threshold.op, threshold.value)))
     if project.absence_alert:
         rules.extend(absence_rules(specs))
     return rules
@@ -167,8 +175,10 @@ def absence_rules(specs: SpecSet) -> list[AlertRule]:
         description = (f"No target of the scrape job `{comp.job}` has been up for {project.absence_for}. "
                        f"Every other alert on {'this component' if several else 'this service'} is blind until it is back.")
         labels = {**project.labels, **({"component": component} if several else {}), "severity": "critical", **_page(True)}
+        expr = f"absent(up{{{selector}}} == 1)"
+        conditions, absent = parse_conditions(expr)
         rules.append(AlertRule(
-            name=name, expr=f"absent(up{{{selector}}} == 1)", for_=project.absence_for, keep_firing_for=None,
+            name=name, expr=expr, conditions=conditions, absent=absent, for_=project.absence_for, keep_firing_for=None,
             labels=dict(sorted(labels.items())),
             annotations={"summary": f"{comp.title or project.title}: no {comp.job} target is up",
                          "description": description,
@@ -188,19 +198,21 @@ def imported_groups(specs: SpecSet) -> list[RuleGroup]:
             if rule.record is not None:
                 rules.append(RecordRule(rule.record, rule.expr, dict(rule.labels), rule))
             else:
+                conditions, absent = parse_conditions(rule.expr)
                 rules.append(AlertRule(
                     name=rule.alert, expr=rule.expr, for_=rule.for_, keep_firing_for=rule.keep_firing_for,
                     labels=dict(rule.labels), annotations=dict(rule.annotations), entity=rule, origin="imported",
-                    severity=rule.labels.get("severity", ""), description=rule.annotations.get("description", "")))
-        groups.append(RuleGroup(name, group.interval, rules, group.limit))
+                    severity=rule.labels.get("severity", ""), description=rule.annotations.get("description", ""),
+                    conditions=conditions, absent=absent))
+        groups.append(RuleGroup(name, group.interval, rules, group.limit, origin="imported"))
     return groups
 
 
-def rule_groups(specs: SpecSet) -> list[RuleGroup]:
-    """The project's recording and alert groups (when not empty), then the imported groups in spec order."""
+def recording_group(specs: SpecSet) -> list[RuleGroup]:
     project = specs.project
-    own = [
-        RuleGroup(f"{project.name}.recording", project.evaluation_interval, recording_rules(specs)),
-        RuleGroup(f"{project.name}.alerts", project.evaluation_interval, alert_rules(specs)),
-    ]
-    return [group for group in own if group.rules] + imported_groups(specs)
+    return [RuleGroup(f"{project.name}.recording", project.evaluation_interval, recording_rules(specs))]
+
+
+def alert_group(specs: SpecSet) -> list[RuleGroup]:
+    project = specs.project
+    return [RuleGroup(f"{project.name}.alerts", project.evaluation_interval, alert_rules(specs))]
