@@ -1,4 +1,5 @@
-"""An alert's condition as data: `<lhs> <op> <value>` comparisons joined by `and`.
+"""An alert's condition as data: `<lhs> <op> <value>` comparisons joined by `and` (or `unless`, whose
+right side is a negated condition).
 
 KPI alerts build theirs from the typed threshold; `expr:` alerts are parsed once, here. Lint and
 the promtool-test planner read these instead of parsing the rule's PromQL text back.
@@ -17,6 +18,7 @@ class Condition:
     lhs: pp.Expr  # parsed, without enclosing parentheses
     op: str
     value: float
+    negated: bool = False  # the right side of `unless`: the alert fires while this does *not* hold
 
     @property
     def lhs_text(self) -> str:
@@ -43,8 +45,10 @@ def parse_conditions(expr: str) -> tuple[tuple[Condition, ...], bool]:
 
 def conditions_of(node: pp.Expr) -> tuple[Condition, ...]:
     node = unparen(node)
-    if isinstance(node, pp.BinaryExpr) and str(node.op) == "and":
+    if isinstance(node, pp.BinaryExpr) and str(node.op) in ("and", "unless"):
         left, right = conditions_of(node.lhs), conditions_of(node.rhs)
+        if str(node.op) == "unless":
+            right = tuple(Condition(c.lhs, c.op, c.value, not c.negated) for c in right)
         return left + right if left and right else ()
     if isinstance(node, pp.BinaryExpr) and str(node.op) in COMPARISONS and not (node.modifier and node.modifier.return_bool):
         lhs, rhs = unparen(node.lhs), unparen(node.rhs)

@@ -51,6 +51,7 @@ from monspec.spec.thresholds import format_number
 PATH = "prometheus/rules_test.yml"
 RATIO_BASE = 1000  # counter increments per input interval behind a ratio
 MARGIN = 0.02  # "just inside / outside": 2% of the threshold
+ZERO_MARGIN = 1 / 16  # ... and past a threshold of 0, a small exact step: `> 0` nudged to `> 0.1` fails
 HISTOGRAM_SPAN = 1000
 
 
@@ -68,7 +69,11 @@ class Gauge:
 
 @dataclass(frozen=True)
 class Counter:
+    """A series rising by `increment` per input interval from `start` (a counter; with a negative
+    start, a timestamp gauge that keeps `time() - x` at a chosen value)."""
+
     increment: float  # per input interval
+    start: float = 0.0
 
 
 @dataclass
@@ -78,10 +83,12 @@ class Leaf:
     lhs: object
     op: str
     threshold: float
+    negated: bool = False
+    shrink: dict = field(default_factory=dict)  # inside -> how far the margin was narrowed to be reachable
 
     def target(self, inside: bool) -> float:
         thr, op = self.threshold, self.op
-        delta = abs(thr) * MARGIN if thr != 0 else 100.0
+        delta = (abs(thr) * MARGIN if thr != 0 else ZERO_MARGIN) / 2 ** self.shrink.get(inside, 0)
         if op == "==":
             return thr if inside else (1 - thr if thr in (0.0, 1.0) else thr + 1)
         if op == "!=":
@@ -92,7 +99,8 @@ class Leaf:
         return thr + delta if high == inside else thr - delta
 
     def describe(self, inside: bool) -> str:
-        return f"{self.target(inside):.6g} {'inside' if inside else 'outside'} {self.op} {format_number(self.threshold)}"
+        unless = "unless " if self.negated else ""
+        return f"{unless}{self.target(inside):.6g} {'inside' if inside else 'outside'} {self.op} {format_number(self.threshold)}"
 
 
 @dataclass
@@ -159,12 +167,29 @@ class Generator:
             k = float(rhs.val)
             inverse = {"*": target / k if k else math.nan, "/": target * k, "+": target - k, "-": target + k}[op]
             return self.drive(lhs, inverse)
-        if isinstance(lhs, pp.NumberLiteral) and op in ("*", "+"):
+        if isinstance(lhs, pp.NumberLiteral):
             k = float(lhs.val)
-            return self.drive(rhs, target / k if op == "*" else target - k)
+            if op == "/" and target == 0:
+                raise Unsupported(f"`{format_number(k)} / x` driven to 0")
+            inverse = {"*": target / k if k else math.nan, "+": target - k, "-": k - target, "/": k / target if target else 0.0}[op]
+            return self.drive(rhs, inverse)
+        if isinstance(lhs, pp.Call) and lhs.func.name == "time" and op == "-":
+            return self._drive_age(rhs, target)
         if op == "/":
             return self._drive_ratio(lhs, rhs, target)
-        raise Unsupported(f"`{op}` between two vectors")
+        raise Unsupported(f"`{op}` between two series other than a ratio of counter rates or `time() - timestamp`")
+
+    def _drive_age(self, node, age: float) -> dict:
+        """`time() - x` held at `age`: x is a timestamp gauge rising one second per second from -age."""
+        node = unparen(node)
+        while isinstance(node, pp.AggregateExpr) and str(node.op) in ("sum", "min", "max", "avg"):
+            node = unparen(node.expr)
+        if not isinstance(node, pp.VectorSelector):
+            raise Unsupported("`time() - x` where x is not a gauge")
+        series = self.catalog.get(selector_matchers(node)[0] or "")
+        if series is None or series.type != "gauge":
+            raise Unsupported("`time() - x` where x is not a gauge")
+        return {key(self._labels(node, "gauge")): Counter(float(self.interval), start=-age)}
 
     def _drive_ratio(self, lhs, rhs, target: float) -> dict:
         num, den = _counter_selector(lhs), _counter_selector(rhs)
@@ -178,17 +203,19 @@ class Generator:
             den_labels = self._labels(den, "counter")
             num_labels = self._labels(num, "counter")
             base = _base_for(target)
-            return {key(den_labels): Counter(float(base)),
-                    key(num_labels): Counter(float(round(target * base)))}
+            return {key(den_labels): Counter(float(base * self.interval)),
+                    key(num_labels): Counter(float(round(target * base) * self.interval))}
         if target > 1:
             raise Unsupported("a share above 1 of one counter")
         both = self._combo(n_name, n_matchers + d_matchers, [])
         rest = self._combo(d_name, d_matchers, n_matchers)
         base = _base_for(target)
         hits = round(target * base)
-        out = {key(both): Counter(float(hits))}
+        # Whole counts per *second* (increments of count x interval): every rate is an integer, so sums
+        # over many series are exact in any order (Prometheus sums in map order, which varies per run).
+        out = {key(both): Counter(float(hits * self.interval))}
         if hits < base:
-            out[key(rest)] = Counter(float(base - hits))
+            out[key(rest)] = Counter(float((base - hits) * self.interval))
         return out
 
     def _drive_quantile(self, node, target: float) -> dict:
@@ -217,7 +244,7 @@ class Generator:
         out = {}
         for le, count in ((lo, below), (hi, below + span), (math.inf, total)):
             labels = {**base, "le": _le(le)}
-            out[key(labels)] = Counter(float(count))
+            out[key(labels)] = Counter(float(count * self.interval))  # whole counts per second, as above
         return out
 
     def _target(self, name: str, matchers: list) -> dict[str, str]:
@@ -307,7 +334,7 @@ class Generator:
                 series[k] = [spec.value] * (steps + 1)
             else:
                 values: list[float | None] = []
-                acc = 0.0
+                acc = spec.start
                 for _ in range(steps + 1):
                     values.append(acc)
                     acc += spec.increment
@@ -317,10 +344,23 @@ class Generator:
     def ticks(self, horizon: float) -> list[float]:
         return [i * self.eval_interval for i in range(int(horizon / self.eval_interval) + 1)]
 
+    def reachable(self, leaf: Leaf, inside: bool) -> dict:
+        """Inputs driving the leaf just inside or outside its threshold. A bounded value (a share of 1,
+        a non-negative rate) may not reach 2% past it (availability `< 0.99` has no outside at 1.0098):
+        then the margin halves until the value is reachable (up to 1/64 of it)."""
+        for shrink in range(7):
+            leaf.shrink[inside] = shrink
+            try:
+                return self.drive(leaf.lhs, leaf.target(inside))
+            except Unsupported:
+                if shrink == 6:
+                    raise
+        raise AssertionError("unreachable")
+
     def merged(self, leaves: list[Leaf], inside: list[bool]) -> dict:
         out: dict = {}
         for leaf, want in zip(leaves, inside, strict=False):
-            for k, spec in self.drive(leaf.lhs, leaf.target(want)).items():
+            for k, spec in self.reachable(leaf, want).items():
                 if k in out and out[k] != spec:
                     raise Untestable("two of its conditions need different values of the same series")
                 out[k] = spec
@@ -330,12 +370,12 @@ class Generator:
         if not alert.conditions:
             raise Untestable("its condition is not `<expr> <comparison> <number>` (or an `and` of them)")
         absent = alert.absent
-        leaves = [Leaf(c.lhs, c.op, c.value) for c in alert.conditions]
+        leaves = [Leaf(c.lhs, c.op, c.value, c.negated) for c in alert.conditions]
         for_seconds = parse_duration(alert.for_) if alert.for_ else 0.0
         horizon = _ceil(for_seconds + self.chain_window(alert.expr) + 300, self.eval_interval)
         rule = AlertingRule(alert.name, alert.expr, for_seconds, alert.labels)
-        # The absence alert fires when its inner condition is *not* met.
-        fire_inside = [not absent] * len(leaves)
+        # The absence alert fires when its inner condition is *not* met; `unless` when its right side is not.
+        fire_inside = [leaf.negated == absent for leaf in leaves]
         fire = self.merged(leaves, fire_inside)
         states = self.simulation(fire, rule, horizon).run_alert(rule, self.ticks(horizon), until_firing=True)
         firing_at = next((t for t, alerts in states.items() if any(a.firing for a in alerts)), None)
@@ -352,8 +392,8 @@ class Generator:
             scenario.checks.append((before, []))
         scenario.checks.append((firing_at, expected))
         scenarios = [scenario]
-        quiet_sets = [[False] * len(leaves)] if len(leaves) == 1 else [
-            [j != i for j in range(len(leaves))] for i in range(len(leaves))]
+        # One quiet scenario per condition: that one flipped, the others as when firing.
+        quiet_sets = [[want != (j == i) for j, want in enumerate(fire_inside)] for i in range(len(leaves))]
         if absent:
             quiet_sets = [[True] * len(leaves)]
         end = self.ticks(horizon)[-1]
@@ -377,7 +417,7 @@ class Generator:
 
     def distractors(self, inputs: dict) -> dict:
         """Series of the same metrics that differ in one label value, so a rule whose matchers
-        let them in gets another value: counters with small odd increments, histogram buckets
+        let them in gets another value: counters with small odd whole rates, histogram buckets
         with every observation above the highest finite bound."""
         extra: dict = {}
         n = 0
@@ -397,7 +437,7 @@ class Generator:
                         extra[other] = spec if labels.get("le") == "+Inf" else Counter(0.0)
                     else:
                         n += 1
-                        extra[other] = Counter(float(2 * n + 1))
+                        extra[other] = Counter(float((2 * n + 1) * self.interval))  # odd whole rates per second
         return extra
 
     def record_scenario(self, rule: RecordRule) -> Scenario:
@@ -410,7 +450,7 @@ class Generator:
         series: dict[tuple, list[float | None]] = {}
         for k, spec in inputs.items():
             values: list[float | None] = []
-            acc = 0.0
+            acc = spec.start if isinstance(spec, Counter) else 0.0
             for _ in range(steps + 1):
                 values.append(spec.value if isinstance(spec, Gauge) else acc)
                 if isinstance(spec, Counter):
@@ -546,7 +586,7 @@ def _number(value: float) -> str:
 def _values(spec, steps: int) -> str:
     if isinstance(spec, Gauge):
         return f"{_number(spec.value)}+0x{steps}"
-    return f"0+{_number(spec.increment)}x{steps}"
+    return f"{_number(spec.start)}+{_number(spec.increment)}x{steps}"
 
 
 # --- YAML ------------------------------------------------------------------------------------
