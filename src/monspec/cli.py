@@ -117,11 +117,18 @@ def _problem_json(p: Problem) -> dict:
 @handled
 def test(specs_dir: Path, out_dir: Path, junit: Path | None) -> None:
     """Run the real promtool (and amtool) on the output folder."""
+    from click.core import ParameterSource
+
     from monspec.toolcheck.unit_tests import run_tool_tests, write_junit
 
+    ctx = click.get_current_context()
+    if ctx.get_parameter_source("out_dir") != ParameterSource.DEFAULT and \
+            ctx.get_parameter_source("specs_dir") == ParameterSource.DEFAULT:
+        raise click.UsageError("`--out` names another output folder: give `--specs` too, the specs it was "
+                               "generated from (the routing and coverage checks read them)")
     results = run_tool_tests(specs_dir, out_dir)
     for result in results:
-        click.echo(result.line(), err=not result.ok)
+        click.echo(result.report(), err=not result.ok)
     if junit:
         write_junit(results, junit)
     failed = [r for r in results if not r.ok]
@@ -137,7 +144,7 @@ def test(specs_dir: Path, out_dir: Path, junit: Path | None) -> None:
 @handled
 def verify(specs_dir: Path, prometheus_url: str, fmt: str) -> None:
     """Evaluate every KPI against a live Prometheus: exit 0 OK, 1 WARNING / no data, 2 CRITICAL, 3 unreachable."""
-    from monspec.remote.prometheus import PrometheusClient, PrometheusUnreachable
+    from monspec.remote.prometheus import PrometheusClient, PrometheusUnreachable, VerifyStatus
     from monspec.remote.prometheus import verify as run_verify
     from monspec.spec import load_specs
 
@@ -146,7 +153,7 @@ def verify(specs_dir: Path, prometheus_url: str, fmt: str) -> None:
         report = run_verify(specs, PrometheusClient(prometheus_url))
     except PrometheusUnreachable as exc:
         click.echo(f"UNKNOWN: {exc.problems[0].message}", err=True)
-        sys.exit(3)
+        sys.exit(VerifyStatus.UNKNOWN)
     click.echo(report.as_json() if fmt == "json" else report.as_table())
     sys.exit(report.exit_code)
 

@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from monspec.cli import main
 from monspec.output import read_tree
+from support.processes import require_program
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "golden_specs"
 
@@ -48,6 +51,18 @@ specs/bad.yaml:4:5: error: unknown field `severty` [spec/unknown-field]
       severty: warning
       ^
   hint: did you mean `severity`?"""),
+    Case("unknown-disabled-check", "bad.yaml", """\
+alerts:
+  slow_checkout:
+    expr: shop_error_ratio > 0.5
+    severity: warning
+    summary: s
+    description: d
+    lint: {disable: [alert/missing-fr], reason: an event}
+""", """\
+specs/bad.yaml:7:22: error: `disable`: unknown check id `alert/missing-fr`, did you mean `alert/missing-for`? [spec/invalid]
+      lint: {disable: [alert/missing-fr], reason: an event}
+                       ^"""),
     Case("wrong-type", "bad.yaml", """\
 kpis:
   orders:
@@ -236,30 +251,40 @@ def _run(args, cwd):
     return subprocess.run([sys.executable, "-m", "monspec.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
+def _generate_in_process(cwd: Path, monkeypatch: pytest.MonkeyPatch):
+    """`monspec generate` through click in this process (positions print relative to cwd)."""
+    monkeypatch.chdir(cwd)
+    return CliRunner().invoke(main, ["generate"])
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_spec_is_reported_exactly(case: Case, tmp_path: Path) -> None:
-    if case.needs_promtool and not shutil.which("promtool"):
-        if __import__("os").environ.get("CI") == "true":
-            pytest.fail("promtool is missing in CI")
-        pytest.skip("promtool not installed (it locates PromQL syntax errors)")
+def test_bad_spec_is_reported_exactly(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if case.needs_promtool:
+        require_program("promtool")  # it locates PromQL syntax errors
     specs = tmp_path / "specs"
     shutil.copytree(FIXTURE, specs)
     (specs / case.file).write_text(case.content)
-    good = _run(["generate"], tmp_path)  # fails: the corpus case is in place
-    assert good.returncode == 1, good.stdout + good.stderr
+    result = _generate_in_process(tmp_path, monkeypatch)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), "no traceback"
+    body = result.stderr.rsplit("\n", 2)[0] if result.stderr.count("error(s)") else result.stderr
+    assert body.rstrip("\n") == case.expected
+    assert result.stderr.rstrip("\n").splitlines()[-1].endswith("error(s), 0 warning(s)")
     assert not (tmp_path / "generated").exists(), "nothing may be written when the specs are bad"
 
-    # An existing output folder stays byte-identical.
-    (specs / case.file).unlink()
+
+def test_bad_specs_leave_an_existing_output_folder_untouched(tmp_path: Path) -> None:
+    """Once through the real command: exit 1, no traceback, generated/ byte-identical."""
+    specs = tmp_path / "specs"
+    shutil.copytree(FIXTURE, specs)
     assert _run(["generate"], tmp_path).returncode == 0
     before = read_tree(tmp_path / "generated")
+    case = next(c for c in CASES if c.id == "unknown-field")
     (specs / case.file).write_text(case.content)
     result = _run(["generate"], tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    body = result.stderr.rsplit("\n", 2)[0] if result.stderr.count("error(s)") else result.stderr
-    assert body.rstrip("\n") == case.expected
-    assert result.stderr.rstrip("\n").splitlines()[-1].endswith("error(s), 0 warning(s)")
+    assert result.stderr.startswith(case.expected)
     assert read_tree(tmp_path / "generated") == before
 
 

@@ -288,8 +288,7 @@ def test_layout_wraps_rows_without_overlap(specs) -> None:
         _assert_no_overlap(layout(dashboard.panels))
 
 
-def test_render_is_deterministic(specs, rendered) -> None:
-    assert render_dashboards.render(build_model(load_specs(SPECS))) == rendered
+def test_dashboards_are_sorted_pretty_json(rendered) -> None:
     for text in rendered.values():
         assert text.endswith("}\n")
         assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -120,7 +120,3 @@ def test_without_routing_or_dashboards_the_sections_say_so() -> None:
     section = _section(render(build_model(specs))[PATH], "QueueStuck")
     assert "**Receiver:** none (no `routing:` in the specs)" in section
     assert "**Dashboards:** none shows its metrics" in section
-
-
-def test_docs_are_byte_stable() -> None:
-    assert render(build_model(load_specs(SPECS))) == render(build_model(load_specs(SPECS)))

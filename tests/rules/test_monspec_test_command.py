@@ -50,8 +50,9 @@ def test_passing_output_folder(promtool: str, generated: Path, tmp_path: Path, m
     out = _copy(generated, tmp_path)
     monkeypatch.chdir(ROOT)
     junit = tmp_path / "junit.xml"
-    result = CliRunner().invoke(main, ["test", "--out", str(out), "--junit", str(junit)])
+    result = CliRunner().invoke(main, ["test", "--specs", "specs", "--out", str(out), "--junit", str(junit)])
     assert result.exit_code == 0, result.output
+    assert "ok   generated tests cover every rule" in result.output
     assert f"ok   promtool test rules {out}/prometheus/rules_test.yml" in result.output
     suite = ET.parse(junit).getroot()
     assert suite.get("failures") == "0"
@@ -67,14 +68,63 @@ def test_each_failing_case_gets_a_line_and_a_junit_testcase(promtool: str, gener
     assert rules.read_text() != text
     monkeypatch.chdir(ROOT)
     junit = tmp_path / "junit.xml"
-    result = CliRunner().invoke(main, ["test", "--out", str(out), "--junit", str(junit)])
+    result = CliRunner().invoke(main, ["test", "--specs", "specs", "--out", str(out), "--junit", str(junit)])
     assert result.exit_code == 1
     failing = [line for line in result.stderr.splitlines() if line.startswith("FAIL")]
     assert failing == [f"FAIL promtool test rules {out}/prometheus/rules_test.yml: "
                        "RedisMasterDown fires: 0 inside == 0: alert RedisMasterDown at 30s: "
                        "expected 1 firing alert(s), got 0"]
+    # promtool's whole report of the case follows, indented: what was expected and what came.
+    after = result.stderr.split(failing[0], 1)[1].splitlines()
+    assert after[1].startswith("    alertname: RedisMasterDown, time: 30s")
+    assert any(line.startswith("    exp:[") for line in after) and "    got:[]" in after
     suite = ET.parse(junit).getroot()
     assert suite.get("failures") == "1"
     [case] = [c for c in suite if c.find("failure") is not None]
     assert "RedisMasterDown at 30s" in case.get("name")
     assert "got:[]" in case.find("failure").text
+
+
+def test_out_without_specs_is_a_usage_error(tmp_path: Path) -> None:
+    """It used to run the bundled specs' routing checks against another spec set's output."""
+    result = CliRunner().invoke(main, ["test", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "`--out` names another output folder: give `--specs` too" in result.output
+
+
+UNCOVERED = """\
+project: {name: api, title: API, job: api, runbook_base_url: "https://r.example.com/a.md", absence_alert: false}
+metrics:
+  jobs_last_success_seconds: {type: gauge, unit: seconds, help: Last success., labels: {batch: [export]}, aggregation: max}
+alerts:
+  export_missing:
+    expr: absent(jobs_last_success_seconds{batch="export"})
+    for: 15m
+    severity: warning
+    summary: Export never reported
+    description: The export job has never reported a success.
+"""
+
+
+def test_uncovered_rules_fail_unless_acknowledged(promtool: str, tmp_path: Path) -> None:
+    from monspec.build import compile_specs, lint_specs
+    from monspec.output import write_tree
+
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "all.yaml").write_text(UNCOVERED)
+    _, problems = lint_specs(specs)
+    assert [p.render().splitlines()[0] for p in problems if p.id == "test/uncovered"] == [
+        f"{specs}/all.yaml:5:3: warning: no generated promtool test covers alert ExportMissing: its condition is not "
+        "`<expr> <comparison> <number>` (or an `and` of them) [test/uncovered]"]
+    write_tree(tmp_path / "out", compile_specs(specs).files)
+    result = CliRunner().invoke(main, ["test", "--specs", str(specs), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "FAIL 1 rules not covered by generated tests: alert ExportMissing: its condition is not" in result.output
+
+    (specs / "all.yaml").write_text(UNCOVERED + "    lint: {disable: [test/uncovered], reason: absent() of a plain series; checked on staging}\n")
+    write_tree(tmp_path / "out", compile_specs(specs).files)
+    assert "(acknowledged: absent() of a plain series; checked on staging)" in (tmp_path / "out" / "prometheus" / "rules_test.yml").read_text()
+    result = CliRunner().invoke(main, ["test", "--specs", str(specs), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "ok   generated tests cover every rule (1 gaps acknowledged)" in result.output

@@ -4,11 +4,13 @@ Nothing here imports another spec module, so every spec module may import it.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema
 
+from monspec.checks import BY_ID
 from monspec.spec.durations import parse_duration
 from monspec.spec.thresholds import Range, Threshold, parse_threshold
 
@@ -78,8 +80,19 @@ class Located(Placed):
         return self._name
 
 
+def _known_check(value: str) -> str:
+    if value not in BY_ID:
+        close = difflib.get_close_matches(value, sorted(BY_ID), n=1, cutoff=0.6)
+        raise ValueError(f"unknown check id `{value}`" + (f", did you mean `{close[0]}`?" if close else
+                                                          " (docs/lint.md lists them)"))
+    return value
+
+
+CheckId = Annotated[str, AfterValidator(_known_check)]
+
+
 class LintConfig(Strict):
     """Turns checks off for one entity, with the reason shown in the docs."""
 
-    disable: list[str]
+    disable: list[CheckId]
     reason: str = Field(min_length=1)
