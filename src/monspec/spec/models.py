@@ -85,6 +85,16 @@ class Component(Placed):
         return value
 
 
+class KubernetesMeta(Placed):
+    """Metadata of generated/kubernetes/prometheusrule.yaml: where it goes and the labels the Prometheus
+    operator's `ruleSelector` (and `ruleNamespaceSelector`) look for."""
+
+    name: str | None = Field(None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", description="Default: the project's name.")
+    namespace: str | None = Field(None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", description="Default: none (kubectl's current).")
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels on the manifest, e.g. `release: prometheus` "
+                                   "for a kube-prometheus-stack ruleSelector.")
+
+
 class Project(Placed):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="Short service name, used in rule group names.")
     title: str = Field(description="Human name, used in dashboards and docs.")
@@ -103,6 +113,7 @@ class Project(Placed):
     absence_alert: bool = Field(True, description="Add the <Name>TargetMissing alert on `up` of `job` "
                                 "(`monspec import` turns it off so imported rules stay exactly as they were).")
     grafana_folder: str | None = Field(None, description="Grafana folder of the dashboards; defaults to `title`.")
+    kubernetes: KubernetesMeta = Field(default_factory=lambda: KubernetesMeta(), description="PrometheusRule metadata.")
 
     @field_validator("runbook_base_url")
     @classmethod
