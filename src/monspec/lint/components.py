@@ -1,13 +1,16 @@
-"""Components and parents: every `component:` names one of the project's components, a project with
-several says which component each metric belongs to, and an alert's `parent:` names an alert."""
+"""Spec references beyond PromQL: every `component:` names one of the project's components, a project
+with several says which component each metric belongs to, an alert's `parent:` names an alert, and
+units outside the known list are flagged (the list is open, so only a warning)."""
 from __future__ import annotations
 
 import difflib
 
 from monspec.model.rules import camel
+from monspec.spec.base import KNOWN_UNITS
 
 
 def check(ctx) -> None:
+    check_units(ctx)
     specs = ctx.specs
     project = specs.project
     names = sorted(project.scrape_jobs)
@@ -36,3 +39,16 @@ def check(ctx) -> None:
                 hint=f"did you mean `{close[0]}`?" if close else "`parent:` takes the key of another alert in `alerts:`"))
         elif alert.parent == key or camel(alert.parent) == camel(key):
             ctx.report(alert, alert.problem("alert/unknown-parent", "an alert cannot be its own parent", "parent"))
+
+
+def check_units(ctx) -> None:
+    """catalog/unknown-unit: a unit outside the known list still renders (values print with `humanize`,
+    dashboards show no unit), so it is a warning that names the known ones, never an error."""
+    specs = ctx.specs
+    for entity in [*specs.metrics.values(), *specs.recording_rules, *specs.kpis.values()]:
+        if entity.unit not in KNOWN_UNITS:
+            close = difflib.get_close_matches(entity.unit, KNOWN_UNITS, n=1)
+            ctx.report(entity, entity.problem(
+                "catalog/unknown-unit", f"unit `{entity.unit}` is not one monspec knows: values print with humanize, "
+                "dashboards show no unit", "unit", severity="warning",
+                hint=f"did you mean `{close[0]}`?" if close else f"known units: {', '.join(KNOWN_UNITS)}"))
