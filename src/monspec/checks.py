@@ -57,6 +57,7 @@ CHECKS: tuple[Check, ...] = (
     Check("catalog/missing-component", "error", "a metric of a project with several components names none"),
     Check("spec/unknown-component", "error", "`component:` names no component of the project"),
     Check("alert/unknown-parent", "error", "an alert's `parent:` names no alert"),
+    Check("promql/unsupported-by-target", "error", "PromQL the project's target Prometheus version cannot load"),
     Check("test/uncovered", "warning", "a rule no generated promtool test covers"),
     Check("catalog/unknown-unit", "warning", "a unit outside the known list (it still renders)"),
 )

@@ -231,6 +231,17 @@ kpis:
 specs/bad.yaml:6:15: error: `critical`: threshold '90%' has no comparison: write ">90%" when higher is worse or "<90%" when lower is worse ("==90%" only if exactly that value is meant) [spec/invalid]
       critical: "90%"
                 ^"""),
+    Case("syntax-the-target-prometheus-cannot-load", "bad.yaml", """\
+recording_rules:
+  - record: shop_queue:top2
+    unit: ratio
+    help: The two fullest queues.
+    expr: limitk(2, shop_queue_utilization)
+""", """\
+specs/bad.yaml:5:11: error: `limitk` needs Prometheus 2.54; the target is 2.42 (project.prometheus_version) [promql/unsupported-by-target]
+      expr: limitk(2, shop_queue_utilization)
+            ^
+  hint: rewrite it for the target, or raise `prometheus_version` when every Prometheus (and promtool) that loads these rules is that new"""),
     Case("duplicate-yaml-key", "bad.yaml", """\
 kpis:
   a:

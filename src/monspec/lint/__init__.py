@@ -21,6 +21,7 @@ from monspec.lint import (
     references,
     routing,
     syntax,
+    target,
     thresholds,
     types,
     units,
@@ -30,8 +31,9 @@ from monspec.model import Model
 from monspec.model.catalog import Catalog
 from monspec.spec import SpecSet
 
-FAMILIES = (aggregation, alerts, components, coverage, dashboards, hygiene, imported, ranges, references, routing,
-            syntax, thresholds, types, units)
+# coverage last: it plans the promtool tests only when no other family found an error.
+FAMILIES = (aggregation, alerts, components, dashboards, hygiene, imported, ranges, references, routing,
+            syntax, target, thresholds, types, units, coverage)
 
 
 @dataclass

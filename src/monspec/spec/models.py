@@ -113,6 +113,8 @@ class Project(Placed):
     absence_alert: bool = Field(True, description="Add the <Name>TargetMissing alert on `up` of `job` "
                                 "(`monspec import` turns it off so imported rules stay exactly as they were).")
     grafana_folder: str | None = Field(None, description="Grafana folder of the dashboards; defaults to `title`.")
+    prometheus_version: str = Field("2.42", pattern=r"^\d+\.\d+$", description="The oldest Prometheus that loads "
+                                    "these rules (major.minor); lint flags PromQL it cannot load.")
     kubernetes: KubernetesMeta = Field(default_factory=lambda: KubernetesMeta(), description="PrometheusRule metadata.")
 
     @field_validator("runbook_base_url")
