@@ -26,12 +26,22 @@ class Matcher:
     value: str
 
     def matches(self, candidate: str) -> bool:
-        if self.op == "=":
-            return candidate == self.value
-        if self.op == "!=":
-            return candidate != self.value
-        hit = re.fullmatch(self.value, candidate) is not None
-        return hit if self.op == "=~" else not hit
+        return label_matches(self.op, self.value, candidate)
+
+
+def label_matches(op: str, value: str, candidate: str) -> bool:
+    """Whether a label value `candidate` satisfies the matcher `<label> <op> "<value>"` (regexes anchored)."""
+    if op == "=":
+        return candidate == value
+    if op == "!=":
+        return candidate != value
+    hit = re.fullmatch(value, candidate) is not None
+    return hit if op == "=~" else not hit
+
+
+def escape_label_value(value: str) -> str:
+    """A label value as it goes between double quotes in PromQL (and Alertmanager matchers)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 @dataclass
@@ -254,14 +264,14 @@ def keeps_label(expr: str, label: str, recorded, raw_has) -> bool:
             matching = modifier.matching if modifier is not None else None
             set_op = str(node.op) in ("and", "or", "unless")
             sides = [node.lhs, node.rhs] if str(node.op) == "or" else [node.lhs]
-            if matching is not None and not set_op and "OneToOne" in str(modifier.card):
+            card = str(modifier.card) if modifier is not None else ""
+            if matching is not None and not set_op and "OneToOne" in card:
                 on = str(matching).strip().startswith("on")
                 if on and label not in matching.labels:
                     return False
                 if not on and label in matching.labels:
                     return False
-            card = str(modifier.card) if modifier is not None else ""
-            if "ManyToOne" in card or "OneToMany" in card:
+            if modifier is not None and ("ManyToOne" in card or "OneToMany" in card):
                 many = node.lhs if "ManyToOne" in card else node.rhs
                 return walk(many, seen) or label in (modifier.group_labels or [])
             return any(walk(side, seen) for side in sides)
@@ -291,8 +301,3 @@ def _scalar(node) -> bool:
     if isinstance(node, pp.BinaryExpr):
         return _scalar(node.lhs) and _scalar(node.rhs)
     return False
-
-
-def escape_label_value(value: str) -> str:
-    """A label value as it goes between double quotes in PromQL."""
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

@@ -270,10 +270,10 @@ def test_an_error_in_a_nested_spec_file_of_the_joined_folder_names_that_file(tmp
     shutil.copytree(FIXTURE, specs)
     (specs / "imported.yaml").write_text("not: [valid")
     (specs / "team").mkdir()
-    (specs / "team" / "extra.yaml").write_text("metrics:\n  x_total: {type: counter, unit: nope, help: h}\n")
+    (specs / "team" / "extra.yaml").write_text("metrics:\n  x_total: {type: counter, unit: ops, help: h, aggregation: nope}\n")
     with pytest.raises(SpecError) as raised:
         existing_specs(specs, specs / "imported.yaml")
     [problem] = raised.value.problems
     assert problem.position is not None
     assert (problem.position.file.resolve(), problem.position.line, problem.position.col) == \
-        ((specs / "team" / "extra.yaml").resolve(), 2, 34)
+        ((specs / "team" / "extra.yaml").resolve(), 2, 61)

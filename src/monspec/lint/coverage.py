@@ -5,7 +5,6 @@ that accepts the gap says why with `lint: {disable: [test/uncovered], reason: "â
 from __future__ import annotations
 
 
-
 def check(ctx) -> None:
     import monspec.render  # noqa: F401  (the planner writes through the render package; load it first)
     from monspec.promtest.scenarios import plan

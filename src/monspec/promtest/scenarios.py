@@ -23,17 +23,18 @@ the file as not covered, with the reason.
 from __future__ import annotations
 
 import itertools
-import re
 import math
+import re
 from dataclasses import dataclass, field
 
 import promql_parser as pp
 
-from monspec.model.components import metric_component, target_labels
 from monspec.model import Model
 from monspec.model.catalog import Catalog
+from monspec.model.components import metric_component, target_labels
 from monspec.model.conditions import unparen
 from monspec.model.rules import AlertRule, RecordRule
+from monspec.promql import escape_label_value, label_matches
 from monspec.promtest.promsim import (
     AlertingRule,
     RecordingRule,
@@ -45,6 +46,7 @@ from monspec.promtest.promsim import (
     selector_names,
 )
 from monspec.render import yamltext
+from monspec.render.templates import GENERATED
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.spec.thresholds import format_number
 
@@ -253,7 +255,7 @@ class Generator:
         component = metric_component(self.specs, name)
         for option in [component] if component else list(self.specs.project.scrape_jobs):
             labels = target_labels(self.specs, option)
-            if all(_match(op, value, labels[label]) for label, op, value in matchers if label in labels):
+            if all(label_matches(op, value, labels[label]) for label, op, value in matchers if label in labels):
                 return labels
         label, op, value = next((m for m in matchers if m[0] in ("job", "instance")), ("job", "=", "?"))
         raise Unsupported(f"a selector on {label}{op}\"{value}\"")
@@ -268,7 +270,7 @@ class Generator:
                 continue
             wanted = [(op, v) for lbl, op, v in matchers if lbl == label]
             candidates = sorted(allowed) if allowed else _open_values(wanted)
-            choice = next((c for c in candidates if all(_match(op, v, c) for op, v in wanted)), None)
+            choice = next((c for c in candidates if all(label_matches(op, v, c) for op, v in wanted)), None)
             if choice is None:
                 raise Unsupported(f"no allowed value of `{label}` matches the selector")
             labels[label] = choice
@@ -286,13 +288,13 @@ class Generator:
         target = self._target(name, must)
         # A label listed as `any` takes the values the matchers name (or witnesses of their regexes) and one
         # other value, so the denominator can hold a series the numerator does not.
-        choices = [sorted(series.labels[n]) if series.labels[n] is not None
+        choices = [sorted(allowed) if (allowed := series.labels[n]) is not None
                    else _open_values([(op, v) for lbl, op, v in must + must_not if lbl == n], other=True) for n in names]
         for values in itertools.product(*choices):
             labels = {"__name__": name, **target, **dict(zip(names, values, strict=False))}
-            if not all(_match(op, v, labels.get(lbl, "")) for lbl, op, v in must):
+            if not all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in must):
                 continue
-            if must_not and all(_match(op, v, labels.get(lbl, "")) for lbl, op, v in must_not):
+            if must_not and all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in must_not):
                 continue
             return labels
         raise Unsupported(f"no series of `{name}` is in the denominator but not the numerator")
@@ -521,17 +523,7 @@ def _ceil(seconds: float, step: float) -> float:
 
 
 def _agree(rule_labels: dict[str, str], matchers: list) -> bool:
-    return all(_match(op, v, rule_labels[lbl]) for lbl, op, v in matchers if lbl in rule_labels)
-
-
-def _match(op: str, value: str, candidate: str) -> bool:
-
-    if op == "=":
-        return candidate == value
-    if op == "!=":
-        return candidate != value
-    hit = re.fullmatch(value, candidate) is not None
-    return hit if op == "=~" else not hit
+    return all(label_matches(op, v, rule_labels[lbl]) for lbl, op, v in matchers if lbl in rule_labels)
 
 
 def _le(bound: float) -> str:
@@ -561,12 +553,8 @@ def _nice_target(rule: RecordRule, catalog: Catalog) -> float:
 def _selector_text(name: str, labels: dict[str, str]) -> str:
     if not labels:
         return name
-    inner = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items()))
+    inner = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels.items()))
     return f"{name}{{{inner}}}"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _series_text(k) -> str:
@@ -632,7 +620,7 @@ def _render_group(out: list[str], scenario: Scenario, interval: float, kind: str
 def _labels_text(labels: dict[str, str]) -> str:
     labels = dict(labels)
     name = labels.pop("__name__", "")
-    inner = ", ".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items()))
+    inner = ", ".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels.items()))
     return f"{name}{{{inner}}}"
 
 
@@ -696,7 +684,7 @@ def plan(model: Model) -> Plan:
 
 def render_tests(model: Model) -> str:
     planned = plan(model)
-    out = ["# Generated by monspec from specs/ — do not edit; run `make generate`.",
+    out = [f"# {GENERATED}",
            "# promtool unit tests: `promtool test rules rules_test.yml` (or `monspec test`)."]
     for gap in planned.uncovered:
         reason = gap.acknowledged

@@ -8,7 +8,6 @@ expression is a KPI's, from the target's own `thresholds` otherwise.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import attr
@@ -16,9 +15,9 @@ from grafanalib import core as g
 from grafanalib._gen import DashboardEncoder
 
 from monspec import promql
-from monspec.model.catalog import Catalog, build_catalog
 from monspec.errors import MonspecError
 from monspec.model import Model
+from monspec.model.catalog import Catalog, build_catalog
 from monspec.spec import SpecSet
 from monspec.spec.dashboards import Dashboard, Panel, Target, dashboard_uid, grafana_unit, kpi_for_expr, lintable
 from monspec.spec.models import Kpi

@@ -115,7 +115,7 @@ class Project(Placed):
     grafana_folder: str | None = Field(None, description="Grafana folder of the dashboards; defaults to `title`.")
     prometheus_version: str = Field("2.42", pattern=r"^\d+\.\d+$", description="The oldest Prometheus that loads "
                                     "these rules (major.minor); lint flags PromQL it cannot load.")
-    kubernetes: KubernetesMeta = Field(default_factory=lambda: KubernetesMeta(), description="PrometheusRule metadata.")
+    kubernetes: KubernetesMeta = Field(default_factory=lambda: KubernetesMeta.model_validate({}), description="PrometheusRule metadata.")
 
     @field_validator("runbook_base_url")
     @classmethod
@@ -143,7 +143,7 @@ class Project(Placed):
         """Every component by name; a project with a plain `job` has one, named after the project."""
         if self.components:
             return self.components
-        return {self.name: Component(job=self.job or "", scrape_target=self.scrape_target)}
+        return {self.name: Component.model_validate({"job": self.job or "", "scrape_target": self.scrape_target})}
 
     @property
     def default_component(self) -> str | None:
@@ -267,11 +267,6 @@ class Alert(Located):
         return self
 
 
-class Profile(Located):
-    description: str
-    settings: dict[str, bool | int | float]
-
-
 class ImportedRule(Placed):
     """One rule of an imported group, written to rules.yml exactly as given: no project labels,
     no generated annotations, the name as it is."""
@@ -321,7 +316,6 @@ class SpecFile(Strict):
     recording_rules: list[RecordingRule] = Field(default_factory=list)
     kpis: dict[str, Kpi] = Field(default_factory=dict)
     alerts: dict[str, Alert] = Field(default_factory=dict)
-    profiles: dict[str, Profile] = Field(default_factory=dict)
     routing: Routing | None = None
     rule_groups: dict[str, RuleGroupSpec] = Field(default_factory=dict)
     dashboards: dict[str, Dashboard] = Field(default_factory=dict)
