@@ -95,14 +95,15 @@ def test_out_without_specs_is_a_usage_error(tmp_path: Path) -> None:
 UNCOVERED = """\
 project: {name: api, title: API, job: api, runbook_base_url: "https://r.example.com/a.md", absence_alert: false}
 metrics:
-  jobs_last_success_seconds: {type: gauge, unit: seconds, help: Last success., labels: {batch: [export]}, aggregation: max}
+  queue_depth: {type: gauge, unit: entries, help: Depth., aggregation: max}
+  queue_capacity: {type: gauge, unit: entries, help: Capacity., aggregation: max}
 alerts:
-  export_missing:
-    expr: absent(jobs_last_success_seconds{batch="export"})
+  queue_full:
+    expr: queue_depth >= on (job, instance) queue_capacity
     for: 15m
     severity: warning
-    summary: Export never reported
-    description: The export job has never reported a success.
+    summary: Queue full
+    description: The queue holds as many entries as it can.
 """
 
 
@@ -115,16 +116,16 @@ def test_uncovered_rules_fail_unless_acknowledged(promtool: str, tmp_path: Path)
     (specs / "all.yaml").write_text(UNCOVERED)
     _, problems = lint_specs(specs)
     assert [p.render().splitlines()[0] for p in problems if p.id == "test/uncovered"] == [
-        f"{specs}/all.yaml:5:3: warning: no generated promtool test covers alert ExportMissing: its condition is not "
+        f"{specs}/all.yaml:6:3: warning: no generated promtool test covers alert QueueFull: its condition is not "
         "`<expr> <comparison> <number>` (or an `and` of them) [test/uncovered]"]
     write_tree(tmp_path / "out", compile_specs(specs).files)
     result = CliRunner().invoke(main, ["test", "--specs", str(specs), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
-    assert "FAIL 1 rules not covered by generated tests: alert ExportMissing: its condition is not" in result.output
+    assert "FAIL 1 rules not covered by generated tests: alert QueueFull: its condition is not" in result.output
 
-    (specs / "all.yaml").write_text(UNCOVERED + "    lint: {disable: [test/uncovered], reason: absent() of a plain series; checked on staging}\n")
+    (specs / "all.yaml").write_text(UNCOVERED + "    lint: {disable: [test/uncovered], reason: two series compared; checked on staging}\n")
     write_tree(tmp_path / "out", compile_specs(specs).files)
-    assert "(acknowledged: absent() of a plain series; checked on staging)" in (tmp_path / "out" / "prometheus" / "rules_test.yml").read_text()
+    assert "(acknowledged: two series compared; checked on staging)" in (tmp_path / "out" / "prometheus" / "rules_test.yml").read_text()
     result = CliRunner().invoke(main, ["test", "--specs", str(specs), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "ok   generated tests cover every rule (1 gaps acknowledged)" in result.output

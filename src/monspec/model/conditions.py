@@ -6,11 +6,13 @@ the promtool-test planner read these instead of parsing the rule's PromQL text b
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import promql_parser as pp
 
 COMPARISONS = ("==", "!=", ">", "<", ">=", "<=")
+PRESENT = "present"  # the condition of `absent(x)` over a plain selector: some series of x exists
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,10 @@ def parse_conditions(expr: str) -> tuple[tuple[Condition, ...], bool]:
     except ValueError:
         return (), False
     if isinstance(node, pp.Call) and node.func.name == "absent":
-        return conditions_of(node.args[0]), True
+        inner = unparen(node.args[0])
+        if isinstance(inner, pp.VectorSelector):
+            return (Condition(inner, PRESENT, math.nan),), True  # absent(x): x present or not
+        return conditions_of(inner), True
     return conditions_of(node), False
 
 

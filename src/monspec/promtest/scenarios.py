@@ -32,7 +32,7 @@ import promql_parser as pp
 from monspec.model import Model
 from monspec.model.catalog import Catalog
 from monspec.model.components import metric_component, target_labels
-from monspec.model.conditions import unparen
+from monspec.model.conditions import PRESENT, unparen
 from monspec.model.rules import AlertRule, RecordRule
 from monspec.promql import escape_label_value, label_matches
 from monspec.promtest.promsim import (
@@ -101,6 +101,8 @@ class Leaf:
         return thr + delta if high == inside else thr - delta
 
     def describe(self, inside: bool) -> str:
+        if self.op == PRESENT:
+            return "present" if inside else "absent"
         unless = "unless " if self.negated else ""
         return f"{unless}{self.target(inside):.6g} {'inside' if inside else 'outside'} {self.op} {format_number(self.threshold)}"
 
@@ -180,6 +182,17 @@ class Generator:
         if op == "/":
             return self._drive_ratio(lhs, rhs, target)
         raise Unsupported(f"`{op}` between two series other than a ratio of counter rates or `time() - timestamp`")
+
+    def _present(self, node) -> dict:
+        """One series the selector of `absent(x)` selects, any value: a counter counting, a gauge at 1."""
+        series = self.catalog.get(selector_matchers(node)[0] or "")
+        if series is None:
+            raise Unsupported("`absent()` of an unknown series")
+        if series.type == "gauge":
+            return {key(self._labels(node, "gauge")): Gauge(1.0)}
+        if series.type == "recorded":
+            raise Unsupported("`absent()` of a recorded series")
+        return {key(self._labels(node, "counter")): Counter(float(self.interval))}
 
     def _drive_age(self, node, age: float) -> dict:
         """`time() - x` held at `age`: x is a timestamp gauge rising one second per second from -age."""
@@ -350,6 +363,8 @@ class Generator:
         """Inputs driving the leaf just inside or outside its threshold. A bounded value (a share of 1,
         a non-negative rate) may not reach 2% past it (availability `< 0.99` has no outside at 1.0098):
         then the margin halves until the value is reachable (up to 1/64 of it)."""
+        if leaf.op == PRESENT:
+            return self._present(leaf.lhs) if inside else {}
         for shrink in range(7):
             leaf.shrink[inside] = shrink
             try:

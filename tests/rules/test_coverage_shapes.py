@@ -1,0 +1,79 @@
+"""The condition shapes a second team's specs use get generated tests that promtool runs, and that fail
+when the rule changes: `1 - a / b`, `time() - x`, `unless`, `absent(x)`, labels listed as `any`."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from monspec.build import compile_specs
+from monspec.output import write_tree
+
+SPECS = """\
+project: {name: api, title: API, job: api, runbook_base_url: "https://r.example.com/a.md", absence_alert: false}
+metrics:
+  http_requests_total: {type: counter, unit: operations, help: Requests., labels: {code: any, route: any}}
+  batch_last_success_seconds: {type: gauge, unit: seconds, help: Last success., labels: {batch: [export, reconcile]}, aggregation: max}
+  api_maintenance: {type: gauge, unit: bool, help: Maintenance window., aggregation: max}
+recording_rules:
+  - record: job:availability:ratio_rate5m
+    unit: ratio
+    help: Share of non-5xx.
+    expr: 1 - sum by (job) (rate(http_requests_total{code=~"5.."}[5m])) / sum by (job) (rate(http_requests_total[5m]))
+alerts:
+  availability_low:
+    expr: job:availability:ratio_rate5m < 0.99 unless on (job) max by (job) (api_maintenance) == 1
+    for: 5m
+    severity: critical
+    summary: Availability {{ $value | humanizePercentage }}
+    description: d
+  reconcile_stale:
+    expr: time() - max by (job) (batch_last_success_seconds{batch="reconcile"}) > 3600
+    for: 5m
+    severity: warning
+    summary: Stale for {{ $value | humanizeDuration }}
+    description: d
+  export_never_ran:
+    expr: absent(batch_last_success_seconds{batch="export"})
+    for: 15m
+    severity: warning
+    summary: Export never reported
+    description: d
+"""
+
+
+def _run(folder: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["promtool", "test", "rules", "rules_test.yml"], cwd=folder, capture_output=True, text=True, timeout=120)
+
+
+def test_each_shape_is_covered_and_pinned(promtool: str, tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "all.yaml").write_text(SPECS)
+    build = compile_specs(specs)
+    assert [p.id for p in build.problems] == []
+    out = tmp_path / "out" / "prometheus"
+    write_tree(tmp_path / "out", build.files)
+    names = [g["name"] for g in yaml.safe_load((out / "rules_test.yml").read_text())["tests"]]
+    assert names == [
+        "recording rule job:availability:ratio_rate5m",
+        "AvailabilityLow fires: 0.9702 inside < 0.99 and unless 0 outside == 1",
+        "AvailabilityLow stays quiet: 0.9999 outside < 0.99 and unless 0 outside == 1",  # 1.0098 is out of reach
+        "AvailabilityLow stays quiet: 0.9702 inside < 0.99 and unless 1 inside == 1",
+        "ReconcileStale fires: 3672 inside > 3600",
+        "ReconcileStale stays quiet: 3528 outside > 3600",
+        "ExportNeverRan fires: absent",
+        "ExportNeverRan stays quiet: present",
+    ]
+    result = _run(out)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    # Each rule changed in the way a typo would: a generated test fails for every one.
+    rules = (out / "rules.yml").read_text()
+    for old, new in [("< 0.99", "< 0.95"), ("== 1", "== 0"), ("> 3600", "> 7200"), ('{batch="export"}', '{batch="reconcile"}'),
+                     ('code=~"5.."', 'code=~"4.."')]:
+        assert old in rules
+        (out / "rules.yml").write_text(rules.replace(old, new))
+        assert _run(out).returncode != 0, f"{old} -> {new} passed every generated test"
+    (out / "rules.yml").write_text(rules)
