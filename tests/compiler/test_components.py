@@ -10,7 +10,7 @@ import yaml
 
 from monspec.build import compile_specs, lint_specs
 from monspec.errors import SpecError
-from monspec.inhibition import inhibit_rules
+from monspec.model.inhibition import inhibit_rules
 from monspec.model import build_model
 from monspec.spec import load_specs
 
@@ -117,3 +117,11 @@ def test_kpi_alerts_page_only_when_the_kpi_says_so() -> None:
 def test_lint_of_the_example_is_clean() -> None:
     _, problems = lint_specs(EXAMPLE)
     assert problems == []
+
+
+def test_a_kpi_description_ending_in_a_period_gets_one() -> None:
+    """"… server error (5xx).. The warning threshold" had two."""
+    rules = _rules(compile_specs(EXAMPLE))
+    description = rules["AvailabilityWarning"]["annotations"]["description"]
+    assert description.startswith("Share of requests answered without a server error (5xx). The warning threshold is <0.99")
+    assert ".." not in description

@@ -8,7 +8,7 @@ import yaml
 
 from monspec.build import lint_specs
 from monspec.errors import SpecError
-from monspec.inhibition import inhibit_rules
+from monspec.model.inhibition import inhibit_rules
 from monspec.model import build_model
 from monspec.model.rules import alert_rules
 from monspec.render.alertmanager import PATH, config_data, render, render_config, write_config

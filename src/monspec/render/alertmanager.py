@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from monspec.errors import SpecError
-from monspec.inhibition import inhibit_rules
 from monspec.model import Model
+from monspec.model.inhibition import inhibit_rules
 from monspec.promql import escape_label_value
 from monspec.render import yamltext
 from monspec.render.templates import YAML_HEADER

@@ -11,8 +11,8 @@ import re
 from typing import Any
 
 from monspec import promql
-from monspec.inhibition import inhibit_rules, mutes
 from monspec.model import Model
+from monspec.model.inhibition import inhibit_rules, mutes
 from monspec.model.rules import AlertRule, anchor
 from monspec.render.templates import GENERATED
 from monspec.spec import SpecSet
