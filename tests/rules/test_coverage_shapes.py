@@ -1,5 +1,5 @@
 """The condition shapes a second team's specs use get generated tests that promtool runs, and that fail
-when the rule changes: `1 - a / b`, `time() - x`, `unless`, `absent(x)`, labels listed as `any`."""
+when the rule changes: `1 - a / b`, `time() - x`, `unless`, `absent(x)`, `or`, labels listed as `any`."""
 from __future__ import annotations
 
 import subprocess
@@ -16,6 +16,8 @@ metrics:
   http_requests_total: {type: counter, unit: operations, help: Requests., labels: {code: any, route: any}}
   batch_last_success_seconds: {type: gauge, unit: seconds, help: Last success., labels: {batch: [export, reconcile]}, aggregation: max}
   api_maintenance: {type: gauge, unit: bool, help: Maintenance window., aggregation: max}
+  queue_lag: {type: gauge, unit: entries, help: Lag., aggregation: max}
+  queue_consumers: {type: gauge, unit: entries, help: Consumers., aggregation: min}
 recording_rules:
   - record: job:availability:ratio_rate5m
     unit: ratio
@@ -33,6 +35,12 @@ alerts:
     for: 5m
     severity: warning
     summary: Stale for {{ $value | humanizeDuration }}
+    description: d
+  queue_in_trouble:
+    expr: max by (job) (queue_lag) > 1000 or min by (job) (queue_consumers) < 1
+    for: 5m
+    severity: warning
+    summary: Queue in trouble
     description: d
   export_never_ran:
     expr: absent(batch_last_success_seconds{batch="export"})
@@ -63,6 +71,11 @@ def test_each_shape_is_covered_and_pinned(promtool: str, tmp_path: Path) -> None
         "AvailabilityLow stays quiet: 0.9702 inside < 0.99 and unless 1 inside == 1",
         "ReconcileStale fires: 3672 inside > 3600",
         "ReconcileStale stays quiet: 3528 outside > 3600",
+        # `or`: one firing state per side (the other side false), each condition flipped once.
+        "QueueInTrouble fires: 1020 inside > 1000 and 1.02 outside < 1",
+        "QueueInTrouble stays quiet: 980 outside > 1000 and 1.02 outside < 1",
+        "QueueInTrouble fires: 980 outside > 1000 and 0.98 inside < 1",
+        "QueueInTrouble stays quiet: 980 outside > 1000 and 1.02 outside < 1",
         "ExportNeverRan fires: absent",
         "ExportNeverRan stays quiet: present",
     ]
@@ -71,7 +84,7 @@ def test_each_shape_is_covered_and_pinned(promtool: str, tmp_path: Path) -> None
 
     # Each rule changed in the way a typo would: a generated test fails for every one.
     rules = (out / "rules.yml").read_text()
-    for old, new in [("< 0.99", "< 0.95"), ("== 1", "== 0"), ("> 3600", "> 7200"), ('{batch="export"}', '{batch="reconcile"}'),
+    for old, new in [("< 0.99", "< 0.95"), ("== 1", "== 0"), ("> 3600", "> 7200"), ("> 1000", "> 1100"), ("< 1", "< 0.9"), ('{batch="export"}', '{batch="reconcile"}'),
                      ('code=~"5.."', 'code=~"4.."')]:
         assert old in rules
         (out / "rules.yml").write_text(rules.replace(old, new))

@@ -117,7 +117,7 @@ def test_uncovered_rules_fail_unless_acknowledged(promtool: str, tmp_path: Path)
     _, problems = lint_specs(specs)
     assert [p.render().splitlines()[0] for p in problems if p.id == "test/uncovered"] == [
         f"{specs}/all.yaml:6:3: warning: no generated promtool test covers alert QueueFull: its condition is not "
-        "`<expr> <comparison> <number>` (or an `and` of them) [test/uncovered]"]
+        "`<expr> <comparison> <number>` (nor such comparisons joined by and, or, unless) [test/uncovered]"]
     write_tree(tmp_path / "out", compile_specs(specs).files)
     result = CliRunner().invoke(main, ["test", "--specs", str(specs), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1

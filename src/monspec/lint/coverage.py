@@ -19,5 +19,5 @@ def check(ctx) -> None:
             "test/uncovered", f"no generated promtool test covers {gap.what}: {gap.reason}",
             key=bool(entity.path) and isinstance(entity.path[-1], str),  # a mapping key, else the list item
             severity="warning",
-            hint="simplify the condition to comparisons of series with numbers (joined by and / unless), "
+            hint="simplify the condition to comparisons of series with numbers (joined by and, or, unless), "
                  "or accept the gap: lint: {disable: [test/uncovered], reason: \"…\"}"))

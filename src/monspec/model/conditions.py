@@ -1,5 +1,5 @@
 """An alert's condition as data: `<lhs> <op> <value>` comparisons joined by `and` (or `unless`, whose
-right side is a negated condition).
+right side is a negated condition), and a top-level `or` of such groups (each condition knows its branch).
 
 KPI alerts build theirs from the typed threshold; `expr:` alerts are parsed once, here. Lint and
 the promtool-test planner read these instead of parsing the rule's PromQL text back.
@@ -21,6 +21,7 @@ class Condition:
     op: str
     value: float
     negated: bool = False  # the right side of `unless`: the alert fires while this does *not* hold
+    branch: int = 0  # which side of a top-level `or` it belongs to: the alert fires when any branch holds
 
     @property
     def lhs_text(self) -> str:
@@ -45,7 +46,20 @@ def parse_conditions(expr: str) -> tuple[tuple[Condition, ...], bool]:
         if isinstance(inner, pp.VectorSelector):
             return (Condition(inner, PRESENT, math.nan),), True  # absent(x): x present or not
         return conditions_of(inner), True
-    return conditions_of(node), False
+    branches = _branches(node)
+    if branches is None:
+        return (), False
+    return tuple(Condition(c.lhs, c.op, c.value, c.negated, i) for i, branch in enumerate(branches) for c in branch), False
+
+
+def _branches(node: pp.Expr) -> list[tuple[Condition, ...]] | None:
+    """The sides of a top-level `or` chain, each a list of conditions; None when one side is not."""
+    node = unparen(node)
+    if isinstance(node, pp.BinaryExpr) and str(node.op) == "or":
+        left, right = _branches(node.lhs), _branches(node.rhs)
+        return left + right if left is not None and right is not None else None
+    found = conditions_of(node)
+    return [found] if found else None
 
 
 def conditions_of(node: pp.Expr) -> tuple[Condition, ...]:

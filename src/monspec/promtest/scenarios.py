@@ -385,14 +385,25 @@ class Generator:
 
     def alert_scenarios(self, alert: AlertRule) -> list[Scenario]:
         if not alert.conditions:
-            raise Untestable("its condition is not `<expr> <comparison> <number>` (or an `and` of them)")
+            raise Untestable("its condition is not `<expr> <comparison> <number>` (nor such comparisons joined by and, or, unless)")
         absent = alert.absent
         leaves = [Leaf(c.lhs, c.op, c.value, c.negated) for c in alert.conditions]
+        branches = [c.branch for c in alert.conditions]
         for_seconds = parse_duration(alert.for_) if alert.for_ else 0.0
         horizon = _ceil(for_seconds + self.chain_window(alert.expr) + 300, self.eval_interval)
         rule = AlertingRule(alert.name, alert.expr, for_seconds, alert.labels)
-        # The absence alert fires when its inner condition is *not* met; `unless` when its right side is not.
-        fire_inside = [leaf.negated == absent for leaf in leaves]
+        scenarios: list[Scenario] = []
+        # One firing state per branch of an `or` (the others false). Within it, a condition fires the
+        # alert when inside its threshold, the absence alert when its inner condition is *not* met,
+        # `unless` when its right side is not.
+        for branch in sorted(set(branches)):
+            fire_inside = [(leaf.negated == absent) == (b == branch) for leaf, b in zip(leaves, branches, strict=True)]
+            scenarios += self._branch_scenarios(alert, rule, leaves, fire_inside, branches, branch, for_seconds, horizon)
+        return scenarios
+
+    def _branch_scenarios(self, alert: AlertRule, rule: AlertingRule, leaves: list[Leaf], fire_inside: list[bool],
+                          branches: list[int], branch: int, for_seconds: float, horizon: float) -> list[Scenario]:
+        """The fires test of one firing state, and a stays-quiet test per condition of its branch (that one flipped)."""
         fire = self.merged(leaves, fire_inside)
         states = self.simulation(fire, rule, horizon).run_alert(rule, self.ticks(horizon), until_firing=True)
         firing_at = next((t for t, alerts in states.items() if any(a.firing for a in alerts)), None)
@@ -400,8 +411,7 @@ class Generator:
             raise Untestable(f"its inside values never make it fire within {format_duration(horizon)}")
         firing = [a for a in states[firing_at] if a.firing]
         expected = [self._expected(alert, a) for a in firing]
-        describe = " and ".join(leaf.describe(want) for leaf, want in zip(leaves, fire_inside, strict=False))
-        scenario = Scenario(f"{alert.name} fires: {describe}", fire)
+        scenario = Scenario(f"{alert.name} fires: {_describe(leaves, fire_inside)}", fire)
         if for_seconds > 0:
             before = firing_at - self.eval_interval
             if before < 0 or any(a.firing for a in states[before]) or not states[before]:
@@ -409,9 +419,9 @@ class Generator:
             scenario.checks.append((before, []))
         scenario.checks.append((firing_at, expected))
         scenarios = [scenario]
-        # One quiet scenario per condition: that one flipped, the others as when firing.
-        quiet_sets = [[want != (j == i) for j, want in enumerate(fire_inside)] for i in range(len(leaves))]
-        if absent:
+        quiet_sets = [[want != (j == i) for j, want in enumerate(fire_inside)]
+                      for i in range(len(leaves)) if branches[i] == branch]
+        if alert.absent:
             quiet_sets = [[True] * len(leaves)]
         end = self.ticks(horizon)[-1]
         for inside in quiet_sets:
@@ -422,8 +432,7 @@ class Generator:
                 quiet_states = self.simulation(inputs, rule, horizon).run_alert(rule, self.ticks(horizon))
                 if any(a.firing for t in times for a in quiet_states[t]):
                     raise Untestable("its outside values make it fire too")
-            describe = " and ".join(leaf.describe(want) for leaf, want in zip(leaves, inside, strict=False))
-            scenarios.append(Scenario(f"{alert.name} stays quiet: {describe}", inputs, [(t, []) for t in times]))
+            scenarios.append(Scenario(f"{alert.name} stays quiet: {_describe(leaves, inside)}", inputs, [(t, []) for t in times]))
         return scenarios
 
     def _expected(self, alert: AlertRule, state) -> dict:
@@ -485,6 +494,10 @@ class Generator:
         scenario = Scenario(f"recording rule {rule.record}{' ' + labels_text if labels_text else ''}", inputs)
         scenario.checks.append((at, {"expr": selector, "samples": exp}))
         return scenario
+
+
+def _describe(leaves: list[Leaf], inside: list[bool]) -> str:
+    return " and ".join(leaf.describe(want) for leaf, want in zip(leaves, inside, strict=True))
 
 
 def _open_values(matchers: list, other: bool = False) -> list[str]:
