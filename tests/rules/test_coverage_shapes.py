@@ -52,7 +52,8 @@ alerts:
 
 
 def _run(folder: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["promtool", "test", "rules", "rules_test.yml"], cwd=folder, capture_output=True, text=True, timeout=120)
+    files = sorted(p.name for p in folder.glob("*.yml"))
+    return subprocess.run(["promtool", "test", "rules", *files], cwd=folder, capture_output=True, text=True, timeout=120)
 
 
 def test_each_shape_is_covered_and_pinned(promtool: str, tmp_path: Path) -> None:
@@ -61,10 +62,10 @@ def test_each_shape_is_covered_and_pinned(promtool: str, tmp_path: Path) -> None
     (specs / "all.yaml").write_text(SPECS)
     build = compile_specs(specs)
     assert [p.id for p in build.problems] == []
-    out = tmp_path / "out" / "prometheus"
+    out = tmp_path / "out" / "prometheus" / "tests"
     write_tree(tmp_path / "out", build.files)
-    names = [g["name"] for g in yaml.safe_load((out / "rules_test.yml").read_text())["tests"]]
-    assert names == [
+    names = [g["name"] for f in sorted(out.glob("*.yml")) for g in yaml.safe_load(f.read_text())["tests"]]
+    assert sorted(names) == sorted([
         "recording rule job:availability:ratio_rate5m",
         "AvailabilityLow fires: 0.9702 inside < 0.99 and unless 0 outside == 1",
         "AvailabilityLow stays quiet: 0.9999 outside < 0.99 and unless 0 outside == 1",  # 1.0098 is out of reach
@@ -78,15 +79,17 @@ def test_each_shape_is_covered_and_pinned(promtool: str, tmp_path: Path) -> None
         "QueueInTrouble stays quiet: 980 outside > 1000 and 1.02 outside < 1",
         "ExportNeverRan fires: absent",
         "ExportNeverRan stays quiet: present",
-    ]
+    ])
     result = _run(out)
     assert result.returncode == 0, result.stdout + result.stderr
 
-    # Each rule changed in the way a typo would: a generated test fails for every one.
-    rules = (out / "rules.yml").read_text()
+    # Each rule changed in the way a typo would (in the rules the test files load): a generated test fails.
+    chains = {p: p.read_text() for p in (out / "rules").glob("*.yml")}
     for old, new in [("< 0.99", "< 0.95"), ("== 1", "== 0"), ("> 3600", "> 7200"), ("> 1000", "> 1100"), ("< 1", "< 0.9"), ('{batch="export"}', '{batch="reconcile"}'),
                      ('code=~"5.."', 'code=~"4.."')]:
-        assert old in rules
-        (out / "rules.yml").write_text(rules.replace(old, new))
+        assert any(old in text for text in chains.values()), old
+        for path, text in chains.items():
+            path.write_text(text.replace(old, new))
         assert _run(out).returncode != 0, f"{old} -> {new} passed every generated test"
-    (out / "rules.yml").write_text(rules)
+        for path, text in chains.items():
+            path.write_text(text)

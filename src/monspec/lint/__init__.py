@@ -20,6 +20,7 @@ from monspec.lint import (
     ranges,
     references,
     routing,
+    rulers,
     syntax,
     target,
     thresholds,
@@ -32,7 +33,7 @@ from monspec.model.catalog import Catalog
 from monspec.spec import SpecSet
 
 # coverage last: it plans the promtool tests only when no other family found an error.
-FAMILIES = (aggregation, alerts, components, dashboards, hygiene, imported, ranges, references, routing,
+FAMILIES = (aggregation, alerts, components, dashboards, hygiene, imported, ranges, references, routing, rulers,
             syntax, target, thresholds, types, units, coverage)
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 def check(ctx) -> None:
     import monspec.render  # noqa: F401  (the planner writes through the render package; load it first)
-    from monspec.promtest.scenarios import plan
+    from monspec.promtest.files import uncovered
 
     if any(p.severity == "error" for p in ctx.problems):
         return  # generate stops on those anyway; an uncovered rule is beside the point until they are fixed
-    for gap in plan(ctx.model).uncovered:
+    for gap in uncovered(ctx.model):
         entity = gap.rule.entity
         if not hasattr(entity, "problem"):
             continue

@@ -1,4 +1,4 @@
-"""generated/prometheus/rules_test.yml: promtool unit tests that pin every alert's threshold and `for`.
+"""promtool unit-test scenarios that pin every alert's threshold and `for` (generated/prometheus/tests/).
 
 For each alert whose condition is a comparison with a number (or an `and` of such
 comparisons), the generator feeds the *raw* metrics (counters, histogram buckets,
@@ -18,7 +18,7 @@ Each recording rule gets a `promql_expr_test` with the exact value its inputs gi
 Expected values come from `promsim`, which replays Prometheus' arithmetic (rate
 extrapolation, histogram_quantile, template functions) bit for bit; promtool confirms.
 Rules whose PromQL or annotation templates it cannot replay are listed at the top of
-the file as not covered, with the reason.
+their test file as not covered, with the reason. `promtest.files` decides the files.
 """
 from __future__ import annotations
 
@@ -46,11 +46,9 @@ from monspec.promtest.promsim import (
     selector_names,
 )
 from monspec.render import yamltext
-from monspec.render.templates import GENERATED
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.spec.thresholds import format_number
 
-PATH = "prometheus/rules_test.yml"
 RATIO_BASE = 1000  # counter increments per input interval behind a ratio
 MARGIN = 0.02  # "just inside / outside": 2% of the threshold
 ZERO_MARGIN = 1 / 16  # ... and past a threshold of 0, a small exact step: `> 0` nudged to `> 0.1` fails
@@ -656,74 +654,3 @@ def _value_text(value: float) -> str:
     if math.isnan(value) or math.isinf(value):
         return f'"{_number(value)}"'
     return repr(float(value)) if not float(value).is_integer() else format_number(value)
-
-
-@dataclass
-class Uncovered:
-    """A rule no generated test covers, the spec entity it comes from, and why."""
-
-    rule: AlertRule | RecordRule
-    what: str  # "alert X" / "recording rule x{...}"
-    reason: str
-
-    @property
-    def acknowledged(self) -> str | None:
-        """The spec's reason when it turned `test/uncovered` off for this rule's entity, else None."""
-        config = getattr(self.rule.entity, "lint", None)
-        return config.reason if config is not None and "test/uncovered" in config.disable else None
-
-
-@dataclass
-class Plan:
-    groups: list[tuple[Scenario, str]]
-    uncovered: list[Uncovered]
-    interval: float
-    eval_interval: float
-
-
-_PLANS: dict[int, tuple[Model, Plan]] = {}
-
-
-def plan(model: Model) -> Plan:
-    """Every scenario of the spec set, and the rules none covers; planned once per model (lint and the
-    renderer both ask)."""
-    cached = _PLANS.get(id(model))
-    if cached is not None and cached[0] is model:
-        return cached[1]
-    gen = Generator(model)
-    groups: list[tuple[Scenario, str]] = []
-    uncovered: list[Uncovered] = []
-    for rule in gen.records:
-        try:
-            groups.append((gen.record_scenario(rule), "record"))
-        except Unsupported as exc:
-            uncovered.append(Uncovered(rule, f"recording rule {_selector_text(rule.record, rule.labels)}", str(exc)))
-    for alert in model.alert_rules:
-        try:
-            for scenario in gen.alert_scenarios(alert):
-                groups.append((scenario, "alert"))
-        except Unsupported as exc:
-            uncovered.append(Uncovered(alert, f"alert {alert.name}", str(exc)))
-    result = Plan(groups, uncovered, gen.interval, gen.eval_interval)
-    _PLANS.clear()  # one model per run; keep only the latest
-    _PLANS[id(model)] = (model, result)
-    return result
-
-
-def render_tests(model: Model) -> str:
-    planned = plan(model)
-    out = [f"# {GENERATED}",
-           "# promtool unit tests: `promtool test rules rules_test.yml` (or `monspec test`)."]
-    for gap in planned.uncovered:
-        reason = gap.acknowledged
-        out.append(f"# Not covered: {gap.what}: {gap.reason}" + (f" (acknowledged: {reason})" if reason else ""))
-    out += ["rule_files:", "  - rules.yml", f"evaluation_interval: {format_duration(planned.eval_interval)}"]
-    # Recording rules first, as the expected timings assume (promtool's default order is random).
-    out.append("group_eval_order:")
-    out.extend(f"  - {yamltext.scalar(group.name, 2)}" for group in model.groups)
-    out.append("tests:")
-    for scenario, kind in planned.groups:
-        _render_group(out, scenario, planned.interval, kind)
-    if not planned.groups:
-        out[-1] = "tests: []"
-    return "\n".join(out) + "\n"
