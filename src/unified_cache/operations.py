@@ -225,7 +225,7 @@ async def run_benchmark(
     db = manager.l3
 
     async def from_database(key: str) -> None:
-        json.loads(await db.get(key))
+        json.loads((await db.get(key))[0])
 
     base_times, base_wall = await _drive(sequence, from_database, concurrency)
     baseline = _latency_summary(base_times, base_wall, 0.0)

@@ -77,7 +77,7 @@ def test_warming_reads_the_database_when_redis_lacks_the_key(make_config, redis_
             redis_sync.Redis(port=redis_pair[0].port).delete(KEY_PREFIX + "db-only")
             assert await m.run_warming_cycle() == 1
             assert m.l1.get("db-only") == {"v": 1}
-            assert redis_sync.Redis(port=redis_pair[0].port).get(KEY_PREFIX + "db-only") == b'{"v":1}'
+            assert redis_sync.Redis(port=redis_pair[0].port).get(KEY_PREFIX + "db-only") == b'1:{"v":1}'
 
     run(body())
 
@@ -113,7 +113,7 @@ def test_warming_refreshes_hot_keys_already_in_l1(make_config, redis_pair, make_
             for _ in range(3):
                 assert await m.get_cached("hot") == "old"
             other = redis_sync.Redis(port=redis_pair[0].port)
-            other.set(KEY_PREFIX + "hot", b'"new"')  # another instance's write, straight to Redis
+            other.set(KEY_PREFIX + "hot", b'2:"new"')  # a newer version straight to Redis, no invalidation sent
             assert await m.get_cached("hot") == "old"  # L1 still holds the old value
             assert await m.run_warming_cycle() == 1
             assert await m.get_cached("hot") == "new"
