@@ -68,8 +68,10 @@ return 1
 
 
 def error_kind(exc: BaseException) -> str:
-    """The bounded kind of a Redis command error, from its reply prefix (``OOM ...`` -> oom)."""
-    word = str(exc).split(" ", 1)[0].lower()
+    """The bounded kind of a Redis command error, from its reply prefix (``OOM ...`` -> oom).
+
+    redis-py strips the prefixes it knows into ``status_code``; others stay in the message."""
+    word = (getattr(exc, "status_code", None) or str(exc).split(" ", 1)[0]).lower()
     return word if word in COMMAND_ERROR_KINDS else "other"
 
 
@@ -187,19 +189,20 @@ class RedisLevel:
             self._tasks.append(asyncio.create_task(self._subscription_loop(), name="ucm-redis-invalidation"))
             if self.master_up:  # start in step with the other instances when Redis is there
                 try:
-                    await asyncio.wait_for(self._subscribed.wait(), self.socket_timeout * 4)
-                except asyncio.TimeoutError:
+                    async with asyncio.timeout(self.socket_timeout * 4):
+                        await self._subscribed.wait()
+                except TimeoutError:
                     pass
         else:
             self.synced = True  # no Redis, no other instance to keep in step with
 
     async def close(self) -> None:
+        # asyncio.timeout (not wait_for, which in 3.11 can swallow a cancellation that races
+        # its inner call) keeps the loops cancellable; cancel again until each has ended anyway.
         for task in self._tasks:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=1.0)
         self._tasks = []
         await _close_client(self.master)
         await _close_client(self.replica)
@@ -354,9 +357,8 @@ class RedisLevel:
 
     async def _follow_sentinel(self) -> None:
         try:
-            address = await asyncio.wait_for(
-                self._sentinel.discover_master(self.sentinel_service), self.socket_timeout * 4
-            )
+            async with asyncio.timeout(self.socket_timeout * 4):
+                address = await self._sentinel.discover_master(self.sentinel_service)
         except (RedisError, OSError, asyncio.TimeoutError):
             address = None  # no sentinel answered: keep the master we know
         if address is None or tuple(address) == self.master_address:
@@ -389,14 +391,15 @@ class RedisLevel:
                 return bool(await client.ping())
 
         try:
-            return await asyncio.wait_for(ping(), self.socket_timeout * 2)
+            async with asyncio.timeout(self.socket_timeout * 2):
+                return await ping()
         except (RedisError, OSError, asyncio.TimeoutError):
             return False
 
     async def _link_up(self, replica: Redis) -> bool:
         try:
-            async with self._r_slots:
-                info = await asyncio.wait_for(replica.info("replication"), self.socket_timeout * 2)
+            async with self._r_slots, asyncio.timeout(self.socket_timeout * 2):
+                info = await replica.info("replication")
         except (RedisError, OSError, asyncio.TimeoutError):
             return False
         return info.get("role") == "slave" and info.get("master_link_status") == "up"
@@ -405,6 +408,8 @@ class RedisLevel:
         """Before trusting a (new or returning) master: load the script, delete dirty keys,
         and after a failover delete every cache key the promoted server inherited."""
         try:
+            # Connections opened before the outage are dead; drop them so no call trips on one.
+            await self.master.connection_pool.disconnect()
             async with self._m_slots:
                 if self._script is None:
                     self._script = self.master.register_script(_SET_IF_NEWER)

@@ -1,5 +1,6 @@
 """Fixtures for the unified_cache tests: real Redis (master + replica), a temp data dir,
-a fresh CollectorRegistry per test."""
+a fresh CollectorRegistry per test, and ``config``: run once on SQLite and once on a real
+PostgreSQL (every test that takes ``config`` covers both L3 databases)."""
 from __future__ import annotations
 
 import sys
@@ -10,6 +11,7 @@ from prometheus_client import CollectorRegistry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from support.postgres_server import postgres_server, postgres_url  # noqa: E402,F401
 from support.redis_fixtures import (  # noqa: E402,F401  (re-exported fixtures)
     _redis_session_pair,
     redis_pair,
@@ -42,9 +44,15 @@ def make_config(tmp_path):
     return make
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request):
+    """None (SQLite under the data dir) or the URL of an empty PostgreSQL database."""
+    return None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture
-def config(make_config, redis_pair):
-    return make_config(*redis_pair)
+def config(make_config, redis_pair, database_url):
+    return make_config(*redis_pair, database_url=database_url)
 
 
 @pytest.fixture
