@@ -25,23 +25,27 @@ class InjectedFault(UnifiedCacheError):
 class Faults:
     errors: float = 0.0  # share of gets that raise InjectedFault
     l1_delay_ms: float = 0.0  # added to every L1 lookup
+    active: bool = False  # a plain attribute: the L1 hit path reads it on every get
     random: random.Random = field(default_factory=random.Random, repr=False)
 
-    @property
-    def active(self) -> bool:
-        return self.errors > 0 or self.l1_delay_ms > 0
+    def set(self, errors: float | None = None, l1_delay_ms: float | None = None) -> None:
+        if errors is not None:
+            self.errors = float(errors)
+        if l1_delay_ms is not None:
+            self.l1_delay_ms = float(l1_delay_ms)
+        self.active = self.errors > 0 or self.l1_delay_ms > 0
 
     def as_dict(self) -> dict:
         return {"errors": self.errors, "l1_delay_ms": self.l1_delay_ms}
 
 
-def parse_settings(pairs: list[str]) -> dict[str, float | int]:
+def parse_settings(pairs: list[str]) -> dict[str, float | int | None]:
     """``["errors=0.2", "l1_size=10"]`` -> {"errors": 0.2, "l1_size": 10}; ``["clear"]`` resets
-    errors and delay. ValueError names the bad pair."""
-    settings: dict[str, float | int] = {}
+    everything (``l1_size`` None: back to the configured size). ValueError names the bad pair."""
+    settings: dict[str, float | int | None] = {}
     for pair in pairs:
         if pair == "clear":
-            settings.update(errors=0.0, l1_delay_ms=0.0)
+            settings.update(errors=0.0, l1_delay_ms=0.0, l1_size=None)
             continue
         name, sep, raw = pair.partition("=")
         if not sep or name not in SETTINGS:

@@ -62,6 +62,17 @@ class Database:
         self.active = 0
         self._executor = ThreadPoolExecutor(max_workers=min(max_connections, 32), thread_name_prefix="ucm-db")
 
+    def connect(self) -> Any:
+        """A new connection outside the pool, for callers that query the table directly
+        (the benchmark's database-only baseline)."""
+        conn = self._connect()
+        if self.dialect == "postgresql":
+            conn.autocommit = True
+        return conn
+
+    def select_value_sql(self) -> str:
+        return f"SELECT value FROM {TABLE} WHERE key = {self._p}"
+
     @property
     def pool_utilization(self) -> float:
         return self.active / self.max_connections
