@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: generate check lint test bench programs clean
+.PHONY: generate check lint style test bench programs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,reference]'
 	touch $(STAMP)
 
 generate: $(STAMP)
@@ -20,6 +20,10 @@ check: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/monspec lint
+
+style: $(STAMP)
+	$(BIN)/ruff check src
+	$(BIN)/mypy
 
 programs:
 	./scripts/install-programs.sh

@@ -1,21 +1,24 @@
 """The live stack for the end-to-end suite: started once per module, stopped afterwards."""
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from support.redis_server import RedisServer  # noqa: E402
-from support.capture_server import CaptureServer, SmtpSink  # noqa: E402
-from support.prometheus_server import AlertmanagerServer, PrometheusServer  # noqa: E402
-
-from e2e.stack import (  # noqa: E402
-    GENERATED, Demo, live_alertmanager_config, live_prometheus_config, live_rules, wait_for,
+from e2e.stack import (
+    GENERATED,
+    Demo,
+    demo_args,
+    live_alertmanager_config,
+    live_prometheus_config,
+    live_rules,
+    start_redis,
+    wait_for,
 )
+from support.capture_server import CaptureServer, SmtpSink
+from support.prometheus_server import AlertmanagerServer, PrometheusServer
+from support.redis_server import RedisServer
 
 
 @dataclass
@@ -41,13 +44,8 @@ def stack(tmp_path_factory):
 
 def _stack(work, started, capture, smtp):
     try:
-        master = RedisServer(work / "redis-master").start()
-        started.append(master)
-        replica = RedisServer(work / "redis-replica", replica_of=master).start()
-        started.append(replica)
-        replica.wait_replica_synced()
-        common = ["--redis-url", master.url, "--replica-url", replica.url, "--health-interval", "0.5",
-                  "--warming-interval", "1", "--rate", "300"]
+        master, replica = start_redis(work, started)
+        common = demo_args(master, replica)
         demo = Demo(work, "demo", *common, "--keys", "500", "--l1-size", "1000").start()
         started.append(demo)
         small = Demo(work, "demo-small-l1", *common, "--keys", "2000", "--l1-size", "300").start()

@@ -12,11 +12,11 @@ import sys
 import pytest
 
 from monspec.build import compile_specs
-from monspec.catalog import build_catalog
-from monspec.rulemodel import alert_rules, recording_rules
+from monspec.model.catalog import build_catalog
+from monspec.model.rules import alert_rules, recording_rules
 from monspec.spec import load_specs
 
-from e2e.stack import GENERATED, REPO, UNDERSIZED_JOB, WINDOW, shorten_windows, wait_for
+from e2e.stack import GENERATED, REPO, UNDERSIZED_JOB, WINDOW, notifications, shorten_windows, wait_for, wait_notified
 
 pytestmark = pytest.mark.live
 
@@ -78,12 +78,25 @@ def dashboard_targets() -> list[tuple[str, str, str]]:
 
 def test_every_dashboard_target_returns_data(stack) -> None:
     targets = dashboard_targets()
-    assert len(targets) == 30  # every target of the four guide dashboards
+    states = [t for t in targets if t[1] == "Alert states"]
+    assert len(targets) - len(states) == 30  # every target of the four guide dashboards
+    assert len(states) == 4 * len(alert_rules(SPECS))  # and one state tile per alert on each
     for dashboard, panel, expr in targets:
         concrete = (expr.replace("$job", "unified-cache").replace("$instance", ".+")
                     .replace("$__rate_interval", WINDOW))
         concrete = shorten_windows(concrete)
         wait_for(lambda: query(stack, concrete), 15, f"{dashboard} / {panel}: `{concrete}` to return data")
+
+
+def test_alert_state_tiles_and_annotations_read_the_alerts_series(stack) -> None:
+    """Each state tile is 0 (OK), 1 (pending) or 2 (firing); the annotation query evaluates."""
+    dashboard = json.loads((GENERATED / "grafana" / "dashboards" / "unified-cache-operations-detail.json").read_text())
+    [state] = [p for p in dashboard["panels"] if p["title"] == "Alert states"]
+    for target in state["targets"]:
+        [sample] = query(stack, target["expr"])
+        assert sample["value"][1] in ("0", "1", "2"), target["legendFormat"]
+    [annotation] = [a for a in dashboard["annotations"]["list"] if a["name"] == "Firing alerts"]
+    query(stack, annotation["expr"])  # an evaluation error raises
 
 
 def test_no_rule_has_an_evaluation_error(stack) -> None:
@@ -149,26 +162,6 @@ def watch_alert(stack, name: str, instance: str | None = None, timeout: float = 
 
 def wait_resolved(stack, name: str, timeout: float = 30) -> None:
     wait_for(lambda: not alerts(stack, name), timeout, f"{name} to resolve")
-
-
-def notifications(stack, kind: str, receiver: str, alertname: str, status: str = "firing") -> list:
-    """What the capture server got from Alertmanager for one alert (PagerDuty, Slack or webhook)."""
-    out = []
-    for request in stack.capture.received(f"/{kind}/{receiver}"):
-        body = request.body
-        if kind == "webhook" and body["status"] == status and body["commonLabels"].get("alertname") == alertname:
-            out.append(request)
-        elif kind == "pagerduty" and alertname in body["payload"]["custom_details"].get(status, ""):
-            out.append(request)
-        elif kind == "slack" and body["attachments"][0]["title"].startswith(f"[{status.upper()}] {alertname} "):
-            out.append(request)
-    return out
-
-
-def wait_notified(stack, kind: str, receiver: str, alertname: str, status: str = "firing"):
-    wait_for(lambda: notifications(stack, kind, receiver, alertname, status), 30,
-             f"{alertname} ({status}) to reach {receiver} by {kind}")
-    return notifications(stack, kind, receiver, alertname, status)[0]
 
 
 def inhibited_by(stack, alertname: str) -> list[str]:

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import yaml
 
-from monspec import tools
+from monspec.toolcheck import programs
 from monspec.build import compile_specs
 from monspec.output import write_tree
-from monspec.tooltests import amtool_tests
+from monspec.toolcheck.unit_tests import amtool_tests
 from support.processes import require_program as need
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "golden_specs"
@@ -61,7 +61,7 @@ def test_amtool_check_config_rejects_a_broken_file(tmp_path: Path) -> None:
     need("amtool")
     config = tmp_path / "alertmanager.yml"
     config.write_text("route:\n  receiver: nobody\nreceivers: []\n")
-    result = tools.amtool_check_config(config)
+    result = programs.amtool_check_config(config)
     assert not result.ok
     assert 'undefined receiver "nobody" used in route' in result.output
 
@@ -73,6 +73,6 @@ def test_label_values_with_quotes_reach_amtool_intact(tmp_path: Path) -> None:
     matchers = matcher_strings({"team": 'x, "y" \\ z'}, {})
     config.write_text(yaml.safe_dump({"route": {"receiver": "a", "routes": [{"receiver": "b", "matchers": matchers}]},
                                       "receivers": [{"name": "a"}, {"name": "b"}]}))
-    assert tools.amtool_check_config(config).ok
-    assert tools.amtool_routes_test(config, {"team": 'x, "y" \\ z'}, ["b"]).ok
-    assert not tools.amtool_routes_test(config, {"team": "x"}, ["b"]).ok
+    assert programs.amtool_check_config(config).ok
+    assert programs.amtool_routes_test(config, {"team": 'x, "y" \\ z'}, ["b"]).ok
+    assert not programs.amtool_routes_test(config, {"team": "x"}, ["b"]).ok

@@ -3,23 +3,17 @@ a fresh CollectorRegistry per test, and ``config``: run once on SQLite and once 
 PostgreSQL (every test that takes ``config`` covers both L3 databases)."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from prometheus_client import CollectorRegistry
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from support.postgres_server import postgres_server, postgres_url  # noqa: E402,F401
-from support.redis_fixtures import (  # noqa: E402,F401  (re-exported fixtures)
+from support.postgres_server import postgres_server, postgres_url  # noqa: F401  (re-exported fixtures)
+from support.redis_fixtures import (  # noqa: F401  (re-exported fixtures)
     _redis_session_pair,
     redis_pair,
     redis_pair_factory,
     redis_server,
 )
-
-from unified_cache import CacheConfig, ManagerMode, UnifiedConnectionManager  # noqa: E402
+from unified_cache import CacheConfig, ManagerMode, UnifiedConnectionManager
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def check(ctx) -> None:
                         hint=f"{name} by (job, instance) (…) keeps one series per instance "
                              f"(the catalog aggregates `{selector.name}` with {metric.aggregation})"))
                 direct = all(f in AGGREGATIONS for f in selector.enclosing[:depth])
-                if series.type == "gauge" and direct and name in COMBINING and name != metric.aggregation:
+                if series is not None and series.type == "gauge" and direct and name in COMBINING and name != metric.aggregation:
                     expected = "is not aggregated (aggregation: none)" if metric.aggregation == "none" \
                         else f"combines with {metric.aggregation}()"
                     ctx.report(site.entity, site.problem(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from monspec.catalog import TARGET_LABELS
+from monspec.model.catalog import TARGET_LABELS
 
 
 def check(ctx) -> None:
@@ -53,11 +53,11 @@ def check(ctx) -> None:
                     continue
                 if matcher.value not in values:
                     close = difflib.get_close_matches(matcher.value, sorted(values), n=1, cutoff=0.5)
-                    hint = f"did you mean `{close[0]}`?" if close else None
+                    value_hint = f"did you mean `{close[0]}`?" if close else None
                     ctx.report(site.entity, site.problem(
                         "promql/label-value",
                         f"`{matcher.name}` of `{name}` is never \"{matcher.value}\": allowed {_list(values)}",
-                        offset=_matcher_offset(site.expr, selector.offset, matcher.name), hint=hint))
+                        offset=_matcher_offset(site.expr, selector.offset, matcher.name), hint=value_hint))
 
 
 def _list(values) -> str:

@@ -44,84 +44,52 @@ alerts:
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from monspec.spec.durations import parse_duration
-from monspec.spec.thresholds import Range, Threshold, parse_threshold
+from monspec.spec.base import (
+    LABEL_NAME,
+    METRIC_NAME,
+    Duration,
+    Interval,
+    LintConfig,
+    Located,
+    Placed,
+    Severity,
+    Strict,
+    ThresholdValue,
+    Unit,
+    grafana_uid,
+)
+from monspec.spec.dashboards import Dashboard
+from monspec.spec.routing import Routing
 
-Unit = Literal[
-    "seconds", "bytes", "ratio", "percent", "operations", "ops", "keys", "entries", "errors",
-    "connections", "cycles", "info", "bool", "none",
-]
-Severity = Literal["critical", "warning", "info"]
-METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-SNAKE_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def _duration(value: Any) -> str:
-    parse_duration(value)
-    return value
-
-
-def _threshold(value: Any) -> Threshold | Range:
-    if isinstance(value, (Threshold, Range)):
-        return value
-    return parse_threshold(value)
+# Grafana versions dashboards can target, with the dashboard schemaVersion each one writes
+# itself: a dashboard at that version is not migrated when Grafana loads it.
+GRAFANA_SCHEMA_VERSIONS = {"11.6": 41, "10.4": 39}
 
 
-Duration = Annotated[str, BeforeValidator(_duration), WithJsonSchema({
-    "type": "string", "pattern": r"^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$",
-    "description": "Prometheus duration such as 30s, 5m, 1h30m"})]
-ThresholdValue = Annotated[Union[Threshold, Range], BeforeValidator(_threshold), WithJsonSchema({
-    "anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*((>=|<=|==|!=|>|<)?\s*[-+.\d]+\s*%?|[-+.\d]+\s*%?\s*-\s*[-+.\d]+\s*%?)\s*$"}],
-    "description": "Threshold in the guide's notation: \">0.90\", \"<0.001\", \"==0\", \"70-90%\""})]
+class GrafanaSettings(Placed):
+    """How the dashboards meet Grafana: target version, folder, provisioning."""
 
-
-class Strict(BaseModel):
-    """Unknown fields are errors, so a typo never silently drops a setting."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, arbitrary_types_allowed=True)
-
-
-class Placed(Strict):
-    """A spec entity that remembers its file and path, so checks can point at it."""
-
-    _source: Any = PrivateAttr(default=None)
-    _path: tuple = PrivateAttr(default=())
-    _name: str = PrivateAttr(default="")
+    version: Literal["11.6", "10.4"] = Field(
+        "11.6", description="Grafana the dashboards are written for: its schemaVersion (11.6: 41, 10.4: 39) and "
+                            "panel options, so Grafana loads them without migrating.")
+    folder: str | None = Field(None, description="Folder of the dashboards; defaults to the project's `title`.")
+    folder_uid: Annotated[str | None, AfterValidator(grafana_uid)] = Field(
+        None, description="Uid of that folder; defaults to a slug of its name.")
+    allow_ui_updates: bool = Field(
+        False, description="Provisioning's `allowUiUpdates`: when true, dashboards are editable in the UI and "
+                           "`monspec push` may overwrite provisioned ones; UI edits are lost on the next reload.")
+    folders_from_files_structure: bool = Field(False, description="Provisioning's `foldersFromFilesStructure`.")
+    dashboards_path: str | None = Field(None, description="Where Grafana reads the dashboard files "
+                                               "(default /var/lib/grafana/dashboards/<project name>).")
+    lint: LintConfig | None = None
 
     @property
-    def source(self):
-        return self._source
-
-    @property
-    def path(self) -> tuple:
-        return self._path
-
-    def problem(self, id: str, message: str, *sub: Any, key: bool = False, **kw):
-        """A Problem at this entity's field `sub` (or the entity itself)."""
-        return self._source.problem(id, message, self._path + tuple(sub), key=key, **kw)
-
-    def position(self, *sub: Any, key: bool = False):
-        return self._source.position(self._path + tuple(sub), key=key)
-
-
-class Located(Placed):
-    """A named entity: its name is its key in the section (or its `record`)."""
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-
-class LintConfig(Strict):
-    """Turns checks off for one entity, with the reason shown in the docs."""
-
-    disable: list[str]
-    reason: str = Field(min_length=1)
+    def schema_version(self) -> int:
+        return GRAFANA_SCHEMA_VERSIONS[self.version]
 
 
 class Project(Placed):
@@ -129,8 +97,8 @@ class Project(Placed):
     title: str = Field(description="Human name, used in dashboards and docs.")
     job: str = Field(description="Prometheus scrape job name of the service.")
     scrape_target: str = Field("127.0.0.1:8000", description="host:port that generated/prometheus/prometheus.yml scrapes.")
-    scrape_interval: Duration = "15s"
-    evaluation_interval: Duration = "30s"
+    scrape_interval: Interval = "15s"
+    evaluation_interval: Interval = "30s"
     absence_for: Duration = Field("2m", description="How long the scrape job may be gone before its absence alert fires.")
     runbook_base_url: str = Field(description="URL of the generated alerts.md; alerts link to its anchors.")
     datasource: str = Field("Prometheus", description="Name of the Grafana Prometheus data source.")
@@ -138,7 +106,8 @@ class Project(Placed):
     labels: dict[str, str] = Field(default_factory=dict, description="Labels added to every alert.")
     absence_alert: bool = Field(True, description="Add the <Name>TargetMissing alert on `up` of `job` "
                                 "(`monspec import` turns it off so imported rules stay exactly as they were).")
-    grafana_folder: str | None = Field(None, description="Grafana folder of the dashboards; defaults to `title`.")
+    grafana: GrafanaSettings = Field(default_factory=lambda: GrafanaSettings.model_validate({}),
+                                     description="Grafana target and provisioning.")
 
     @field_validator("runbook_base_url")
     @classmethod
@@ -152,7 +121,7 @@ class Metric(Located):
     type: Literal["counter", "gauge", "histogram"]
     unit: Unit
     help: str = Field(min_length=1)
-    labels: dict[str, Union[list[str], Literal["any"]]] = Field(default_factory=dict)
+    labels: dict[str, list[str] | Literal["any"]] = Field(default_factory=dict)
     aggregation: Literal["sum", "max", "min", "avg", "none"] = "sum"
     buckets: list[float] | None = None
     unverified: bool = Field(False, description="Set by `monspec import` for metrics nobody has checked yet.")
@@ -247,14 +216,6 @@ class Alert(Located):
         return self
 
 
-class Profile(Located):
-    description: str
-    settings: dict[str, Union[bool, int, float]]
-
-
-from monspec.spec.dashboards import Dashboard  # noqa: E402  (it builds on the classes above)
-
-
 class ImportedRule(Placed):
     """One rule of an imported group, written to rules.yml exactly as given: no project labels,
     no generated annotations, the name as it is."""
@@ -271,9 +232,8 @@ class ImportedRule(Placed):
     def _kind(self):
         if (self.record is None) == (self.alert is None):
             raise ValueError("give exactly one of `record` (a recording rule) or `alert`")
-        name = self.record if self.record is not None else self.alert
-        if self.record is not None and not METRIC_NAME.match(name):
-            raise ValueError(f"{name!r} is not a valid metric name")
+        if self.record is not None and not METRIC_NAME.match(self.record):
+            raise ValueError(f"{self.record!r} is not a valid metric name")
         if self.record is not None and (self.for_ or self.keep_firing_for or self.annotations):
             raise ValueError("a recording rule has no `for`, `keep_firing_for` or `annotations`")
         for label in self.labels:
@@ -283,19 +243,18 @@ class ImportedRule(Placed):
 
     @property
     def rule_name(self) -> str:
-        return self.record if self.record is not None else self.alert
+        name = self.record if self.record is not None else self.alert
+        assert name is not None  # the validator above requires one of them
+        return name
 
 
 class RuleGroupSpec(Located):
     """A rules.yml group kept as it was (written by `monspec import`); its name is its key."""
 
-    interval: Duration | None = None
+    interval: Interval | None = None
     limit: int | None = Field(None, ge=0, description="Prometheus' per-group limit on alerts / series (0: none).")
     imported_from: str | None = Field(None, description="Where the group came from, for the reader.")
     rules: list[ImportedRule] = Field(min_length=1)
-
-
-from monspec.spec.routing import Routing  # noqa: E402  (it builds on the classes above)
 
 
 class SpecFile(Strict):
@@ -306,7 +265,6 @@ class SpecFile(Strict):
     recording_rules: list[RecordingRule] = Field(default_factory=list)
     kpis: dict[str, Kpi] = Field(default_factory=dict)
     alerts: dict[str, Alert] = Field(default_factory=dict)
-    profiles: dict[str, Profile] = Field(default_factory=dict)
     routing: Routing | None = None
     rule_groups: dict[str, RuleGroupSpec] = Field(default_factory=dict)
     dashboards: dict[str, Dashboard] = Field(default_factory=dict)

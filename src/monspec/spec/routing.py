@@ -56,7 +56,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from monspec.spec.models import LABEL_NAME, Duration, Located, Placed, Strict
+from monspec.spec.base import LABEL_NAME, Duration, Located, Placed, Strict
 
 
 def _label_map(value: dict[str, str]) -> dict[str, str]:
@@ -122,7 +122,7 @@ class Webhook(Placed):
     @classmethod
     def _http(cls, value: str) -> str:
         if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"expected an http(s) URL with a host, got {value!r}")
+            raise ValueError("expected an http(s) URL with a host")  # not echoed: it may hold a secret
         return value
 
 
@@ -178,7 +178,7 @@ class Route(Matching):
     group_wait: Duration | None = None
     group_interval: Duration | None = None
     repeat_interval: Duration | None = None
-    routes: list["Route"] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
 
 
 class Inhibit(Placed):

@@ -1,0 +1,557 @@
+"""promtool unit-test scenarios that pin every alert's threshold and `for` (generated/prometheus/tests/).
+
+For each alert whose condition is a comparison with a number (or an `and` of such
+comparisons), the generator feeds the *raw* metrics (counters, histogram buckets,
+gauges) so the recording rules in between are tested too, and writes:
+
+- "fires": every condition just inside its threshold (2% past it) from t=0. It asserts
+  no firing alert one evaluation before the alert fires (held shorter than `for`) and the
+  firing alert with its exact labels and rendered annotations when it fires (held as long as
+  `for`). A doubled `for` fails the second assertion, a threshold moved past the input
+  value fails it too.
+- "stays quiet": the condition just outside (2% short of it), no alert at the firing time
+  nor at the end. A threshold moved past the outside value fails it. An `and` gets one
+  such test per condition (that one outside, the others inside).
+
+Each recording rule gets a `promql_expr_test` with the exact value its inputs give.
+
+Expected values come from `promsim`, which replays Prometheus' arithmetic (rate
+extrapolation, histogram_quantile, template functions) bit for bit; promtool confirms.
+Rules whose PromQL or annotation templates it cannot replay are listed at the top of
+their test file as not covered, with the reason. `promtest.files` decides the files.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import promql_parser as pp
+
+from monspec.model import Model
+from monspec.model.catalog import Catalog
+from monspec.model.conditions import unparen
+from monspec.model.rules import AlertRule, RecordRule
+from monspec.promql import escape_label_value, label_matches
+from monspec.promtest.promsim import (
+    AlertingRule,
+    RecordingRule,
+    Simulation,
+    Unsupported,
+    expand_template,
+    key,
+    selector_matchers,
+    selector_names,
+)
+from monspec.render import yamltext
+from monspec.spec.durations import format_duration, parse_duration
+from monspec.spec.thresholds import format_number
+
+RATIO_BASE = 1000  # counter increments per input interval behind a ratio
+MARGIN = 0.02  # "just inside / outside": 2% of the threshold
+HISTOGRAM_SPAN = 1000
+
+
+class Untestable(Unsupported):
+    """The generator cannot build a meaningful test for this rule."""
+
+    def __init__(self, why: str):
+        ValueError.__init__(self, why)
+
+
+@dataclass(frozen=True)
+class Gauge:
+    value: float
+
+
+@dataclass(frozen=True)
+class Counter:
+    increment: float  # per input interval
+
+
+@dataclass
+class Leaf:
+    """One `<expr> <op> <number>` condition of an alert, with the values just inside and outside it."""
+
+    lhs: object
+    op: str
+    threshold: float
+
+    def target(self, inside: bool) -> float:
+        thr, op = self.threshold, self.op
+        delta = abs(thr) * MARGIN if thr != 0 else 100.0
+        if op == "==":
+            return thr if inside else (1 - thr if thr in (0.0, 1.0) else thr + 1)
+        if op == "!=":
+            return (1 - thr if thr in (0.0, 1.0) else thr + 1) if inside else thr
+        high = op in (">", ">=")
+        if not inside and thr == 0 and high:
+            return 0.0
+        return thr + delta if high == inside else thr - delta
+
+    def describe(self, inside: bool) -> str:
+        return f"{self.target(inside):.6g} {'inside' if inside else 'outside'} {self.op} {format_number(self.threshold)}"
+
+
+@dataclass
+class Scenario:
+    name: str
+    inputs: dict
+    checks: list = field(default_factory=list)  # (eval_seconds, [alert dicts])
+
+
+class Generator:
+    def __init__(self, model: Model):
+        specs = model.specs
+        self.specs = specs
+        self.catalog: Catalog = model.catalog
+        project = specs.project
+        self.interval = parse_duration(project.scrape_interval)
+        self.eval_interval = parse_duration(project.evaluation_interval)
+        self.target_labels = {"job": project.job, "instance": project.scrape_target}
+        self.records = model.recording_rules
+        self.sim_rules = [RecordingRule(r.record, r.expr, r.labels) for r in self.records]
+        self._chains: dict[str, list[RecordingRule]] = {}
+        self._rules_by_name: dict[str, list[RecordingRule]] = {}
+        for r in self.sim_rules:
+            self._rules_by_name.setdefault(r.record, []).append(r)
+
+    # --- driving an expression to a value with raw inputs ----------------------------------
+
+    def drive(self, node, target: float) -> dict:
+        if isinstance(node, pp.ParenExpr):
+            return self.drive(node.expr, target)
+        if isinstance(node, pp.AggregateExpr) and str(node.op) in ("sum", "min", "max", "avg"):
+            return self.drive(node.expr, target)
+        if isinstance(node, pp.BinaryExpr) and str(node.op) in ("*", "/", "+", "-"):
+            return self._drive_arith(node, target)
+        if isinstance(node, pp.Call) and node.func.name in ("rate", "increase"):
+            arg = node.args[0]
+            if not isinstance(arg, pp.MatrixSelector):
+                raise Unsupported(f"{node.func.name}() of a subquery")
+            per_second = target if node.func.name == "rate" else target / arg.range.total_seconds()
+            if per_second < 0:
+                raise Unsupported("a negative counter rate")
+            labels = self._labels(arg.vector_selector, "counter")
+            return {key(labels): Counter(per_second * self.interval)}
+        if isinstance(node, pp.Call) and node.func.name == "histogram_quantile":
+            return self._drive_quantile(node, target)
+        if isinstance(node, pp.VectorSelector):
+            name, matchers = selector_matchers(node)
+            series = self.catalog.get(name) if name else None
+            if series is None:
+                raise Unsupported(f"the unknown series `{name}`")
+            if series.type == "gauge":
+                return {key(self._labels(node, "gauge")): Gauge(target)}
+            if series.type == "recorded":
+                rules = [r for r in self.records if r.record == name and _agree(r.labels, matchers)]
+                if len(rules) != 1:
+                    raise Unsupported(f"`{name}` selects {len(rules)} recording rules")
+                return self.drive(pp.parse(rules[0].expr), target)
+            raise Unsupported(f"the {series.type} `{name}` read without rate()")
+        raise Unsupported(f"driving {type(node).__name__} to a value")
+
+    def _drive_arith(self, node, target: float) -> dict:
+        op = str(node.op)
+        lhs, rhs = unparen(node.lhs), unparen(node.rhs)
+        if isinstance(rhs, pp.NumberLiteral):
+            k = float(rhs.val)
+            inverse = {"*": target / k if k else math.nan, "/": target * k, "+": target - k, "-": target + k}[op]
+            return self.drive(lhs, inverse)
+        if isinstance(lhs, pp.NumberLiteral) and op in ("*", "+"):
+            k = float(lhs.val)
+            return self.drive(rhs, target / k if op == "*" else target - k)
+        if op == "/":
+            return self._drive_ratio(lhs, rhs, target)
+        raise Unsupported(f"`{op}` between two vectors")
+
+    def _drive_ratio(self, lhs, rhs, target: float) -> dict:
+        num, den = _counter_selector(lhs), _counter_selector(rhs)
+        if num is None or den is None:
+            raise Unsupported("a ratio other than rate(counter) / rate(counter)")
+        n_name, n_matchers = selector_matchers(num)
+        d_name, d_matchers = selector_matchers(den)
+        if target < 0:
+            raise Unsupported("a negative ratio")
+        if n_name != d_name:
+            den_labels = self._labels(den, "counter")
+            num_labels = self._labels(num, "counter")
+            base = _base_for(target)
+            return {key(den_labels): Counter(float(base)),
+                    key(num_labels): Counter(float(round(target * base)))}
+        if target > 1:
+            raise Unsupported("a share above 1 of one counter")
+        both = self._combo(n_name, n_matchers + d_matchers, [])
+        rest = self._combo(d_name, d_matchers, n_matchers)
+        base = _base_for(target)
+        hits = round(target * base)
+        out = {key(both): Counter(float(hits))}
+        if hits < base:
+            out[key(rest)] = Counter(float(base - hits))
+        return out
+
+    def _drive_quantile(self, node, target: float) -> dict:
+        q_node, inner = unparen(node.args[0]), node.args[1]
+        if not isinstance(q_node, pp.NumberLiteral):
+            raise Unsupported("histogram_quantile with a computed quantile")
+        q = float(q_node.val)
+        bucket = _counter_selector(inner)
+        if bucket is None:
+            raise Unsupported("histogram_quantile over something other than rate(<histogram>_bucket)")
+        name, _ = selector_matchers(bucket)
+        series = self.catalog.get(name)
+        if series is None or series.type != "histogram_bucket" or series.metric is None or not series.metric.buckets:
+            raise Unsupported(f"histogram_quantile over `{name}`, which has no bucket list in the catalog")
+        bounds = series.metric.buckets
+        i = next((i for i, b in enumerate(bounds) if target <= b), None)
+        if i is None or i == 0 or not 0 < q < 1:
+            raise Unsupported(f"a quantile of {format_number(target)} outside the histogram's buckets")
+        lo, hi = bounds[i - 1], bounds[i]
+        p = (target - lo) / (hi - lo)
+        span = HISTOGRAM_SPAN
+        total = max(math.ceil(span * (1 - p) / (1 - q)), math.ceil(p * span / q)) + 1
+        below = round(q * total - p * span)
+        below = min(max(below, 0), total - span)
+        base = self._labels(bucket, "counter", skip=("le",))
+        out = {}
+        for le, count in ((lo, below), (hi, below + span), (math.inf, total)):
+            labels = {**base, "le": _le(le)}
+            out[key(labels)] = Counter(float(count))
+        return out
+
+    def _labels(self, selector, kind: str, skip: tuple = ()) -> dict[str, str]:
+        name, matchers = selector_matchers(selector)
+        series = self.catalog.get(name)
+        labels = {"__name__": name, **self.target_labels}
+        for label, op, value in matchers:
+            if label in self.target_labels and not label_matches(op, value, self.target_labels[label]):
+                raise Unsupported(f"a selector on {label}{op}\"{value}\"")
+        known = series.labels if series is not None else {}
+        for label, allowed in sorted(known.items()):
+            if label in skip or label in labels:
+                continue
+            wanted = [(op, v) for lbl, op, v in matchers if lbl == label]
+            candidates = sorted(allowed) if allowed else [v for op, v in wanted if op == "="] or ["example"]
+            choice = next((c for c in candidates if all(label_matches(op, v, c) for op, v in wanted)), None)
+            if choice is None:
+                raise Unsupported(f"no allowed value of `{label}` matches the selector")
+            labels[label] = choice
+        for label, op, value in matchers:
+            if label not in labels and op == "=" and label not in skip:
+                labels[label] = value
+        return labels
+
+    def _combo(self, name: str, must: list, must_not: list) -> dict[str, str]:
+        """Labels of one series of `name` matching all of `must` and not all of `must_not`."""
+        series = self.catalog.get(name)
+        if series is None or any(v is None for v in series.labels.values()):
+            raise Unsupported(f"a ratio over `{name}`, whose labels are not all enumerated")
+        names = sorted(series.labels)
+        for values in itertools.product(*(sorted(series.labels[n] or ()) for n in names)):
+            labels = {"__name__": name, **self.target_labels, **dict(zip(names, values, strict=False))}
+            if not all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in must):
+                continue
+            if must_not and all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in must_not):
+                continue
+            return labels
+        raise Unsupported(f"no series of `{name}` is in the denominator but not the numerator")
+
+    def chain_window(self, expr: str, seen: frozenset = frozenset()) -> float:
+        """The longest range window on the way from raw metrics to expr, through recording rules."""
+        window = _max_range(expr)
+        for name in selector_names(expr):
+            if name in seen:
+                continue
+            for rule in self.records:
+                if rule.record == name:
+                    window = max(window, self.chain_window(rule.expr, seen | {name}))
+        return window
+
+    # --- simulation --------------------------------------------------------------------------
+
+    def chain(self, expr: str) -> list[RecordingRule]:
+        """The recording rules expr reads, directly or through each other, in group order:
+        a simulation needs only these, which keeps large spec sets linear."""
+        cached = self._chains.get(expr)
+        if cached is None:
+            by_name = self._rules_by_name
+            needed: set[str] = set()
+            todo = [expr]
+            while todo:
+                for name in selector_names(todo.pop()):
+                    if name in by_name and name not in needed:
+                        needed.add(name)
+                        todo.extend(r.expr for r in by_name[name])
+            cached = self._chains[expr] = [r for r in self.sim_rules if r.record in needed]
+        return cached
+
+    def simulation(self, inputs: dict, rule: AlertingRule, horizon: float) -> Simulation:
+        steps = int(round(horizon / self.interval))
+        series: dict[tuple, list[float | None]] = {}
+        for k, spec in inputs.items():
+            if isinstance(spec, Gauge):
+                series[k] = [spec.value] * (steps + 1)
+            else:
+                values: list[float | None] = []
+                acc = 0.0
+                for _ in range(steps + 1):
+                    values.append(acc)
+                    acc += spec.increment
+                series[k] = values
+        return Simulation(series, self.interval, self.chain(rule.expr))
+
+    def ticks(self, horizon: float) -> list[float]:
+        return [i * self.eval_interval for i in range(int(horizon / self.eval_interval) + 1)]
+
+    def merged(self, leaves: list[Leaf], inside: list[bool]) -> dict:
+        out: dict = {}
+        for leaf, want in zip(leaves, inside, strict=False):
+            for k, spec in self.drive(leaf.lhs, leaf.target(want)).items():
+                if k in out and out[k] != spec:
+                    raise Untestable("two of its conditions need different values of the same series")
+                out[k] = spec
+        return out
+
+    def alert_scenarios(self, alert: AlertRule) -> list[Scenario]:
+        if not alert.conditions:
+            raise Untestable("its condition is not `<expr> <comparison> <number>` (or an `and` of them)")
+        absent = alert.absent
+        leaves = [Leaf(c.lhs, c.op, c.value) for c in alert.conditions]
+        for_seconds = parse_duration(alert.for_) if alert.for_ else 0.0
+        horizon = _ceil(for_seconds + self.chain_window(alert.expr) + 300, self.eval_interval)
+        rule = AlertingRule(alert.name, alert.expr, for_seconds, alert.labels)
+        # The absence alert fires when its inner condition is *not* met.
+        fire_inside = [not absent] * len(leaves)
+        fire = self.merged(leaves, fire_inside)
+        states = self.simulation(fire, rule, horizon).run_alert(rule, self.ticks(horizon), until_firing=True)
+        firing_at = next((t for t, alerts in states.items() if any(a.firing for a in alerts)), None)
+        if firing_at is None:
+            raise Untestable(f"its inside values never make it fire within {format_duration(horizon)}")
+        firing = [a for a in states[firing_at] if a.firing]
+        expected = [self._expected(alert, a) for a in firing]
+        describe = " and ".join(leaf.describe(want) for leaf, want in zip(leaves, fire_inside, strict=False))
+        scenario = Scenario(f"{alert.name} fires: {describe}", fire)
+        if for_seconds > 0:
+            before = firing_at - self.eval_interval
+            if before < 0 or any(a.firing for a in states[before]) or not states[before]:
+                raise Untestable("it is not pending one evaluation before it fires (a `for` shorter than the evaluation interval?)")
+            scenario.checks.append((before, []))
+        scenario.checks.append((firing_at, expected))
+        scenarios = [scenario]
+        quiet_sets = [[False] * len(leaves)] if len(leaves) == 1 else [
+            [j != i for j in range(len(leaves))] for i in range(len(leaves))]
+        if absent:
+            quiet_sets = [[True] * len(leaves)]
+        end = self.ticks(horizon)[-1]
+        for inside in quiet_sets:
+            inputs = self.merged(leaves, inside)
+            times = sorted({firing_at, end})
+            sim = self.simulation(inputs, rule, horizon)
+            if not all(sim.proved_quiet(rule, t, self.eval_interval) for t in times):
+                quiet_states = self.simulation(inputs, rule, horizon).run_alert(rule, self.ticks(horizon))
+                if any(a.firing for t in times for a in quiet_states[t]):
+                    raise Untestable("its outside values make it fire too")
+            describe = " and ".join(leaf.describe(want) for leaf, want in zip(leaves, inside, strict=False))
+            scenarios.append(Scenario(f"{alert.name} stays quiet: {describe}", inputs, [(t, []) for t in times]))
+        return scenarios
+
+    def _expected(self, alert: AlertRule, state) -> dict:
+        labels = {k: v for k, v in state.labels.items() if k != "alertname"}
+        # Templates see the sample's labels as $labels, not the rule's own labels.
+        annotations = {k: expand_template(v, state.value, state.sample_labels) for k, v in alert.annotations.items()}
+        return {"labels": dict(sorted(labels.items())), "annotations": dict(sorted(annotations.items()))}
+
+    def distractors(self, inputs: dict) -> dict:
+        """Series of the same metrics that differ in one label value, so a rule whose matchers
+        let them in gets another value: counters with small odd increments, histogram buckets
+        with every observation above the highest finite bound."""
+        extra: dict = {}
+        n = 0
+        for k, spec in sorted(inputs.items()):
+            labels = dict(k)
+            series = self.catalog.get(labels["__name__"])
+            if series is None or not isinstance(spec, Counter):
+                continue
+            for label, allowed in sorted(series.labels.items()):
+                if label == "le" or not allowed:
+                    continue
+                for value in sorted(allowed):
+                    other = key({**labels, label: value})
+                    if value == labels.get(label) or other in inputs or other in extra:
+                        continue
+                    if series.type == "histogram_bucket":
+                        extra[other] = spec if labels.get("le") == "+Inf" else Counter(0.0)
+                    else:
+                        n += 1
+                        extra[other] = Counter(float(2 * n + 1))
+        return extra
+
+    def record_scenario(self, rule: RecordRule) -> Scenario:
+        ast = pp.parse(rule.expr)
+        target = _nice_target(rule, self.catalog)
+        inputs = self.drive(ast, target)
+        inputs.update(self.distractors(inputs))
+        at = _ceil(_max_range(rule.expr) + 300, self.eval_interval)
+        steps = int(round(at / self.interval))
+        series: dict[tuple, list[float | None]] = {}
+        for k, spec in inputs.items():
+            values: list[float | None] = []
+            acc = 0.0
+            for _ in range(steps + 1):
+                values.append(spec.value if isinstance(spec, Gauge) else acc)
+                if isinstance(spec, Counter):
+                    acc += spec.increment
+            series[k] = values
+        selector = _selector_text(rule.record, rule.labels)
+        sim = Simulation(series, self.interval, self.chain(selector))
+        sim.record(at)
+        wanted = pp.parse(selector)
+        samples = sim.eval(wanted, at)
+        if not samples:
+            raise Untestable("its inputs give no sample")
+        exp = [(s.labels, s.value) for s in samples]
+        labels_text = " ".join(f"{k}={v}" for k, v in rule.labels.items())
+        scenario = Scenario(f"recording rule {rule.record}{' ' + labels_text if labels_text else ''}", inputs)
+        scenario.checks.append((at, {"expr": selector, "samples": exp}))
+        return scenario
+
+
+def _counter_selector(node):
+    """The selector under rate()/increase() in `agg(rate(sel[w]))`, else None."""
+    node = unparen(node)
+    while isinstance(node, pp.AggregateExpr) and str(node.op) == "sum":
+        node = unparen(node.expr)
+    if isinstance(node, pp.Call) and node.func.name in ("rate", "increase") and isinstance(node.args[0], pp.MatrixSelector):
+        return node.args[0].vector_selector
+    return None
+
+
+def _base_for(target: float) -> int:
+    """Increments per interval behind a ratio: enough that target * base is a whole number."""
+    for base in (RATIO_BASE, 10 * RATIO_BASE, 100 * RATIO_BASE):
+        if abs(target * base - round(target * base)) < 1e-6:
+            return base
+    return 1000 * RATIO_BASE
+
+
+def _max_range(expr: str) -> float:
+    found = [0.0]
+
+    def pre(node):
+        if isinstance(node, pp.MatrixSelector):
+            found.append(node.range.total_seconds())
+
+    pp.walk(pp.parse(expr), pre, lambda node: None)
+    return max(found)
+
+
+def _ceil(seconds: float, step: float) -> float:
+    return math.ceil(seconds / step - 1e-9) * step
+
+
+def _agree(rule_labels: dict[str, str], matchers: list) -> bool:
+    return all(label_matches(op, v, rule_labels[lbl]) for lbl, op, v in matchers if lbl in rule_labels)
+
+
+def _le(bound: float) -> str:
+    if math.isinf(bound):
+        return "+Inf"
+    return repr(float(bound))
+
+
+def _nice_target(rule: RecordRule, catalog: Catalog) -> float:
+    unit = rule.entity.unit
+    if unit == "ratio":
+        return 0.75
+    if unit == "seconds":
+        ast = pp.parse(rule.expr)
+        bucket = _counter_selector(ast.args[1]) if isinstance(ast, pp.Call) and ast.func.name == "histogram_quantile" else None
+        series = catalog.get(selector_matchers(bucket)[0]) if bucket is not None else None
+        if series is not None and series.metric is not None and series.metric.buckets and len(series.metric.buckets) > 2:
+            bounds = series.metric.buckets
+            mid = len(bounds) // 2
+            return (bounds[mid - 1] + bounds[mid]) / 2
+        return 1.5
+    if unit == "keys":
+        return 40.0
+    return 12.5
+
+
+def _selector_text(name: str, labels: dict[str, str]) -> str:
+    if not labels:
+        return name
+    inner = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels.items()))
+    return f"{name}{{{inner}}}"
+
+
+def _series_text(k) -> str:
+    labels = dict(k)
+    name = labels.pop("__name__")
+    return _selector_text(name, labels)
+
+
+def _number(value: float) -> str:
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if math.isnan(value):
+        return "NaN"
+    return format_number(value)
+
+
+def _values(spec, steps: int) -> str:
+    if isinstance(spec, Gauge):
+        return f"{_number(spec.value)}+0x{steps}"
+    return f"0+{_number(spec.increment)}x{steps}"
+
+
+# --- YAML ------------------------------------------------------------------------------------
+
+def _render_group(out: list[str], scenario: Scenario, interval: float, kind: str) -> None:
+    s = yamltext.scalar
+    last = max(t for t, _ in scenario.checks)
+    steps = int(round(last / interval))
+    out.append(f"  - name: {s(scenario.name, 4)}")
+    out.append(f"    interval: {format_duration(interval)}")
+    out.append("    input_series:")
+    for k, spec in sorted(scenario.inputs.items()):
+        out.append(f"      - series: {s(_series_text(k), 8)}")
+        out.append(f"        values: {s(_values(spec, steps), 8)}")
+    if kind == "record":
+        out.append("    promql_expr_test:")
+        for t, check in scenario.checks:
+            out.append(f"      - expr: {s(check['expr'], 8)}")
+            out.append(f"        eval_time: {format_duration(t)}")
+            out.append("        exp_samples:")
+            for labels, value in check["samples"]:
+                out.append(f"          - labels: {s(_labels_text(labels), 12)}")
+                out.append(f"            value: {_value_text(value)}")
+        return
+    out.append("    alert_rule_test:")
+    alertname = scenario.name.split(" ", 1)[0]
+    for t, alerts in scenario.checks:
+        out.append(f"      - eval_time: {format_duration(t)}")
+        out.append(f"        alertname: {s(alertname, 8)}")
+        if not alerts:
+            out.append("        exp_alerts: []")
+            continue
+        out.append("        exp_alerts:")
+        for alert in alerts:
+            out.append("          - exp_labels:")
+            for k, v in alert["labels"].items():
+                out.append(f"              {yamltext.key(k)}: {s(v, 14)}")
+            out.append("            exp_annotations:")
+            for k, v in alert["annotations"].items():
+                out.append(f"              {yamltext.key(k)}: {s(v, 14)}")
+
+
+def _labels_text(labels: dict[str, str]) -> str:
+    labels = dict(labels)
+    name = labels.pop("__name__", "")
+    inner = ", ".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels.items()))
+    return f"{name}{{{inner}}}"
+
+
+def _value_text(value: float) -> str:
+    if math.isnan(value) or math.isinf(value):
+        return f'"{_number(value)}"'
+    return repr(float(value)) if not float(value).is_integer() else format_number(value)

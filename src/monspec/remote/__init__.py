@@ -1,0 +1,1 @@
+"""Talking to running systems: Prometheus (`monspec verify`) and Grafana (`monspec push`)."""

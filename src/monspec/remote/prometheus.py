@@ -1,0 +1,190 @@
+"""A running Prometheus, through its HTTP API: instant queries, rules, alerts, metadata.
+
+`verify` is the guide's daily health check generalised: every KPI evaluated against a
+live Prometheus and judged by its own thresholds.
+"""
+from __future__ import annotations
+
+import enum
+import json
+import math
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from monspec.errors import MonspecError
+from monspec.remote.http import WebError, check_url, one_line, request
+from monspec.spec import SpecSet
+from monspec.spec.thresholds import Range, Threshold
+
+
+class PrometheusUnreachable(MonspecError):
+    """Prometheus did not answer, or not as Prometheus answers; `verify` reports this as UNKNOWN (exit 3)."""
+
+
+class PrometheusClient:
+    def __init__(self, url: str, timeout: float = 10.0):
+        try:
+            self.url = check_url(url, "--prometheus", "http://127.0.0.1:9090", insecure=True)  # no token travels to Prometheus
+        except WebError as exc:
+            raise PrometheusUnreachable(str(exc)) from None
+        self.timeout = timeout
+
+    def _get(self, path: str, params: dict | list | None = None) -> Any:
+        query = ("?" + urllib.parse.urlencode(params, doseq=True)) if params else ""
+        try:
+            answer = request(f"{self.url}{path}{query}", headers={"Accept": "application/json"}, timeout=self.timeout)
+        except WebError as exc:
+            raise PrometheusUnreachable(f"cannot reach Prometheus at {self.url}: {exc}") from None
+        try:
+            body = json.loads(answer.body)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or body.get("status") not in ("success", "error"):
+            what = f"HTTP {answer.status}" if answer.status >= 400 else "something that is not Prometheus' JSON"
+            raise PrometheusUnreachable(f"Prometheus at {self.url} answered {path} with {what}")
+        if body["status"] != "success":
+            detail = f"{one_line(body.get('errorType'))}: {one_line(body.get('error'))}"
+            if answer.status >= 500:
+                raise PrometheusUnreachable(f"Prometheus at {self.url} failed on {path} (HTTP {answer.status}, {detail})")
+            raise MonspecError(f"Prometheus rejected {path}: {detail}")
+        return body.get("data")
+
+    def _read(self, path: str, read: Callable[[Any], Any], params: dict | list | None = None) -> Any:
+        """`read` applied to the answer's data; an answer of another shape makes Prometheus unusable."""
+        data = self._get(path, params)
+        try:
+            return read(data)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            raise PrometheusUnreachable(f"Prometheus at {self.url} answered {path} in an unexpected shape") from None
+
+    def query(self, expr: str) -> list[tuple[dict[str, str], float]]:
+        """Instant query; each sample as (labels, value)."""
+        kind, samples = self._read("/api/v1/query", _samples, {"query": expr})
+        if samples is None:
+            raise MonspecError(f"query returned a {one_line(kind)}, expected an instant vector: {expr}")
+        return samples
+
+    def rules(self) -> list[dict]:
+        return self._read("/api/v1/rules", lambda d: [dict(r) for g in d["groups"] for r in g["rules"]])
+
+    def alerts(self) -> list[dict]:
+        return self._read("/api/v1/alerts", lambda d: [dict(a) for a in d["alerts"]])
+
+    def metadata(self) -> dict[str, list[dict]]:
+        return self._read("/api/v1/metadata", dict)
+
+    def metric_names(self, job: str) -> set[str]:
+        return self._read("/api/v1/label/__name__/values", lambda d: {str(n) for n in d},
+                          [("match[]", f'{{job="{job}"}}')])
+
+    def series(self, match: str) -> list[dict[str, str]]:
+        return self._read("/api/v1/series", lambda d: [dict(s) for s in d], [("match[]", match)])
+
+
+def _samples(data: Any) -> tuple[str, list[tuple[dict[str, str], float]] | None]:
+    """(result type, samples) of an instant query; samples None for a type that is not a vector or scalar."""
+    kind, result = data["resultType"], data["result"]
+    if kind == "scalar":
+        return kind, [({}, float(result[1]))]
+    if kind == "vector":
+        return kind, [({str(k): str(v) for k, v in sample["metric"].items()}, float(sample["value"][1]))
+                      for sample in result]
+    return str(kind), None
+
+
+STATUS_ORDER = ("OK", "NO DATA", "WARNING", "CRITICAL")
+
+
+
+class VerifyStatus(enum.IntEnum):
+    """`monspec verify`'s exit codes, the monitoring-plugin convention (not monspec's ExitCode:
+    2 here is CRITICAL, there a usage error)."""
+
+    OK = 0
+    WARNING = 1
+    CRITICAL = 2
+    UNKNOWN = 3  # Prometheus unreachable
+
+@dataclass
+class KpiReading:
+    kpi: str
+    title: str
+    instance: str
+    value: float | None
+    status: str
+    target: str
+    warning: str
+    critical: str
+
+
+@dataclass
+class VerifyReport:
+    readings: list[KpiReading] = field(default_factory=list)
+    absent_metrics: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> VerifyStatus:
+        """Like a monitoring plugin: OK, WARNING (or missing data / metrics), CRITICAL."""
+        statuses = {r.status for r in self.readings}
+        if "CRITICAL" in statuses:
+            return VerifyStatus.CRITICAL
+        if "WARNING" in statuses or "NO DATA" in statuses or self.absent_metrics:
+            return VerifyStatus.WARNING
+        return VerifyStatus.OK
+
+    def as_json(self) -> str:
+        return json.dumps({"kpis": [asdict(r) for r in self.readings], "absent_metrics": self.absent_metrics,
+                           "exit_code": self.exit_code}, indent=2, sort_keys=True)
+
+    def as_table(self) -> str:
+        rows = [("KPI", "INSTANCE", "VALUE", "STATUS", "TARGET", "WARNING", "CRITICAL")]
+        for r in self.readings:
+            value = "-" if r.value is None else f"{r.value:.6g}"
+            rows.append((r.kpi, r.instance, value, r.status, r.target, r.warning, r.critical))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip() for row in rows]
+        if self.absent_metrics:
+            lines.append("")
+            lines.append("catalog metrics absent from Prometheus: " + ", ".join(self.absent_metrics))
+        counts = {s: sum(r.status == s for r in self.readings) for s in STATUS_ORDER}
+        lines.append("")
+        lines.append(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; {len(self.absent_metrics)} absent metrics")
+        return "\n".join(lines)
+
+
+def _text(threshold) -> str:
+    return "-" if threshold is None else str(threshold)
+
+
+def judge(kpi, value: float | None) -> str:
+    """OK / WARNING / CRITICAL by the KPI's own thresholds; NO DATA when empty or NaN."""
+    if value is None or math.isnan(value):
+        return "OK" if kpi.empty_when_healthy else "NO DATA"
+    for level, status in (("critical", "CRITICAL"), ("warning", "WARNING")):
+        threshold = getattr(kpi, level)
+        if isinstance(threshold, (Threshold, Range)) and threshold.holds(value):
+            return status
+    return "OK"
+
+
+def verify(specs: SpecSet, client: PrometheusClient) -> VerifyReport:
+    report = VerifyReport()
+    job = specs.project.job
+    for kpi in specs.kpis.values():
+        samples: list[tuple[dict[str, str], float | None]] = list(client.query(kpi.expr))
+        samples = [(labels, value) for labels, value in samples if labels.get("job", job) == job]
+        if not samples:
+            samples = [({}, None)]
+        for labels, value in sorted(samples, key=lambda s: s[0].get("instance", "")):
+            clean = None if value is None or math.isnan(value) else value
+            report.readings.append(KpiReading(
+                kpi.name, kpi.display_title, labels.get("instance", "-"), clean, judge(kpi, value),
+                _text(kpi.target), _text(kpi.warning), _text(kpi.critical)))
+    present = client.metric_names(job)
+    for name, metric in sorted(specs.metrics.items()):
+        wanted = f"{name}_count" if metric.type == "histogram" else name
+        if wanted not in present:
+            report.absent_metrics.append(name)
+    return report
