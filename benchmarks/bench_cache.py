@@ -87,7 +87,6 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from support.postgres_server import PostgresServer
     from support.redis_server import RedisServer
-
     from unified_cache import CacheConfig, ManagerMode, UnifiedConnectionManager
 
     workdir = Path(tempfile.mkdtemp(prefix="ucm-bench-"))

@@ -39,6 +39,7 @@ from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -164,7 +165,7 @@ class RedisLevel:
         self._m_slots = asyncio.Semaphore(max_connections)
         self._r_slots = asyncio.Semaphore(max_connections)
         self._sentinel: Sentinel | None = None
-        self._script = None
+        self._script: AsyncScript | None = None
         self.health_checks = 0
         self._health_event = asyncio.Event()
         self._subscribed = asyncio.Event()

@@ -237,7 +237,7 @@ class UnifiedConnectionManager:
         """Put what a read fetched into L1, unless a newer version was written meanwhile."""
         if version < self._floor.get(key, 0):
             return False
-        ttl = self.config.cache_ttl_seconds
+        ttl: float = self.config.cache_ttl_seconds
         if not self.l2.synced:
             ttl = min(ttl, self.config.l1_unsynced_ttl)
         return self.l1.set(key, value, ttl, version, size, warmed)

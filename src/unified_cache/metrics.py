@@ -51,12 +51,15 @@ class Counters:
     )  # fmt: skip
 
     def __init__(self) -> None:
-        for name in self.__slots__:
-            setattr(self, name, 0)
-        for level in CACHE_LEVELS:
-            setattr(self, f"{level}_buckets", [0] * (len(DURATION_BUCKETS) + 1))
-            setattr(self, f"{level}_sum", 0.0)
-        self.command_errors = {}
+        self.l1_hit = self.l1_miss = self.l1_error = 0
+        self.l2_hit = self.l2_miss = self.l2_error = 0
+        self.l3_hit = self.l3_miss = self.l3_error = 0
+        n = len(DURATION_BUCKETS) + 1
+        self.l1_buckets, self.l2_buckets, self.l3_buckets = [0] * n, [0] * n, [0] * n
+        self.l1_sum = self.l2_sum = self.l3_sum = 0.0
+        self.l1_evictions = self.master_errors = self.replica_errors = self.db_errors = 0
+        self.warming_operations = self.warming_cycles = 0
+        self.command_errors: dict[tuple[str, str], int] = {}
 
     def add(self, other: "Counters") -> None:
         for name in self.__slots__:

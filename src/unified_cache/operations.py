@@ -5,7 +5,6 @@ Thresholds and output are the guide's. The `ucm` commands are thin wrappers arou
 """
 from __future__ import annotations
 
-import asyncio
 import csv
 import datetime
 import json

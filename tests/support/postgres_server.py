@@ -41,7 +41,7 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
-    def start(self) -> "PostgresServer":
+    def start(self) -> PostgresServer:
         data = self.workdir / "data"
         subprocess.run(
             [*self._as_user, self.initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],

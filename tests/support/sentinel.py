@@ -43,7 +43,7 @@ class SentinelDeployment:
         """The value for ``REDIS_SENTINELS``."""
         return ",".join(f"127.0.0.1:{p}" for p in self.ports)
 
-    def start(self) -> "SentinelDeployment":
+    def start(self) -> SentinelDeployment:
         self.master.start()
         self.replica = RedisServer(self.workdir / "replica", replica_of=self.master).start()
         self.replica.wait_replica_synced()

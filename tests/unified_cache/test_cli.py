@@ -13,8 +13,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
-
 from ucm_helpers import REPO
+
 from unified_cache import UnifiedConnectionManager
 from unified_cache import operations as ops
 from unified_cache.cli import main

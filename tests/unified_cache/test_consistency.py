@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import redis as redis_sync
 from prometheus_client import CollectorRegistry
-
 from ucm_helpers import ops, run, sample
+
 from unified_cache import DatabaseError, ManagerMode, UnifiedConnectionManager
 from unified_cache.l2 import KEY_PREFIX
 

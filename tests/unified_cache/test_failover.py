@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 
 import redis as redis_sync
-
 from ucm_helpers import ops, run, sample
+
 from unified_cache.l2 import KEY_PREFIX
 
 

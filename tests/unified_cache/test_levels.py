@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import redis as redis_sync
-
 from ucm_helpers import ops, run, sample
+
 from unified_cache import DatabaseError, UnifiedConnectionManager
 from unified_cache.l1 import MISS, L1Cache
 from unified_cache.l2 import KEY_PREFIX

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-
 from ucm_helpers import REPO, ops, run, sample
+
 from unified_cache import metrics as M
 from unified_cache.l2 import COMMAND_ERROR_KINDS
 

@@ -15,9 +15,9 @@ import time
 import pytest
 import redis as redis_sync
 from prometheus_client import CollectorRegistry
+from ucm_helpers import run, sample
 
 from support.sentinel import SentinelDeployment
-from ucm_helpers import run, sample
 from unified_cache import CacheConfig, ManagerMode, UnifiedConnectionManager
 from unified_cache.l2 import KEY_PREFIX
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 
 from ucm_helpers import ops, run, sample
+
 from unified_cache import CacheConfig, UnifiedConnectionManager
 from unified_cache.warming import AccessTracker, pick_candidates
 
