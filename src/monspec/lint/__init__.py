@@ -12,6 +12,8 @@ from monspec.errors import Problem
 from monspec.lint import (
     aggregation,
     alerts,
+    components,
+    coverage,
     dashboards,
     hygiene,
     imported,
@@ -21,6 +23,7 @@ from monspec.lint import (
     rulers,
     slos,
     syntax,
+    target,
     thresholds,
     types,
     units,
@@ -30,8 +33,9 @@ from monspec.model import Model
 from monspec.model.catalog import Catalog
 from monspec.spec import SpecSet
 
-FAMILIES = (aggregation, alerts, dashboards, hygiene, imported, ranges, references, routing, rulers, slos, syntax,
-            thresholds, types, units)
+# coverage last: it plans the promtool tests only when no other family found an error.
+FAMILIES = (aggregation, alerts, components, dashboards, hygiene, imported, ranges, references, routing, rulers,
+            slos, syntax, target, thresholds, types, units, coverage)
 
 
 @dataclass

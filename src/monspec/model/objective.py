@@ -225,7 +225,7 @@ class Objective:
                        f"the objective {decimal_text(slo.objective)}% over {slo.window} allows "
                        f"{percent_text(self.budget)}. {slo.description.strip()}")
         labels = {**project.labels, **slo.labels, "slo": self.name, "slo_severity": severity,
-                  "severity": SEVERITY_LABELS[severity]}
+                  "severity": SEVERITY_LABELS[severity], **({"page": "true"} if severity == "page" else {})}
         if slo.owner:
             labels["owner"] = slo.owner
         labels.update(slo.alerting.labels)

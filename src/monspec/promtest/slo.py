@@ -21,6 +21,7 @@ from decimal import Decimal
 from monspec import promql
 from monspec.model import Model
 from monspec.model.catalog import Catalog
+from monspec.model.components import metric_component, target_labels
 from monspec.model.objective import (
     BUDGET_REMAINING,
     CURRENT_BURN,
@@ -373,13 +374,14 @@ class SloTests:
 
 def plan(model: Model, objective: Objective) -> SloTests:
     """Every scenario of one SLO, or why it has none."""
-    project = model.specs.project
-    target = {"job": project.job, "instance": project.scrape_target}
+    specs = model.specs
     catalog = model.catalog
     tests = SloTests()
     if objective.slo.sli.raw is not None:
         tests.uncovered.append(f"SLO {objective.name}: its SLI is a raw query, whose inputs the generator cannot choose")
         return tests
+    component = metric_component(specs, _parse(objective.event_selectors()[0])[0])
+    target = target_labels(specs, component or next(iter(specs.project.scrape_jobs)))
     try:
         for alert in [None, *objective.burn_alerts]:
             step = evaluation_step(objective, alert)

@@ -29,13 +29,14 @@ def read_slos(specs: SpecSet, client) -> list[SloReading]:
     return [_read(objective, client, job) for objective in objectives(specs)]
 
 
-def _value(client, expr: str, job: str) -> float | None:
-    samples = [value for labels, value in client.query(expr) if labels.get("job", job) == job]
+def _value(client, expr: str, job: str | None) -> float | None:
+    """The SLO series' value (of the project's job, when it has one job)."""
+    samples = [value for labels, value in client.query(expr) if job is None or labels.get("job", job) == job]
     values = [v for v in samples if not math.isnan(v)]
     return max(values) if values else None  # one series per SLO; the worst when `by` splits it
 
 
-def _read(objective: Objective, client, job: str) -> SloReading:
+def _read(objective: Objective, client, job: str | None) -> SloReading:
     slo = objective.slo
     budget = float(decimal_text(objective.budget))
     ratios = {w: _value(client, objective.series(objective.ratio_name(w)), job) for w in objective.windows}

@@ -45,8 +45,15 @@ def slo_dashboards(model: Model) -> list[dict]:
         "time": {"from": "now-7d", "to": "now"},
         "panels": [panel for objective in found for panel in _panels(objective)],
     })
-    filters = (("job", "$job"),) if all("job" in o.slo.by for o in found) else ()
-    return [dashboard_json(model, "slos", dashboard, filters=filters)]
+    by_job = all("job" in o.slo.by for o in found)
+
+    def carries(name: str, label: str) -> bool:
+        """SLO series are aggregated by the SLO's `by` labels: never by instance."""
+        if name.startswith("slo:"):
+            return label == "job" and by_job
+        return model.catalog.carries(name, label)
+
+    return [dashboard_json(model, "slos", dashboard, carries=carries)]
 
 
 def _panels(objective: Objective) -> list[dict]:
