@@ -48,8 +48,8 @@ def slo_dashboards(model: Model) -> list[dict]:
     by_job = all("job" in o.slo.by for o in found)
 
     def carries(name: str, label: str) -> bool:
-        """SLO series are aggregated by the SLO's `by` labels: never by instance."""
-        if name.startswith("slo:"):
+        """SLO series (and the SLO alerts in ALERTS) carry the SLO's `by` labels: never an instance."""
+        if name.startswith("slo:") or name == "ALERTS":
             return label == "job" and by_job
         return model.catalog.carries(name, label)
 
