@@ -14,9 +14,9 @@ from monspec.lint import run_lint
 from monspec.model import build_model
 from monspec.render import dashboards as render_dashboards
 from monspec.render import provisioning
-from monspec.render.dashboards import filtered, kpi_steps, layout, list_steps
+from monspec.render.dashboards import filtered, kpi_steps, layout, list_steps, stable_uid
 from monspec.spec import load_specs
-from monspec.spec.dashboards import lintable, stable_uid
+from monspec.spec.dashboards import lintable
 
 ROOT = Path(__file__).parent.parent.parent
 SPECS = ROOT / "specs"

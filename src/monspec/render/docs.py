@@ -15,6 +15,7 @@ from monspec.model import Model
 from monspec.model.rules import AlertRule, anchor
 from monspec.render.templates import GENERATED
 from monspec.spec import SpecSet
+from monspec.spec.dashboards import lintable
 
 PATH = "docs/alerts.md"
 
@@ -150,15 +151,17 @@ def panels_by_metric(specs: SpecSet) -> PanelIndex:
     every dashboard (which made the runbook quadratic in the size of the spec set)."""
     index: PanelIndex = {}
     position = 0
-    for board, dashboard in enumerate(getattr(specs, "dashboards", {}).values()):
-        for panel, _field, expr in dashboard.expression_fields():
-            position += 1
-            try:
-                names = {s.name for s in promql.parse(expr).selectors if s.name}
-            except promql.PromQLSyntaxError:
-                continue
-            for name in names:
-                index.setdefault(name, []).append((position, board, dashboard.title, panel.title))
+    for board, dashboard in enumerate(specs.dashboards.values()):
+        for panel in dashboard.panels:
+            for target in panel.targets:
+                position += 1
+                query = target.query(specs.kpis)
+                try:
+                    names = {s.name for s in promql.parse(lintable(query)).selectors if s.name} if query else set()
+                except promql.PromQLSyntaxError:
+                    continue
+                for name in names:
+                    index.setdefault(name, []).append((position, board, dashboard.title, panel.title))
     return index
 
 

@@ -9,9 +9,9 @@ never depends on a checkout).
 from __future__ import annotations
 
 from monspec.model import Model
+from monspec.render.dashboards import stable_uid
 from monspec.render.yamltext import scalar
 from monspec.spec import SpecSet
-from monspec.spec.dashboards import stable_uid
 
 DASHBOARDS_PATH = "/var/lib/grafana/dashboards/{name}"
 
