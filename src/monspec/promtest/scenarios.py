@@ -40,8 +40,8 @@ from monspec.promtest.promsim import (
     Unsupported,
     expand_template,
     key,
+    recorded_closure,
     selector_matchers,
-    selector_names,
 )
 from monspec.render import yamltext
 from monspec.spec.durations import format_duration, parse_duration
@@ -256,16 +256,9 @@ class Generator:
             return labels
         raise Unsupported(f"no series of `{name}` is in the denominator but not the numerator")
 
-    def chain_window(self, expr: str, seen: frozenset = frozenset()) -> float:
+    def chain_window(self, expr: str) -> float:
         """The longest range window on the way from raw metrics to expr, through recording rules."""
-        window = _max_range(expr)
-        for name in selector_names(expr):
-            if name in seen:
-                continue
-            for rule in self.records:
-                if rule.record == name:
-                    window = max(window, self.chain_window(rule.expr, seen | {name}))
-        return window
+        return max([_max_range(expr)] + [_max_range(rule.expr) for rule in self.chain(expr)])
 
     # --- simulation --------------------------------------------------------------------------
 
@@ -274,31 +267,13 @@ class Generator:
         a simulation needs only these, which keeps large spec sets linear."""
         cached = self._chains.get(expr)
         if cached is None:
-            by_name = self._rules_by_name
-            needed: set[str] = set()
-            todo = [expr]
-            while todo:
-                for name in selector_names(todo.pop()):
-                    if name in by_name and name not in needed:
-                        needed.add(name)
-                        todo.extend(r.expr for r in by_name[name])
+            needed = recorded_closure(expr, self._rules_by_name)
             cached = self._chains[expr] = [r for r in self.sim_rules if r.record in needed]
         return cached
 
     def simulation(self, inputs: dict, rule: AlertingRule, horizon: float) -> Simulation:
         steps = int(round(horizon / self.interval))
-        series: dict[tuple, list[float | None]] = {}
-        for k, spec in inputs.items():
-            if isinstance(spec, Gauge):
-                series[k] = [spec.value] * (steps + 1)
-            else:
-                values: list[float | None] = []
-                acc = 0.0
-                for _ in range(steps + 1):
-                    values.append(acc)
-                    acc += spec.increment
-                series[k] = values
-        return Simulation(series, self.interval, self.chain(rule.expr))
+        return Simulation(series_values(inputs, steps), self.interval, self.chain(rule.expr))
 
     def ticks(self, horizon: float) -> list[float]:
         return [i * self.eval_interval for i in range(int(horizon / self.eval_interval) + 1)]
@@ -393,17 +368,8 @@ class Generator:
         inputs.update(self.distractors(inputs))
         at = _ceil(_max_range(rule.expr) + 300, self.eval_interval)
         steps = int(round(at / self.interval))
-        series: dict[tuple, list[float | None]] = {}
-        for k, spec in inputs.items():
-            values: list[float | None] = []
-            acc = 0.0
-            for _ in range(steps + 1):
-                values.append(spec.value if isinstance(spec, Gauge) else acc)
-                if isinstance(spec, Counter):
-                    acc += spec.increment
-            series[k] = values
         selector = _selector_text(rule.record, rule.labels)
-        sim = Simulation(series, self.interval, self.chain(selector))
+        sim = Simulation(series_values(inputs, steps), self.interval, self.chain(selector))
         sim.record(at)
         wanted = pp.parse(selector)
         samples = sim.eval(wanted, at)
@@ -498,7 +464,23 @@ def _number(value: float) -> str:
     return format_number(value)
 
 
+def series_values(inputs: dict, steps: int) -> dict[tuple, list[float | None]]:
+    """The samples promtool reads from `_values` notation: steps + 1 of them, from t=0."""
+    series: dict[tuple, list[float | None]] = {}
+    for k, spec in inputs.items():
+        if isinstance(spec, Gauge):
+            series[k] = [spec.value] * (steps + 1)
+        else:  # promtool's `0+7x30` accumulates, it does not multiply
+            acc, values = 0.0, list[float | None]()
+            for _ in range(steps + 1):
+                values.append(acc)
+                acc += spec.increment
+            series[k] = values
+    return series
+
+
 def _values(spec, steps: int) -> str:
+    """promtool's notation of the samples `series_values` gives the simulation."""
     if isinstance(spec, Gauge):
         return f"{_number(spec.value)}+0x{steps}"
     return f"0+{_number(spec.increment)}x{steps}"
