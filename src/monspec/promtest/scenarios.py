@@ -43,7 +43,6 @@ from monspec.promtest.promsim import (
     recorded_closure,
     selector_matchers,
 )
-from monspec.render import yamltext
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.spec.thresholds import format_number
 
@@ -368,7 +367,7 @@ class Generator:
         inputs.update(self.distractors(inputs))
         at = _ceil(_max_range(rule.expr) + 300, self.eval_interval)
         steps = int(round(at / self.interval))
-        selector = _selector_text(rule.record, rule.labels)
+        selector = selector_text(rule.record, rule.labels)
         sim = Simulation(series_values(inputs, steps), self.interval, self.chain(selector))
         sim.record(at)
         wanted = pp.parse(selector)
@@ -443,20 +442,20 @@ def _nice_target(rule: RecordRule, catalog: Catalog) -> float:
     return 12.5
 
 
-def _selector_text(name: str, labels: dict[str, str]) -> str:
+def selector_text(name: str, labels: dict[str, str]) -> str:
     if not labels:
         return name
     inner = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels.items()))
     return f"{name}{{{inner}}}"
 
 
-def _series_text(k) -> str:
+def series_text(k) -> str:
     labels = dict(k)
     name = labels.pop("__name__")
-    return _selector_text(name, labels)
+    return selector_text(name, labels)
 
 
-def _number(value: float) -> str:
+def number_text(value: float) -> str:
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     if math.isnan(value):
@@ -465,7 +464,7 @@ def _number(value: float) -> str:
 
 
 def series_values(inputs: dict, steps: int) -> dict[tuple, list[float | None]]:
-    """The samples promtool reads from `_values` notation: steps + 1 of them, from t=0."""
+    """The samples promtool reads from `values_text` notation: steps + 1 of them, from t=0."""
     series: dict[tuple, list[float | None]] = {}
     for k, spec in inputs.items():
         if isinstance(spec, Gauge):
@@ -479,61 +478,8 @@ def series_values(inputs: dict, steps: int) -> dict[tuple, list[float | None]]:
     return series
 
 
-def _values(spec, steps: int) -> str:
+def values_text(spec, steps: int) -> str:
     """promtool's notation of the samples `series_values` gives the simulation."""
     if isinstance(spec, Gauge):
-        return f"{_number(spec.value)}+0x{steps}"
-    return f"0+{_number(spec.increment)}x{steps}"
-
-
-# --- YAML ------------------------------------------------------------------------------------
-
-def _render_group(out: list[str], scenario: Scenario, interval: float, kind: str) -> None:
-    s = yamltext.scalar
-    last = max(t for t, _ in scenario.checks)
-    steps = int(round(last / interval))
-    out.append(f"  - name: {s(scenario.name, 4)}")
-    out.append(f"    interval: {format_duration(interval)}")
-    out.append("    input_series:")
-    for k, spec in sorted(scenario.inputs.items()):
-        out.append(f"      - series: {s(_series_text(k), 8)}")
-        out.append(f"        values: {s(_values(spec, steps), 8)}")
-    if kind == "record":
-        out.append("    promql_expr_test:")
-        for t, check in scenario.checks:
-            out.append(f"      - expr: {s(check['expr'], 8)}")
-            out.append(f"        eval_time: {format_duration(t)}")
-            out.append("        exp_samples:")
-            for labels, value in check["samples"]:
-                out.append(f"          - labels: {s(_labels_text(labels), 12)}")
-                out.append(f"            value: {_value_text(value)}")
-        return
-    out.append("    alert_rule_test:")
-    alertname = scenario.name.split(" ", 1)[0]
-    for t, alerts in scenario.checks:
-        out.append(f"      - eval_time: {format_duration(t)}")
-        out.append(f"        alertname: {s(alertname, 8)}")
-        if not alerts:
-            out.append("        exp_alerts: []")
-            continue
-        out.append("        exp_alerts:")
-        for alert in alerts:
-            out.append("          - exp_labels:")
-            for k, v in alert["labels"].items():
-                out.append(f"              {yamltext.key(k)}: {s(v, 14)}")
-            out.append("            exp_annotations:")
-            for k, v in alert["annotations"].items():
-                out.append(f"              {yamltext.key(k)}: {s(v, 14)}")
-
-
-def _labels_text(labels: dict[str, str]) -> str:
-    labels = dict(labels)
-    name = labels.pop("__name__", "")
-    inner = ", ".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels.items()))
-    return f"{name}{{{inner}}}"
-
-
-def _value_text(value: float) -> str:
-    if math.isnan(value) or math.isinf(value):
-        return f'"{_number(value)}"'
-    return repr(float(value)) if not float(value).is_integer() else format_number(value)
+        return f"{number_text(spec.value)}+0x{steps}"
+    return f"0+{number_text(spec.increment)}x{steps}"

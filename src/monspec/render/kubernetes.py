@@ -7,29 +7,18 @@ from __future__ import annotations
 from monspec.model import Model
 from monspec.render import yamltext
 from monspec.render.rules import render_rules_text
-from monspec.render.templates import YAML_HEADER
 
 PATH = "kubernetes/prometheusrule.yaml"
 
 
 def render(model: Model) -> dict[str, str]:
-    specs = model.specs
-    project = specs.project
-    rules = render_rules_text(model)
-    body = "\n".join(line for line in rules.splitlines() if not line.startswith("#"))
-    spec = "\n".join(("  " + line) if line else line for line in body.splitlines())
-    labels = "".join(f"    {yamltext.key(k)}: {yamltext.scalar(v, 4)}\n" for k, v in sorted(project.labels.items()))
-    text = (
-        f"{YAML_HEADER}"
-        "apiVersion: monitoring.coreos.com/v1\n"
-        "kind: PrometheusRule\n"
-        "metadata:\n"
-        f"  name: {yamltext.scalar(project.name, 2)}\n"
-        "  labels:\n"
-        f"    app.kubernetes.io/name: {yamltext.scalar(project.name, 4)}\n"
-        "    app.kubernetes.io/managed-by: monspec\n"
-        f"{labels}"
-        "spec:\n"
-        f"{spec}\n"
-    )
-    return {PATH: text}
+    project = model.specs.project
+    head = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": project.name, "labels": {
+            "app.kubernetes.io/name": project.name, "app.kubernetes.io/managed-by": "monspec",
+            **dict(sorted(project.labels.items()))}},
+    }
+    spec = "".join(("  " + line) if line.strip() else line for line in render_rules_text(model).splitlines(keepends=True))
+    return {PATH: yamltext.emit(head) + "spec:\n" + spec}
