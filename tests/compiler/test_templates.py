@@ -61,7 +61,7 @@ def test_a_project_template_replaces_the_bundled_one_of_its_name(tmp_path: Path)
 
 
 @pytest.mark.parametrize("setting, message", [
-    ("../../elsewhere", "`templates` folder '../../elsewhere' is outside the repository"),
+    ("../../elsewhere", "`templates` folder '../../elsewhere' leaves the repository"),
     ("missing", "`templates` folder 'missing' does not exist"),
 ])
 def test_a_templates_folder_outside_the_repository_or_missing_is_a_spec_error(tmp_path: Path, setting: str, message: str) -> None:

@@ -43,10 +43,11 @@ def template_folder(specs: SpecSet) -> Path | None:
         return None
     root = Path(specs.root).resolve()
     folder = (root / setting).resolve()
-    repository = next((p for p in (root, *root.parents) if (p / ".git").exists()), root)
+    # The repository: the nearest folder holding .git; without one, the folder holding the specs.
+    repository = next((p for p in (root, *root.parents) if (p / ".git").exists()), root.parent)
     if folder != repository and repository not in folder.parents:
         raise SpecError([specs.project.problem(
-            "spec/invalid", f"`templates` folder {setting!r} is outside the repository {repository}", "templates",
+            "spec/invalid", f"`templates` folder {setting!r} leaves the repository", "templates",
             hint="keep the project's templates inside its repository, e.g. next to the specs")])
     if not folder.is_dir():
         raise SpecError([specs.project.problem("spec/invalid", f"`templates` folder {setting!r} does not exist",
