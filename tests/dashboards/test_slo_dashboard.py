@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from golden import assert_golden
 from monspec import promql
 from monspec.model import build_model
 from monspec.render.slo_dashboard import render
@@ -13,11 +12,11 @@ from monspec.spec import load_specs
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_slo_dashboard_matches_golden_and_reads_the_slo_recordings(update_golden) -> None:
+def test_slo_dashboard_reads_the_slo_recordings() -> None:
+    """Its bytes are held by generated/ itself (tests/compiler/test_output.py: `monspec check`)."""
     files = render(build_model(load_specs(ROOT / "specs")))
     [(path, text)] = files.items()
     assert path == "grafana/dashboards/unified-cache-slos.json"
-    assert_golden(text, ROOT / "tests" / "golden" / "dashboards" / "unified-cache-slos.json", update_golden)
     board = json.loads(text)
     titles = [p["title"] for p in board["panels"][3:]]
     assert titles[:6] == [

@@ -49,14 +49,14 @@ def test_every_slo_alert_has_its_four_behaviours(generated: Path) -> None:
 
 def test_budget_recordings_are_exact(generated: Path) -> None:
     """Half the budget spent: 1 - ratio / budget, exactly as Prometheus computes it."""
-    path = generated / "prometheus" / "tests" / "slo-database_availability_1m.yml"
+    path = generated / "prometheus" / "tests" / "slo-get_availability_1m.yml"
     [group] = [g for g in yaml.safe_load(path.read_text())["tests"] if "error budget recordings" in g["name"]]
     values = {check["expr"]: check["exp_samples"][0]["value"] for check in group["promql_expr_test"]}
-    ratio = values['slo:sli_error:ratio_rate30d{slo="database_availability"}']
+    ratio = values['slo:sli_error:ratio_rate30d{slo="get_availability"}']
     assert ratio == 524 / 2**20  # j / 2^p: exactly representable
-    assert values['slo:objective:ratio{slo="database_availability"}'] == 0.999
-    assert values['slo:error_budget:ratio{slo="database_availability"}'] == 0.001
-    assert values['slo:period_error_budget_remaining:ratio{slo="database_availability"}'] == 1 - ratio / 0.001
+    assert values['slo:objective:ratio{slo="get_availability"}'] == 0.999
+    assert values['slo:error_budget:ratio{slo="get_availability"}'] == 0.001
+    assert values['slo:period_error_budget_remaining:ratio{slo="get_availability"}'] == 1 - ratio / 0.001
 
 
 def test_generated_slo_tests_pass_with_promtool(promtool: str, generated: Path) -> None:
@@ -94,7 +94,7 @@ def _mutated_rules(mutate) -> dict[str, str]:
             for pair in sev.windows:
                 pair.name = objective.alert_name(pair)  # the tests name the alert, keep it
                 mutate(specs, objective, severity, pair)
-    return {slo_file_name(o): slo_rules_text(o) for o in objectives(specs)}
+    return {slo_file_name(o): slo_rules_text(specs, o) for o in objectives(specs)}
 
 
 def _run(generated: Path, folder: Path, rules: dict[str, str]) -> list[subprocess.Popen]:
@@ -125,7 +125,7 @@ def test_mutated_slo_fails_its_tests(promtool: str, generated: Path, tmp_path: P
     specs = _specs()
     alerts = {a.rule.name for objective in objectives(specs) for a in objective.burn_alerts}
     rules = _mutated_rules(kind if kind == "objective" else MUTANTS[kind])
-    assert rules != {slo_file_name(o): slo_rules_text(o) for o in objectives(specs)}
+    assert rules != {slo_file_name(o): slo_rules_text(specs, o) for o in objectives(specs)}
     failed = _failed(_run(generated, tmp_path, rules))
     assert alerts - failed == set(), f"mutants that survived ({kind}): {sorted(alerts - failed)}"
     if kind == "objective":
