@@ -27,7 +27,8 @@ Invalidation. Writes publish ``"<version> <key length> <key><json>"`` on ``ucm:i
 in the same script (the JSON only up to 8 KiB, none for a delete); each instance subscribes
 and replaces an older L1 entry it holds with the new value (or drops it when no value came),
 so another instance's write costs no L1 miss. While the subscription is down, messages
-may be missed, so the manager clears L1 and shortens L1 TTLs until it is back (``synced``).
+may be missed, so the manager clears L1 and holds L1 entries at most ``UCM_L1_UNSYNCED_TTL``
+until it is back (``synced``).
 """
 from __future__ import annotations
 
@@ -476,7 +477,8 @@ class RedisLevel:
                 self.synced = True
                 self._subscribed.set()
                 while self.master is client and self.master_up:
-                    message = await pubsub.get_message(timeout=self.health_interval)
+                    # shorter than the socket timeout, or an idle channel would read as a dead one
+                    message = await pubsub.get_message(timeout=min(self.health_interval, self.socket_timeout / 2))
                     if message is not None and message["type"] == "message":
                         self.on_invalidate(*parse_invalidation(message["data"]))
             except asyncio.CancelledError:
