@@ -1,5 +1,6 @@
 """Alert references: a `kpi:` alert names a KPI that has the threshold of its `level`,
-and no two alerts (hand-written or KPI-derived) share a name."""
+no two alerts (hand-written or KPI-derived) share a name, and every annotation is a Go
+template Prometheus can parse (`alert/template`)."""
 from __future__ import annotations
 
 import difflib
@@ -9,6 +10,14 @@ from monspec.model.rules import AlertRule
 
 def check(ctx) -> None:
     specs = ctx.specs
+    for alert in specs.alerts.values():
+        texts: list[tuple[tuple[str, ...], str]] = [(("summary",), alert.summary), (("description",), alert.description)]
+        texts += [(("annotations", name), text) for name, text in alert.annotations.items()]
+        for path, text in texts:
+            reason = template_problem(text)
+            if reason:
+                ctx.report(alert, alert.problem("alert/template", f"`{path[-1]}` is not a valid Go template: {reason}", *path,
+                                                hint='close the action with }}, or write a literal {{ as {{ "{{" }}'))
     for alert in specs.alerts.values():
         if alert.kpi is None:
             continue
@@ -31,3 +40,16 @@ def check(ctx) -> None:
                 related=(first.entity.position(key=True),)))
         else:
             seen[rule.name] = rule
+
+
+def template_problem(text: str) -> str | None:
+    """Why Prometheus could not parse text as a Go template (unclosed or empty actions), or None."""
+    start = text.find("{{")
+    while start != -1:
+        end = text.find("}}", start + 2)
+        if end == -1:
+            return "an action `{{` is never closed"
+        if not text[start + 2:end].strip(" -\t\n"):
+            return "an empty action `{{ }}`"
+        start = text.find("{{", end + 2)
+    return None

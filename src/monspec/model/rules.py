@@ -124,9 +124,9 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
                 continue
             name = camel(kpi.name) + level.capitalize()
             fmt = VALUE_FORMAT.get(kpi.unit, "humanize")
-            summary = f"{kpi.display_title} {level}: {{{{ $value | {fmt} }}}}"
-            description = (f"{kpi.description}. The {level} threshold is {threshold} "
-                           f"({kpi.expr} {threshold.promql()}), held for {kpi.for_}.")
+            summary = f"{literal(kpi.display_title)} {level}: {{{{ $value | {fmt} }}}}"
+            description = literal(f"{kpi.description}. The {level} threshold is {threshold} "
+                                  f"({kpi.expr} {threshold.promql()}), held for {kpi.for_}.")
             labels = {**base_labels, "severity": level, "kpi": kpi.name}
             rules.append(AlertRule(
                 name=name, expr=kpi_condition(kpi, threshold), for_=kpi.for_, keep_firing_for=None,
@@ -140,20 +140,26 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
     return rules
 
 
+def literal(text: str) -> str:
+    """Spec text placed into an annotation, which Prometheus renders as a Go template: a `{{` in it is
+    printed as written (by the action `{{ "{{" }}`) instead of starting template code."""
+    return text.replace("{{", '{{ "{{" }}')
+
+
 def absence_rule(specs: SpecSet) -> AlertRule:
     """Fires when no target of the scrape job is up, so a dead exporter never looks healthy."""
     project = specs.project
     name = camel(project.name) + "TargetMissing"
     job = project.job.replace("\\", "\\\\").replace('"', '\\"')
-    description = (f"No target of the scrape job `{project.job}` has been up for {project.absence_for}. "
-                   "Every other alert on this service is blind until it is back.")
+    description = literal(f"No target of the scrape job `{project.job}` has been up for {project.absence_for}. "
+                          "Every other alert on this service is blind until it is back.")
     labels = {**project.labels, "severity": "critical"}
     expr = f'absent(up{{job="{job}"}} == 1)'
     conditions, absent = parse_conditions(expr)
     return AlertRule(
         name=name, expr=expr, conditions=conditions, absent=absent, for_=project.absence_for, keep_firing_for=None,
         labels=dict(sorted(labels.items())),
-        annotations={"summary": f"{project.title}: no {project.job} target is up",
+        annotations={"summary": literal(f"{project.title}: no {project.job} target is up"),
                      "description": description,
                      "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
         entity=project, origin="absence", severity="critical", description=description,

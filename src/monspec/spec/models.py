@@ -53,6 +53,7 @@ from monspec.spec.base import (
     METRIC_NAME,
     Duration,
     Interval,
+    LabelName,
     LintConfig,
     Located,
     Placed,
@@ -64,11 +65,14 @@ from monspec.spec.base import (
 from monspec.spec.dashboards import Dashboard
 from monspec.spec.routing import Routing
 
+HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$")
+ONE_LINE = re.compile(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]{1,200}$")
+
 
 class Project(Placed):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="Short service name, used in rule group names.")
     title: str = Field(description="Human name, used in dashboards and docs.")
-    job: str = Field(description="Prometheus scrape job name of the service.")
+    job: str = Field(description="Prometheus scrape job name of the service (one line of text).")
     scrape_target: str = Field("127.0.0.1:8000", description="host:port that generated/prometheus/prometheus.yml scrapes.")
     scrape_interval: Interval = "15s"
     evaluation_interval: Interval = "30s"
@@ -76,7 +80,7 @@ class Project(Placed):
     runbook_base_url: str = Field(description="URL of the generated alerts.md; alerts link to its anchors.")
     datasource: str = Field("Prometheus", description="Name of the Grafana Prometheus data source.")
     alertmanager: str = Field("127.0.0.1:9093", description="host:port of Alertmanager in prometheus.yml.")
-    labels: dict[str, str] = Field(default_factory=dict, description="Labels added to every alert.")
+    labels: dict[LabelName, str] = Field(default_factory=dict, description="Labels added to every alert.")
     absence_alert: bool = Field(True, description="Add the <Name>TargetMissing alert on `up` of `job` "
                                 "(`monspec import` turns it off so imported rules stay exactly as they were).")
     grafana_folder: str | None = Field(None, description="Grafana folder of the dashboards; defaults to `title`.")
@@ -86,6 +90,20 @@ class Project(Placed):
     def _url(cls, value: str) -> str:
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError(f"expected an http(s) URL with a host, got {value!r}")
+        return value
+
+    @field_validator("scrape_target", "alertmanager")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if not HOST_PORT.match(value):
+            raise ValueError("expected host:port, such as 127.0.0.1:9100")
+        return value
+
+    @field_validator("job")
+    @classmethod
+    def _job(cls, value: str) -> str:
+        if not ONE_LINE.match(value):
+            raise ValueError("expected one line of text (1 to 200 characters, no control characters)")
         return value
 
 
@@ -117,7 +135,7 @@ class Metric(Located):
 class RecordingRule(Located):
     record: str
     expr: str
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[LabelName, str] = Field(default_factory=dict)
     unit: Unit
     help: str = Field(min_length=1)
     empty_when_healthy: bool = False
@@ -162,10 +180,17 @@ class Alert(Located):
     steps: list[str] = Field(default_factory=list, description="Troubleshooting steps, shown in the runbook.")
     impact: str | None = None
     runbook: str | None = Field(None, description="Runbook URL; defaults to this alert's section of the generated docs.")
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: dict[LabelName, str] = Field(default_factory=dict)
+    annotations: dict[LabelName, str] = Field(default_factory=dict)
     empty_when_healthy: bool = True
     lint: LintConfig | None = None
+
+    @field_validator("expr")
+    @classmethod
+    def _expr(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("an empty expression: write the PromQL condition the alert fires on")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -202,8 +227,8 @@ class ImportedRule(Placed):
     expr: str = Field(min_length=1)
     for_: Duration | None = Field(None, alias="for")
     keep_firing_for: Duration | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: dict[LabelName, str] = Field(default_factory=dict)
+    annotations: dict[LabelName, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _kind(self):
@@ -229,7 +254,7 @@ class RuleGroupSpec(Located):
     """A rules.yml group kept as it was (written by `monspec import`); its name is its key."""
 
     interval: Interval | None = None
-    limit: int | None = Field(None, ge=0, description="Prometheus' per-group limit on alerts / series (0: none).")
+    limit: int | None = Field(None, ge=0, le=1_000_000_000, description="Prometheus' per-group limit on alerts / series (0: none).")
     imported_from: str | None = Field(None, description="Where the group came from, for the reader.")
     rules: list[ImportedRule] = Field(min_length=1)
 

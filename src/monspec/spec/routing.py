@@ -56,13 +56,19 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from monspec.spec.base import LABEL_NAME, Duration, Located, Placed, Strict
+from monspec.spec.base import LABEL_NAME, Duration, GroupLabel, LabelName, Located, Placed, Strict
 
 
 def _label_map(value: dict[str, str]) -> dict[str, str]:
     for name in value:
         if not LABEL_NAME.match(str(name)):
             raise ValueError(f"{name!r} is not a valid label name")
+    return value
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError("expected an http(s) URL with a host")  # not echoed: it may hold a secret
     return value
 
 
@@ -89,6 +95,11 @@ class PagerDuty(Placed):
     description: str | None = Field(None, description="Incident summary (a Go template), e.g. '{{ .CommonAnnotations.summary }}'.")
     severity: str | None = Field(None, description="critical | error | warning | info, or a template such as '{{ .CommonLabels.severity }}'.")
     send_resolved: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return _http_url(value)
 
     @model_validator(mode="after")
     def _key(self):
@@ -120,10 +131,8 @@ class Webhook(Placed):
 
     @field_validator("url")
     @classmethod
-    def _http(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("expected an http(s) URL with a host")  # not echoed: it may hold a secret
-        return value
+    def _url(cls, value: str | None) -> str | None:
+        return _http_url(value)
 
 
 class Email(Placed):
@@ -174,7 +183,7 @@ class Matching(Placed):
 class Route(Matching):
     receiver: str | None = Field(None, description="Receiver name; inherited from the parent route when omitted.")
     continue_: bool = Field(False, alias="continue", description="Keep matching later sibling routes after this one.")
-    group_by: list[str] | None = None
+    group_by: list[GroupLabel] | None = None
     group_wait: Duration | None = None
     group_interval: Duration | None = None
     repeat_interval: Duration | None = None
@@ -188,7 +197,7 @@ class Inhibit(Placed):
     source_match_re: dict[str, str] = Field(default_factory=dict)
     target_match: dict[str, str] = Field(default_factory=dict)
     target_match_re: dict[str, str] = Field(default_factory=dict)
-    equal: list[str] = Field(default_factory=list)
+    equal: list[LabelName] = Field(default_factory=list)
     description: str | None = None
 
     @field_validator("source_match", "target_match")
@@ -217,7 +226,7 @@ class Inhibit(Placed):
 
 class Routing(Placed):
     receiver: str = Field(description="Default receiver: alerts no route matches go here.")
-    group_by: list[str] = Field(default_factory=lambda: ["alertname", "job", "instance"])
+    group_by: list[GroupLabel] = Field(default_factory=lambda: ["alertname", "job", "instance"])
     group_wait: Duration = "30s"
     group_interval: Duration = "5m"
     repeat_interval: Duration = "4h"
