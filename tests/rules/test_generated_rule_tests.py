@@ -7,8 +7,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
+from monspec.build import compile_specs
 from monspec.model import build_model
 from monspec.model.rules import alert_rules, recording_rules
 from monspec.promtest.scenarios import render_tests
@@ -132,7 +134,6 @@ def test_a_changed_recording_rule_fails_its_expression_test(promtool: str, gener
 def test_golden_fixture_tests_pass_and_name_what_they_cannot_cover(promtool: str, tmp_path: Path) -> None:
     import shutil
 
-    from monspec.build import compile_specs
     from monspec.output import write_tree
 
     fixture = SPECS.parent / "tests" / "fixtures" / "golden_specs"
@@ -156,3 +157,18 @@ def test_golden_fixture_tests_pass_and_name_what_they_cannot_cover(promtool: str
         "# Not covered: alert ErrorRatioCritical: cannot replay the template action {{ and }}"]
     [result] = promtool_unit_tests(tmp_path / "out2" / "prometheus" / "rules_test.yml")
     assert result.ok, result.detail
+
+
+@pytest.mark.parametrize("for_", ["7d", "1y", "10y"])
+def test_a_for_too_long_to_replay_is_named_not_simulated(for_: str, tmp_path: Path) -> None:
+    """The planner's cost does not grow with `for`: past MAX_EVALUATIONS the alert is named as not covered."""
+    fixture = SPECS.parent / "tests" / "fixtures" / "golden_specs"
+    specs = tmp_path / "specs"
+    shutil.copytree(fixture, specs)
+    kpis = specs / "kpis.yaml"
+    kpis.write_text(kpis.read_text().replace("for: 5m", f"for: {for_}", 1))
+    text = compile_specs(specs).files["prometheus/rules_test.yml"].decode()
+    evaluations = {"7d": "30,270", "1y": "1,576,830", "10y": "15,768,030"}[for_]
+    assert (f"# Not covered: alert ErrorRatioWarning: its test would take {evaluations} evaluations of 20s "
+            f"(its `for` is {for_}); monspec plans tests of at most 5,000") in text.splitlines()
+    assert "alertname: ErrorRatioWarning" not in text
