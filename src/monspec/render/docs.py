@@ -90,11 +90,11 @@ def _section(specs: SpecSet, alert: AlertRule) -> list[str]:
         out += [f"**Summary:** {_code(summary)}", ""]
     out += ["```promql", *alert.expr.strip().split("\n"), "```", ""] if "```" not in alert.expr else [_code(alert.expr), ""]
     if alert.description.strip():
-        out += ["**What it means:**", "", alert.description.strip(), ""]
+        out += ["**What it means:**", "", _prose(alert.description.strip()), ""]
     if alert.impact:
-        out += [f"**Impact:** {alert.impact.strip()}", ""]
+        out += [f"**Impact:** {_prose(alert.impact.strip())}", ""]
     if alert.steps:
-        out += ["**Troubleshooting:**", ""] + [f"{i}. {step}" for i, step in enumerate(alert.steps, 1)] + [""]
+        out += ["**Troubleshooting:**", ""] + [f"{i}. {_prose(step)}" for i, step in enumerate(alert.steps, 1)] + [""]
     boards = _dashboards(specs, alert)
     out += ["**Dashboards:** " + ("; ".join(f"{_cell(d)} → {', '.join(_cell(p) for p in panels)}" for d, panels in boards)
                                  if boards else "none shows its metrics"), ""]
@@ -115,7 +115,7 @@ def _section(specs: SpecSet, alert: AlertRule) -> list[str]:
         out += [f"**Labels:** {labels}", ""]
     lint = getattr(alert.entity, "lint", None)
     if lint is not None:
-        out += [f"**Lint checks off:** {', '.join(_code(c) for c in lint.disable)} — {lint.reason}", ""]
+        out += [f"**Lint checks off:** {', '.join(_code(c) for c in lint.disable)} — {_prose(lint.reason)}", ""]
     return out
 
 
@@ -165,6 +165,9 @@ def _lint_disables(specs: SpecSet):
             yield where, lint.disable, lint.reason
 
 
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
 def _code(text: str, table: bool = False) -> str:
     """An inline code span that holds any text (backticks, newlines; pipes escaped inside tables)."""
     text = " ".join(text.split("\n"))
@@ -177,7 +180,13 @@ def _code(text: str, table: bool = False) -> str:
 
 
 def _cell(text: str) -> str:
-    return " ".join(str(text).split("\n")).replace("|", "\\|")
+    return _prose(" ".join(str(text).split("\n")).replace("|", "\\|"))
+
+
+def _prose(text: str) -> str:
+    """Spec text as Markdown that shows it: a `<` that could open an HTML tag or comment is escaped, so
+    `<script>` from a spec is printed, never run; everything else (lists, emphasis) stays Markdown."""
+    return _TAG_START.sub("&lt;", text)
 
 
 def _text(text: str) -> str:
