@@ -84,7 +84,7 @@ def stage_times(specs_dir: Path) -> list[tuple[str, float]]:
 
     from monspec.lint import run_lint
     from monspec.model import build_model
-    from monspec.render import renderer_modules
+    from monspec.render import RENDERERS
     from monspec.spec import load_specs
 
     start = time.perf_counter()
@@ -96,8 +96,8 @@ def stage_times(specs_dir: Path) -> list[tuple[str, float]]:
     start = time.perf_counter()
     run_lint(model)
     out.append(("lint", time.perf_counter() - start))
-    for name in renderer_modules():
-        module = importlib.import_module(f"monspec.render.{name}")
+    for module in RENDERERS:
+        name = module.__name__.rsplit(".", 1)[-1]
         start = time.perf_counter()
         module.render(model)
         out.append((f"render {name}", time.perf_counter() - start))

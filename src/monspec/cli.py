@@ -140,7 +140,7 @@ def test(specs_dir: Path, out_dir: Path, junit: Path | None) -> None:
 @handled
 def verify(specs_dir: Path, prometheus_url: str, fmt: str, timeout: float) -> None:
     """Evaluate every KPI against a live Prometheus: exit 0 OK, 1 WARNING / no data, 2 CRITICAL, 3 unreachable."""
-    from monspec.remote.prometheus import PrometheusClient, PrometheusUnreachable
+    from monspec.remote.prometheus import PrometheusClient, PrometheusUnreachable, VerifyStatus
     from monspec.remote.prometheus import verify as run_verify
     from monspec.spec import load_specs
 
@@ -149,7 +149,7 @@ def verify(specs_dir: Path, prometheus_url: str, fmt: str, timeout: float) -> No
         report = run_verify(specs, PrometheusClient(prometheus_url, timeout))
     except PrometheusUnreachable as exc:
         click.echo(f"UNKNOWN: {exc.problems[0].message}", err=True)
-        sys.exit(3)
+        sys.exit(VerifyStatus.UNKNOWN)
     click.echo(report.as_json() if fmt == "json" else report.as_table())
     sys.exit(report.exit_code)
 
@@ -170,20 +170,22 @@ def schema(out_file: Path | None) -> None:
 @main.command()
 @SPECS
 @click.option("--grafana-url", required=True, help="Base URL of Grafana, e.g. https://grafana.example.com.")
-@click.option("--folder", help="Grafana folder (default: the project's grafana_folder or title).")
+@click.option("--folder", help="Grafana folder (default: project.grafana.folder, else the project's title).")
+@click.option("--folder-uid", help="Uid of that folder (default: project.grafana.folder_uid, else a slug of its name).")
+@click.option("--message", help="Version message in Grafana's history (default: the git commit pushed from).")
 @click.option("--dry-run", is_flag=True, help="Only print what would change.")
 @click.option("--token-file", type=click.Path(path_type=Path), help="Read the API token from this file instead of $GRAFANA_TOKEN.")
 @TIMEOUT
 @click.option("--insecure", is_flag=True, help="Allow plain http to a host other than this machine (the token travels unencrypted).")
 @handled
-def push(specs_dir: Path, grafana_url: str, folder: str | None, dry_run: bool, token_file: Path | None,
-         timeout: float, insecure: bool) -> None:
+def push(specs_dir: Path, grafana_url: str, folder: str | None, folder_uid: str | None, message: str | None,
+         dry_run: bool, token_file: Path | None, timeout: float, insecure: bool) -> None:
     """Create or update the dashboards in Grafana over its HTTP API (idempotent)."""
     from monspec.remote.grafana import push as push_dashboards
     from monspec.remote.grafana import read_token
 
-    push_dashboards(specs_dir, grafana_url, read_token(token_file), folder=folder, dry_run=dry_run, echo=click.echo,
-                    timeout=timeout, insecure=insecure)
+    push_dashboards(specs_dir, grafana_url, read_token(token_file), folder=folder, folder_uid=folder_uid,
+                    message=message, dry_run=dry_run, echo=click.echo, timeout=timeout, insecure=insecure)
 
 
 

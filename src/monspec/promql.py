@@ -27,12 +27,22 @@ class Matcher:
     value: str
 
     def matches(self, candidate: str) -> bool:
-        if self.op == "=":
-            return candidate == self.value
-        if self.op == "!=":
-            return candidate != self.value
-        hit = re.fullmatch(self.value, candidate) is not None
-        return hit if self.op == "=~" else not hit
+        return label_matches(self.op, self.value, candidate)
+
+
+def label_matches(op: str, value: str, candidate: str) -> bool:
+    """Whether a label value `candidate` satisfies the matcher `<label> <op> "<value>"` (regexes anchored)."""
+    if op == "=":
+        return candidate == value
+    if op == "!=":
+        return candidate != value
+    hit = re.fullmatch(value, candidate) is not None
+    return hit if op == "=~" else not hit
+
+
+def escape_label_value(value: str) -> str:
+    """A label value as it goes between double quotes in PromQL (and Alertmanager matchers)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 @dataclass

@@ -9,10 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from monspec.cli import main
 from monspec.output import read_tree
+from support.processes import require_program
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "golden_specs"
+PROJECT = (FIXTURE / "project.yaml").read_text(encoding="utf-8")
 
 
 @dataclass
@@ -51,6 +55,18 @@ specs/bad.yaml:4:5: error: unknown field `severty` [spec/unknown-field]
       severty: warning
       ^
   hint: did you mean `severity`?"""),
+    Case("unknown-disabled-check", "bad.yaml", """\
+alerts:
+  slow_checkout:
+    expr: shop_error_ratio > 0.5
+    severity: warning
+    summary: s
+    description: d
+    lint: {disable: [alert/missing-fr], reason: an event}
+""", """\
+specs/bad.yaml:7:22: error: `disable`: unknown check id `alert/missing-fr`, did you mean `alert/missing-for`? [spec/invalid]
+      lint: {disable: [alert/missing-fr], reason: an event}
+                       ^"""),
     Case("wrong-type", "bad.yaml", """\
 kpis:
   orders:
@@ -272,6 +288,22 @@ specs/project.yaml:8:24: error: `evaluation_interval`: duration '99999y' is long
 specs/project.yaml:7:20: error: `scrape_interval`: an interval of 0s is outside 1s to 1d [spec/invalid]
     scrape_interval: 0s
                      ^"""),
+    Case("grafana-settings", "project.yaml", PROJECT + """\
+  grafana:
+    version: "12.0"
+    folder_uid: cache team
+    allow_ui_update: true
+""", """\
+specs/project.yaml:15:14: error: `version`: Input should be '11.6' or '10.4', found '12.0' [spec/invalid]
+      version: "12.0"
+               ^
+specs/project.yaml:16:17: error: `folder_uid`: a Grafana uid is 1-40 letters, digits, `-` or `_`, got 'cache team' [spec/invalid]
+      folder_uid: cache team
+                  ^
+specs/project.yaml:17:5: error: unknown field `allow_ui_update` [spec/unknown-field]
+      allow_ui_update: true
+      ^
+  hint: did you mean `allow_ui_updates`?"""),
 ]
 
 
@@ -279,33 +311,40 @@ def _run(args, cwd):
     return subprocess.run([sys.executable, "-m", "monspec.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
-@pytest.fixture(scope="module")
-def good_output(tmp_path_factory) -> Path:
-    """The fixture's output, generated once; each case starts from a copy of it."""
-    project = tmp_path_factory.mktemp("good")
-    shutil.copytree(FIXTURE, project / "specs")
-    result = _run(["generate"], project)
-    assert result.returncode == 0, result.stderr
-    return project / "generated"
+def _generate_in_process(cwd: Path, monkeypatch: pytest.MonkeyPatch):
+    """`monspec generate` through click in this process (positions print relative to cwd)."""
+    monkeypatch.chdir(cwd)
+    return CliRunner().invoke(main, ["generate"])
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_spec_is_reported_exactly(case: Case, tmp_path: Path, good_output: Path) -> None:
-    if case.needs_promtool and not shutil.which("promtool"):
-        if __import__("os").environ.get("CI") == "true":
-            pytest.fail("promtool is missing in CI")
-        pytest.skip("promtool not installed (it locates PromQL syntax errors)")
+def test_bad_spec_is_reported_exactly(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if case.needs_promtool:
+        require_program("promtool")  # it locates PromQL syntax errors
     specs = tmp_path / "specs"
     shutil.copytree(FIXTURE, specs)
-    shutil.copytree(good_output, tmp_path / "generated")
+    (specs / case.file).write_text(case.content)
+    result = _generate_in_process(tmp_path, monkeypatch)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), "no traceback"
+    body = result.stderr.rsplit("\n", 2)[0] if result.stderr.count("error(s)") else result.stderr
+    assert body.rstrip("\n") == case.expected
+    assert result.stderr.rstrip("\n").splitlines()[-1].endswith("error(s), 0 warning(s)")
+    assert not (tmp_path / "generated").exists(), "nothing may be written when the specs are bad"
+
+
+def test_bad_specs_leave_an_existing_output_folder_untouched(tmp_path: Path) -> None:
+    """Once through the real command: exit 1, no traceback, generated/ byte-identical."""
+    specs = tmp_path / "specs"
+    shutil.copytree(FIXTURE, specs)
+    assert _run(["generate"], tmp_path).returncode == 0
     before = read_tree(tmp_path / "generated")
+    case = next(c for c in CASES if c.id == "unknown-field")
     (specs / case.file).write_text(case.content)
     result = _run(["generate"], tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    body = result.stderr.rsplit("\n", 2)[0] if result.stderr.count("error(s)") else result.stderr
-    assert body.rstrip("\n") == case.expected
-    assert result.stderr.rstrip("\n").splitlines()[-1].endswith("error(s), 0 warning(s)")
+    assert result.stderr.startswith(case.expected)
     assert read_tree(tmp_path / "generated") == before
 
 

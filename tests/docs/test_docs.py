@@ -122,10 +122,6 @@ def test_without_routing_or_dashboards_the_sections_say_so() -> None:
     assert "**Dashboards:** none shows its metrics" in section
 
 
-def test_docs_are_byte_stable() -> None:
-    assert render(build_model(load_specs(SPECS))) == render(build_model(load_specs(SPECS)))
-
-
 def test_html_from_a_spec_is_printed_not_run(tmp_path: Path) -> None:
     specs = tmp_path / "specs"
     shutil.copytree(FIXTURE, specs)

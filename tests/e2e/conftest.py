@@ -1,21 +1,22 @@
 """The live stack for the end-to-end suite: started once per module, stopped afterwards."""
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from support.redis_server import RedisServer  # noqa: E402
-from support.capture_server import CaptureServer, SmtpSink  # noqa: E402
-from support.prometheus_server import AlertmanagerServer, PrometheusServer  # noqa: E402
-
-from e2e.stack import (  # noqa: E402
-    GENERATED, Demo, live_alertmanager_config, live_prometheus_config, live_rules, wait_for,
+from e2e.stack import (
+    GENERATED,
+    Demo,
+    live_alertmanager_config,
+    live_prometheus_config,
+    live_rules,
+    wait_for,
 )
+from support.capture_server import CaptureServer, SmtpSink
+from support.prometheus_server import AlertmanagerServer, PrometheusServer
+from support.redis_server import RedisServer
 
 
 @dataclass

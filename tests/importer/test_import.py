@@ -1,7 +1,6 @@
 """`monspec import`: real-world rule files round-trip into specs that generate the same rules."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -15,18 +14,11 @@ from monspec.build import compile_specs
 from monspec.errors import SpecError
 from monspec.importer import import_file
 from monspec.spec import load_specs
+from support.processes import require_program
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.y*ml"))
 TESTS = Path(__file__).parent.parent
 FIXTURE = TESTS / "fixtures" / "golden_specs"
-
-
-def need(program: str) -> None:
-    if shutil.which(program):
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{program} is missing in CI")
-    pytest.skip(f"{program} not installed")
 
 
 def groups_of(text: str) -> list[dict]:
@@ -71,7 +63,7 @@ def test_import_round_trips(case: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_promtool_accepts_the_regenerated_rules(case: Path, tmp_path: Path) -> None:
-    need("promtool")
+    require_program("promtool")
     _, build = _import_alone(case, tmp_path)
     out = tmp_path / "rules.yml"
     out.write_bytes(build.files["prometheus/rules.yml"])

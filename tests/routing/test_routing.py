@@ -94,7 +94,6 @@ def test_rendered_config_loads_back_with_exact_values() -> None:
     assert data["inhibit_rules"] == [{"source_matchers": ['kpi=~".+"', 'severity="critical"'],
                                       "target_matchers": ['kpi=~".+"', 'severity="warning"'],
                                       "equal": ["kpi", "job", "instance"]}]
-    assert render(build_model(specs))[PATH] == text  # byte-stable
 
 
 def test_matcher_values_are_escaped() -> None:

@@ -11,9 +11,7 @@ import pytest
 import yaml
 
 from monspec.build import compile_specs
-from monspec.model import build_model
 from monspec.model.rules import alert_rules, recording_rules
-from monspec.promtest.scenarios import render_tests
 from monspec.spec import load_specs
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.toolcheck.unit_tests import parse_promtool_failures, promtool_unit_tests
@@ -59,11 +57,6 @@ def test_fires_tests_assert_pending_then_firing_with_exact_annotations(generated
 def test_generated_tests_pass_with_promtool(promtool: str, generated: Path) -> None:
     [result] = promtool_unit_tests(generated / "prometheus" / "rules_test.yml")
     assert result.ok, result.detail
-
-
-def test_rendering_is_byte_stable() -> None:
-    specs = load_specs(SPECS)
-    assert render_tests(build_model(specs)) == render_tests(build_model(load_specs(SPECS)))
 
 
 def _mutated(generated: Path, tmp_path: Path, name: str, mutate) -> subprocess.Popen:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monspec.model.conditions import Condition, parse_conditions, threshold_conditions
-from monspec.promql import needs_parens
+from monspec.promql import escape_label_value, needs_parens
 from monspec.spec import SpecSet
 from monspec.spec.models import Kpi
 from monspec.spec.thresholds import Threshold
@@ -150,7 +150,7 @@ def absence_rule(specs: SpecSet) -> AlertRule:
     """Fires when no target of the scrape job is up, so a dead exporter never looks healthy."""
     project = specs.project
     name = camel(project.name) + "TargetMissing"
-    job = project.job.replace("\\", "\\\\").replace('"', '\\"')
+    job = escape_label_value(project.job)
     description = literal(f"No target of the scrape job `{project.job}` has been up for {project.absence_for}. "
                           "Every other alert on this service is blind until it is back.")
     labels = {**project.labels, "severity": "critical"}

@@ -9,8 +9,12 @@ Grafana's documented API is the contract:
 Every request carries `Authorization: Bearer <token>` to the given URL only (no redirect is
 followed; plain http only to this machine unless --insecure); the token is never printed.
 A dashboard whose stored model and folder already match is left alone, so re-running
-changes nothing (and adds no version to Grafana's history). TLS certificates are
-verified; each request has one total deadline (`monspec.remote.http`).
+changes nothing (and adds no version to Grafana's history). "Match" compares what monspec
+owns: every value the generated model has; what Grafana adds or upgrades on its side
+(pluginVersion, defaults, a newer schemaVersion) is not a change. Grafana refuses API
+saves to a dashboard it provisions from files ("Cannot save provisioned dashboard") unless
+the provider has `allowUiUpdates`; push says which way to update it then. TLS certificates
+are verified; each request has one total deadline (`monspec.remote.http`).
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from monspec.remote.http import Answer, Redirected, WebError, check_url, one_lin
 TOKEN_ENV = "GRAFANA_TOKEN"
 TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces, as an HTTP header value needs
 IGNORED_KEYS = ("id", "version")  # Grafana sets these when it stores a dashboard
+PROVISIONED = "Cannot save provisioned dashboard"  # Grafana's refusal (dashboards.ErrDashboardCannotSaveProvisionedDashboard)
 
 
 class GrafanaError(MonspecError):
@@ -117,6 +122,12 @@ class Client:
         if code >= 500:
             return GrafanaError(f"Grafana at {self.url} failed with {code} {one_line(reason)} on {method} {path}",
                                 "grafana/server")
+        if code == 400 and message == PROVISIONED:
+            return GrafanaError(
+                f"Grafana refused to {what or method + ' ' + path}: {PROVISIONED} (it is provisioned from files and "
+                "the provider does not allow UI updates): update it by deploying generated/grafana/dashboards/ to the "
+                "provider's path (generated/grafana/provisioning/dashboards.yaml), or set "
+                "`project.grafana.allow_ui_updates: true` to push to it", "grafana/provisioned")
         suffix = f": {one_line(message)}" if message else ""
         return GrafanaError(f"Grafana answered {code} {one_line(reason)} on {method} {path}{suffix}", "grafana/http")
 
@@ -144,35 +155,56 @@ def commit_message(cwd: Path) -> str:
     return f"monspec push from commit {sha}" + (" with uncommitted changes" if dirty else "")
 
 
-def comparable(dashboard: dict) -> dict:
-    return {k: v for k, v in dashboard.items() if k not in IGNORED_KEYS}
+def changed_keys(stored: dict, ours: dict) -> list[str]:
+    """Top-level keys whose monspec-owned content differs in Grafana's stored model."""
+    changed = []
+    for key, value in ours.items():
+        if key in IGNORED_KEYS:
+            continue
+        if key == "schemaVersion":  # Grafana migrates upwards on load; only an older model is stale
+            if not isinstance(stored.get(key), int) or stored[key] < value:
+                changed.append(key)
+        elif _differs(value, stored.get(key)):
+            changed.append(key)
+    return sorted(changed)
 
 
-def changed_keys(old: dict, new: dict) -> list[str]:
-    old, new = comparable(old), comparable(new)
-    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+def _differs(ours, theirs) -> bool:
+    """True when `theirs` lacks or changed something `ours` has; additions of its own are fine."""
+    if isinstance(ours, dict):
+        return not isinstance(theirs, dict) or any(_differs(v, theirs.get(k)) for k, v in ours.items())
+    if isinstance(ours, list):
+        return (not isinstance(theirs, list) or len(ours) != len(theirs)
+                or any(_differs(a, b) for a, b in zip(ours, theirs, strict=True)))
+    return ours != theirs
 
 
-def push(specs_dir: Path, url: str, token: str, *, folder: str | None = None, dry_run: bool = False,
-         echo: Callable[[str], None] = print, timeout: float = 30.0, insecure: bool = False) -> dict[str, int]:
+def push(specs_dir: Path, url: str, token: str, *, folder: str | None = None, folder_uid: str | None = None,
+         message: str | None = None, dry_run: bool = False, echo: Callable[[str], None] = print,
+         timeout: float = 30.0, insecure: bool = False) -> dict[str, int]:
     """Create the folder when missing, then create or update every dashboard that differs.
+
+    The folder is `folder` (else the project's), its uid `folder_uid` (else the project's for
+    the project's folder, else a slug of the name); the version message is `message` (else the
+    commit pushed from).
 
     Returns counts by outcome (created, updated, unchanged; `would …` in a dry run).
     """
-    from monspec.build import lint_specs
+    from monspec.build import lint_model
     from monspec.errors import SpecError
+    from monspec.render import provisioning
     from monspec.render.dashboards import dashboard_json
-    from monspec.render.provisioning import folder_name
     from monspec.spec.dashboards import stable_uid
 
-    specs, problems = lint_specs(specs_dir)
+    model, problems = lint_model(specs_dir)
+    specs = model.specs
     if any(p.severity == "error" for p in problems):
         raise SpecError(problems)  # lint errors stop the push
     if not specs.dashboards:
         raise GrafanaError(f"no dashboards in {specs_dir}: nothing to push", "grafana/nothing")
     client = Client(url, token, timeout, insecure)
-    title = folder or folder_name(specs)
-    folder_uid = stable_uid(title)
+    title = folder or provisioning.folder_name(specs)
+    folder_uid = folder_uid or (stable_uid(folder) if folder else provisioning.folder_uid(specs))
     counts: dict[str, int] = {}
     prefix = "would be " if dry_run else ""
 
@@ -184,9 +216,9 @@ def push(specs_dir: Path, url: str, token: str, *, folder: str | None = None, dr
     else:
         echo(f"folder {title!r} (uid {folder_uid}): exists")
 
-    message = commit_message(Path(specs_dir))
+    message = message or commit_message(Path(specs_dir))
     for key, spec in sorted(specs.dashboards.items()):
-        dashboard = dashboard_json(specs, key, spec)
+        dashboard = dashboard_json(model, key, spec)
         uid = dashboard["uid"]
         label = f"dashboard {uid} {dashboard['title']!r}"
         stored = client.call("GET", f"/api/dashboards/uid/{uid}", missing_ok=True, what=f"read dashboard {uid}")

@@ -5,6 +5,7 @@ live Prometheus and judged by its own thresholds.
 """
 from __future__ import annotations
 
+import enum
 import json
 import math
 import urllib.parse
@@ -96,6 +97,16 @@ def _samples(data: Any) -> tuple[str, list[tuple[dict[str, str], float]] | None]
 STATUS_ORDER = ("OK", "NO DATA", "WARNING", "CRITICAL")
 
 
+
+class VerifyStatus(enum.IntEnum):
+    """`monspec verify`'s exit codes, the monitoring-plugin convention (not monspec's ExitCode:
+    2 here is CRITICAL, there a usage error)."""
+
+    OK = 0
+    WARNING = 1
+    CRITICAL = 2
+    UNKNOWN = 3  # Prometheus unreachable
+
 @dataclass
 class KpiReading:
     kpi: str
@@ -114,14 +125,14 @@ class VerifyReport:
     absent_metrics: list[str] = field(default_factory=list)
 
     @property
-    def exit_code(self) -> int:
-        """Like a monitoring plugin: 0 OK, 1 WARNING (or missing data / metrics), 2 CRITICAL."""
+    def exit_code(self) -> VerifyStatus:
+        """Like a monitoring plugin: OK, WARNING (or missing data / metrics), CRITICAL."""
         statuses = {r.status for r in self.readings}
         if "CRITICAL" in statuses:
-            return 2
+            return VerifyStatus.CRITICAL
         if "WARNING" in statuses or "NO DATA" in statuses or self.absent_metrics:
-            return 1
-        return 0
+            return VerifyStatus.WARNING
+        return VerifyStatus.OK
 
     def as_json(self) -> str:
         return json.dumps({"kpis": [asdict(r) for r in self.readings], "absent_metrics": self.absent_metrics,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from monspec.model import Model
-from monspec.render import render_template
+from monspec.render.templates import render_template
 
 RULES_PATH = "prometheus/rules.yml"
 

@@ -44,9 +44,9 @@ alerts:
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from monspec.spec.base import (
     LABEL_NAME,
@@ -61,12 +61,40 @@ from monspec.spec.base import (
     Strict,
     ThresholdValue,
     Unit,
+    grafana_uid,
 )
 from monspec.spec.dashboards import Dashboard
 from monspec.spec.routing import Routing
 
 HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$")
 ONE_LINE = re.compile(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]{1,200}$")
+
+
+# Grafana versions dashboards can target, with the dashboard schemaVersion each one writes
+# itself: a dashboard at that version is not migrated when Grafana loads it.
+GRAFANA_SCHEMA_VERSIONS = {"11.6": 41, "10.4": 39}
+
+
+class GrafanaSettings(Placed):
+    """How the dashboards meet Grafana: target version, folder, provisioning."""
+
+    version: Literal["11.6", "10.4"] = Field(
+        "11.6", description="Grafana the dashboards are written for: its schemaVersion (11.6: 41, 10.4: 39) and "
+                            "panel options, so Grafana loads them without migrating.")
+    folder: str | None = Field(None, description="Folder of the dashboards; defaults to the project's `title`.")
+    folder_uid: Annotated[str | None, AfterValidator(grafana_uid)] = Field(
+        None, description="Uid of that folder; defaults to a slug of its name.")
+    allow_ui_updates: bool = Field(
+        False, description="Provisioning's `allowUiUpdates`: when true, dashboards are editable in the UI and "
+                           "`monspec push` may overwrite provisioned ones; UI edits are lost on the next reload.")
+    folders_from_files_structure: bool = Field(False, description="Provisioning's `foldersFromFilesStructure`.")
+    dashboards_path: str | None = Field(None, description="Where Grafana reads the dashboard files "
+                                               "(default /var/lib/grafana/dashboards/<project name>).")
+    lint: LintConfig | None = None
+
+    @property
+    def schema_version(self) -> int:
+        return GRAFANA_SCHEMA_VERSIONS[self.version]
 
 
 class Project(Placed):
@@ -83,7 +111,8 @@ class Project(Placed):
     labels: dict[LabelName, str] = Field(default_factory=dict, description="Labels added to every alert.")
     absence_alert: bool = Field(True, description="Add the <Name>TargetMissing alert on `up` of `job` "
                                 "(`monspec import` turns it off so imported rules stay exactly as they were).")
-    grafana_folder: str | None = Field(None, description="Grafana folder of the dashboards; defaults to `title`.")
+    grafana: GrafanaSettings = Field(default_factory=lambda: GrafanaSettings.model_validate({}),
+                                     description="Grafana target and provisioning.")
 
     @field_validator("runbook_base_url")
     @classmethod
@@ -213,11 +242,6 @@ class Alert(Located):
         return self
 
 
-class Profile(Located):
-    description: str
-    settings: dict[str, bool | int | float]
-
-
 class ImportedRule(Placed):
     """One rule of an imported group, written to rules.yml exactly as given: no project labels,
     no generated annotations, the name as it is."""
@@ -267,7 +291,6 @@ class SpecFile(Strict):
     recording_rules: list[RecordingRule] = Field(default_factory=list)
     kpis: dict[str, Kpi] = Field(default_factory=dict)
     alerts: dict[str, Alert] = Field(default_factory=dict)
-    profiles: dict[str, Profile] = Field(default_factory=dict)
     routing: Routing | None = None
     rule_groups: dict[str, RuleGroupSpec] = Field(default_factory=dict)
     dashboards: dict[str, Dashboard] = Field(default_factory=dict)

@@ -25,7 +25,6 @@ from monspec.spec.models import (
     Alert,
     Kpi,
     Metric,
-    Profile,
     Project,
     RecordingRule,
     RuleGroupSpec,
@@ -45,7 +44,6 @@ class SpecSet:
     recording_rules: list[RecordingRule] = field(default_factory=list)
     kpis: dict[str, Kpi] = field(default_factory=dict)
     alerts: dict[str, Alert] = field(default_factory=dict)
-    profiles: dict[str, Profile] = field(default_factory=dict)
     routing: Routing | None = None
     rule_groups: dict[str, RuleGroupSpec] = field(default_factory=dict)
     dashboards: dict[str, Dashboard] = field(default_factory=dict)
@@ -59,7 +57,7 @@ class _Merged:
     routing: Routing | None = None
     files: list[SourceFile] = field(default_factory=list)
     sections: dict[str, Any] = field(default_factory=lambda: {
-        "metrics": {}, "recording_rules": [], "kpis": {}, "alerts": {}, "profiles": {}, "rule_groups": {}, "dashboards": {}})
+        "metrics": {}, "recording_rules": [], "kpis": {}, "alerts": {}, "rule_groups": {}, "dashboards": {}})
 
 
 def spec_files(root: Path) -> list[Path]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monspec.errors import ToolError
+from monspec.promql import escape_label_value
 
 PACKAGES = {"promtool": "prometheus", "amtool": "prometheus-alertmanager"}
 
@@ -59,9 +60,5 @@ def amtool_routes_test(config: Path, labels: dict[str, str], expect: list[str] |
     args = ["config", "routes", "test", f"--config.file={config}"]
     if expect is not None:
         args.append("--verify.receivers=" + ",".join(expect))
-    args += [f'{k}="{_escape(v)}"' for k, v in sorted(labels.items())]
+    args += [f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels.items())]
     return run("amtool", *args)
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
