@@ -12,6 +12,7 @@ import yaml
 
 from monspec.build import compile_specs
 from monspec.model.rules import alert_rules, recording_rules
+from monspec.output import write_tree
 from monspec.spec import load_specs
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.toolcheck.unit_tests import parse_promtool_failures, promtool_unit_tests
@@ -127,7 +128,6 @@ def test_a_changed_recording_rule_fails_its_expression_test(promtool: str, gener
 def test_golden_fixture_tests_pass_and_name_what_they_cannot_cover(promtool: str, tmp_path: Path) -> None:
     import shutil
 
-    from monspec.output import write_tree
 
     fixture = SPECS.parent / "tests" / "fixtures" / "golden_specs"
     build = compile_specs(fixture)
@@ -165,3 +165,22 @@ def test_a_for_too_long_to_replay_is_named_not_simulated(for_: str, tmp_path: Pa
     assert (f"# Not covered: alert ErrorRatioWarning: its test would take {evaluations} evaluations of 20s "
             f"(its `for` is {for_}); monspec plans tests of at most 5,000") in text.splitlines()
     assert "alertname: ErrorRatioWarning" not in text
+
+
+def test_braces_in_kpi_text_are_printed_literally_by_prometheus(promtool: str, tmp_path: Path) -> None:
+    """KPI text is data: a `{{` in a title or description reaches the annotation as `{{ "{{" }}`,
+    which promtool accepts and renders back as `{{` in the generated tests."""
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS.parent / "tests" / "fixtures" / "golden_specs", specs)
+    kpis = specs / "kpis.yaml"
+    kpis.write_text(kpis.read_text().replace("description: Share of requests that fail", "description: 'Share {{ of }} requests {{'")
+                    .replace("title: p99 latency", "title: 'p99 {{ latency'"))
+    build = compile_specs(specs)
+    rules = build.files["prometheus/rules.yml"].decode()
+    assert "summary: 'p99 {{ \"{{\" }} latency critical: {{ $value | humanizeDuration }}'" in rules.splitlines()[64]
+    out = tmp_path / "out"
+    write_tree(out, build.files)
+    for args in (["check", "rules", "rules.yml"], ["test", "rules", "rules_test.yml"]):
+        result = subprocess.run([promtool, *args], cwd=out / "prometheus", capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert "p99 {{ latency critical: " in build.files["prometheus/rules_test.yml"].decode()

@@ -125,13 +125,13 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
             name = camel(kpi.name) + level.capitalize()
             fmt = VALUE_FORMAT.get(kpi.unit, "humanize")
             summary = f"{literal(kpi.display_title)} {level}: {{{{ $value | {fmt} }}}}"
-            description = literal(f"{kpi.description}. The {level} threshold is {threshold} "
-                                  f"({kpi.expr} {threshold.promql()}), held for {kpi.for_}.")
+            description = (f"{kpi.description}. The {level} threshold is {threshold} "
+                           f"({kpi.expr} {threshold.promql()}), held for {kpi.for_}.")
             labels = {**base_labels, "severity": level, "kpi": kpi.name}
             rules.append(AlertRule(
                 name=name, expr=kpi_condition(kpi, threshold), for_=kpi.for_, keep_firing_for=None,
                 labels=dict(sorted(labels.items())),
-                annotations={"summary": summary, "description": description,
+                annotations={"summary": summary, "description": literal(description),
                              "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
                 entity=kpi, origin="kpi", severity=level, kpi=kpi, level=level, threshold=threshold,
                 description=description, conditions=threshold_conditions(kpi.expr, threshold.op, threshold.value)))
@@ -151,8 +151,8 @@ def absence_rule(specs: SpecSet) -> AlertRule:
     project = specs.project
     name = camel(project.name) + "TargetMissing"
     job = escape_label_value(project.job)
-    description = literal(f"No target of the scrape job `{project.job}` has been up for {project.absence_for}. "
-                          "Every other alert on this service is blind until it is back.")
+    description = (f"No target of the scrape job `{project.job}` has been up for {project.absence_for}. "
+                   "Every other alert on this service is blind until it is back.")
     labels = {**project.labels, "severity": "critical"}
     expr = f'absent(up{{job="{job}"}} == 1)'
     conditions, absent = parse_conditions(expr)
@@ -160,7 +160,7 @@ def absence_rule(specs: SpecSet) -> AlertRule:
         name=name, expr=expr, conditions=conditions, absent=absent, for_=project.absence_for, keep_firing_for=None,
         labels=dict(sorted(labels.items())),
         annotations={"summary": literal(f"{project.title}: no {project.job} target is up"),
-                     "description": description,
+                     "description": literal(description),
                      "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
         entity=project, origin="absence", severity="critical", description=description,
         steps=["Check that the service is running and serves /metrics",
