@@ -61,6 +61,7 @@ CHECKS: tuple[Check, ...] = (
     Check("routing/unknown-alert", "error", "an `alertname` matcher naming no alert of the specs"),
     Check("routing/unreachable-route", "warning", "a route no alert of the specs matches"),
     Check("rule-group/duplicate-name", "error", "an imported group named like a generated one"),
+    Check("rule/record-name", "warning", "a recording rule named without `level:metric:operations` colons"),
     Check("catalog/unverified", "warning", "an imported metric not yet confirmed in the catalog"),
 )
 

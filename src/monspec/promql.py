@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -170,6 +169,8 @@ def _locate_syntax_error(expr: str, fallback: str) -> tuple[str, int | None]:
     promtool = shutil.which("promtool")
     if not promtool:
         return fallback, None
+    import subprocess  # only when an expression fails to parse: generate never pays for it
+
     import yaml
 
     rules = {"groups": [{"name": "probe", "rules": [{"record": "probe", "expr": expr}]}]}

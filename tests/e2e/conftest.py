@@ -9,9 +9,11 @@ import pytest
 from e2e.stack import (
     GENERATED,
     Demo,
+    demo_args,
     live_alertmanager_config,
     live_prometheus_config,
     live_rules,
+    start_redis,
     wait_for,
 )
 from support.capture_server import CaptureServer, SmtpSink
@@ -42,13 +44,8 @@ def stack(tmp_path_factory):
 
 def _stack(work, started, capture, smtp):
     try:
-        master = RedisServer(work / "redis-master").start()
-        started.append(master)
-        replica = RedisServer(work / "redis-replica", replica_of=master).start()
-        started.append(replica)
-        replica.wait_replica_synced()
-        common = ["--redis-url", master.url, "--replica-url", replica.url, "--health-interval", "0.5",
-                  "--warming-interval", "1", "--rate", "300"]
+        master, replica = start_redis(work, started)
+        common = demo_args(master, replica)
         demo = Demo(work, "demo", *common, "--keys", "500", "--l1-size", "1000").start()
         started.append(demo)
         small = Demo(work, "demo-small-l1", *common, "--keys", "2000", "--l1-size", "300").start()

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from support.processes import ManagedProcess, free_port, wait_until
+from support.redis_server import RedisServer
 from support.prometheus_server import http_ok
 
 REPO = Path(__file__).resolve().parents[2]
@@ -105,6 +106,22 @@ def live_alertmanager_config(config_text: str, secrets: Path, capture_url: str, 
     return yaml.safe_dump(config, sort_keys=False)
 
 
+def start_redis(work: Path, started: list) -> tuple[RedisServer, RedisServer]:
+    """A Redis master and a synced replica, appended to `started` (stopped in reverse)."""
+    master = RedisServer(work / "redis-master").start()
+    started.append(master)
+    replica = RedisServer(work / "redis-replica", replica_of=master).start()
+    started.append(replica)
+    replica.wait_replica_synced()
+    return master, replica
+
+
+def demo_args(master: RedisServer, replica: RedisServer) -> list[str]:
+    """`ucm demo` options of the live suites: both Redis servers, fast health checks and warming, a steady load."""
+    return ["--redis-url", master.url, "--replica-url", replica.url, "--health-interval", "0.5",
+            "--warming-interval", "1", "--rate", "300"]
+
+
 class Demo:
     """`ucm demo` serving /metrics on a free port until stopped."""
 
@@ -131,3 +148,23 @@ class Demo:
 
 def wait_for(check, timeout: float, what: str) -> None:
     wait_until(check, timeout=timeout, interval=0.25, what=what)
+
+
+def notifications(stack, kind: str, receiver: str, alertname: str, status: str = "firing") -> list:
+    """What the capture server got from Alertmanager for one alert (PagerDuty, Slack or webhook)."""
+    out = []
+    for request in stack.capture.received(f"/{kind}/{receiver}"):
+        body = request.body
+        if kind == "webhook" and body["status"] == status and body["commonLabels"].get("alertname") == alertname:
+            out.append(request)
+        elif kind == "pagerduty" and alertname in body["payload"]["custom_details"].get(status, ""):
+            out.append(request)
+        elif kind == "slack" and body["attachments"][0]["title"].startswith(f"[{status.upper()}] {alertname} "):
+            out.append(request)
+    return out
+
+
+def wait_notified(stack, kind: str, receiver: str, alertname: str, status: str = "firing"):
+    wait_for(lambda: notifications(stack, kind, receiver, alertname, status), 30,
+             f"{alertname} ({status}) to reach {receiver} by {kind}")
+    return notifications(stack, kind, receiver, alertname, status)[0]

@@ -16,7 +16,7 @@ from monspec.model.catalog import build_catalog
 from monspec.model.rules import alert_rules, recording_rules
 from monspec.spec import load_specs
 
-from e2e.stack import GENERATED, REPO, UNDERSIZED_JOB, WINDOW, shorten_windows, wait_for
+from e2e.stack import GENERATED, REPO, UNDERSIZED_JOB, WINDOW, notifications, shorten_windows, wait_for, wait_notified
 
 pytestmark = pytest.mark.live
 
@@ -162,26 +162,6 @@ def watch_alert(stack, name: str, instance: str | None = None, timeout: float = 
 
 def wait_resolved(stack, name: str, timeout: float = 30) -> None:
     wait_for(lambda: not alerts(stack, name), timeout, f"{name} to resolve")
-
-
-def notifications(stack, kind: str, receiver: str, alertname: str, status: str = "firing") -> list:
-    """What the capture server got from Alertmanager for one alert (PagerDuty, Slack or webhook)."""
-    out = []
-    for request in stack.capture.received(f"/{kind}/{receiver}"):
-        body = request.body
-        if kind == "webhook" and body["status"] == status and body["commonLabels"].get("alertname") == alertname:
-            out.append(request)
-        elif kind == "pagerduty" and alertname in body["payload"]["custom_details"].get(status, ""):
-            out.append(request)
-        elif kind == "slack" and body["attachments"][0]["title"].startswith(f"[{status.upper()}] {alertname} "):
-            out.append(request)
-    return out
-
-
-def wait_notified(stack, kind: str, receiver: str, alertname: str, status: str = "firing"):
-    wait_for(lambda: notifications(stack, kind, receiver, alertname, status), 30,
-             f"{alertname} ({status}) to reach {receiver} by {kind}")
-    return notifications(stack, kind, receiver, alertname, status)[0]
 
 
 def inhibited_by(stack, alertname: str) -> list[str]:

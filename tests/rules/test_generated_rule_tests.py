@@ -1,5 +1,5 @@
-"""generated/prometheus/rules_test.yml pins every threshold and `for`: it passes against the
-generated rules.yml, and fails when a threshold is nudged or a `for` doubled in a copy of it."""
+"""generated/prometheus/tests/ pins every threshold and `for`: the tests pass against the rules
+they load (the same rules as rules.yml), and fail when a threshold is nudged or a `for` doubled."""
 from __future__ import annotations
 
 import re
@@ -15,21 +15,29 @@ from monspec.model.rules import alert_rules, recording_rules
 from monspec.output import write_tree
 from monspec.spec import load_specs
 from monspec.spec.durations import format_duration, parse_duration
-from monspec.toolcheck.unit_tests import parse_promtool_failures, promtool_unit_tests
+from monspec.toolcheck.unit_tests import parse_promtool_failures, promtool_test_folder
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 
 COMPARISON = re.compile(r"(==|!=|>=|<=|>|<)(\s*)(\d+(?:\.\d+)?(?:e[-+]?\d+)?)")
 
 
-def _tests(generated: Path) -> dict:
-    return yaml.safe_load((generated / "prometheus" / "rules_test.yml").read_text())
+def _test_files(generated: Path) -> list[Path]:
+    return sorted((generated / "prometheus" / "tests").glob("*.yml"))
+
+
+def _test_groups(generated: Path) -> list[dict]:
+    return [group for path in _test_files(generated) for group in yaml.safe_load(path.read_text())["tests"]]
+
+
+def _not_covered(generated: Path) -> list[str]:
+    return [line for path in _test_files(generated) for line in path.read_text().splitlines()
+            if line.startswith("# Not covered")]
 
 
 def test_every_rule_of_the_bundled_specs_is_covered(generated: Path) -> None:
-    text = (generated / "prometheus" / "rules_test.yml").read_text()
-    assert "Not covered" not in text
-    names = [group["name"] for group in _tests(generated)["tests"]]
+    assert _not_covered(generated) == []
+    names = [group["name"] for group in _test_groups(generated)]
     specs = load_specs(SPECS)
     for alert in alert_rules(specs):
         assert any(n.startswith(f"{alert.name} fires: ") for n in names), alert.name
@@ -41,7 +49,7 @@ def test_every_rule_of_the_bundled_specs_is_covered(generated: Path) -> None:
 
 
 def test_fires_tests_assert_pending_then_firing_with_exact_annotations(generated: Path) -> None:
-    group = next(g for g in _tests(generated)["tests"] if g["name"].startswith("CacheHitRateCritical fires: "))
+    group = next(g for g in _test_groups(generated) if g["name"].startswith("CacheHitRateCritical fires: "))
     assert group["name"] == "CacheHitRateCritical fires: 0.686 inside < 0.7"
     pending, firing = group["alert_rule_test"]
     assert pending == {"eval_time": "2m", "alertname": "CacheHitRateCritical", "exp_alerts": []}
@@ -56,20 +64,53 @@ def test_fires_tests_assert_pending_then_firing_with_exact_annotations(generated
 
 
 def test_generated_tests_pass_with_promtool(promtool: str, generated: Path) -> None:
-    [result] = promtool_unit_tests(generated / "prometheus" / "rules_test.yml")
-    assert result.ok, result.detail
+    results = promtool_test_folder(generated / "prometheus" / "tests")
+    assert [r.name.rsplit("/", 1)[1] for r in results] == [
+        f"{path.name}" for path in _test_files(generated)]
+    assert all(r.ok for r in results), [r.detail for r in results if not r.ok]
+
+
+def test_each_test_file_loads_only_rules_of_rules_yml_in_their_groups(generated: Path) -> None:
+    """The per-file rule files are rules.yml cut down: every rule as rules.yml has it, in its group,
+    and together they hold every rule a test reads (so a test never runs against another text)."""
+    full = yaml.safe_load((generated / "prometheus" / "rules.yml").read_text())["groups"]
+    rules_of = {group["name"]: group["rules"] for group in full}
+    seen = []
+    for path in _test_files(generated):
+        test = yaml.safe_load(path.read_text())
+        [rule_file] = test["rule_files"]
+        groups = yaml.safe_load((path.parent / rule_file).read_text())["groups"]
+        assert test["group_eval_order"] == [g["name"] for g in groups]
+        for group in groups:
+            rules = group["rules"]
+            assert [r for r in rules_of[group["name"]] if r in rules] == rules, path.name
+            seen += [r for r in rules if "alert" in r]
+    alerts = [r for group in full for r in group["rules"] if "alert" in r]
+    assert sorted(r["alert"] for r in seen) == sorted(r["alert"] for r in alerts)
+
+
+def test_a_test_file_evaluates_its_chain_only(generated: Path) -> None:
+    """The hit-ratio file loads the three hit-ratio rules and the alerts on them, nothing else."""
+    rules = yaml.safe_load((generated / "prometheus" / "tests" / "rules" / "unified_cache_hit_ratio.yml").read_text())
+    recording, alerting = rules["groups"]
+    assert [(r["record"], r["labels"]["cache_level"]) for r in recording["rules"]] == [
+        ("unified_cache_hit_ratio", level) for level in ("l1", "l2", "overall")]
+    assert {r["alert"] for r in alerting["rules"]} == {
+        "CacheHitRateCritical", "CacheHitRateWarning", "CachePerformanceExcellent", "L1HitRateCritical",
+        "L1HitRateWarning", "L2HitRateCritical", "L2HitRateWarning"}
 
 
 def _mutated(generated: Path, tmp_path: Path, name: str, mutate) -> subprocess.Popen:
+    """The generated tests run against their rule files with `mutate` applied to every rule."""
     folder = tmp_path / name
-    folder.mkdir()
-    rules = yaml.safe_load((generated / "prometheus" / "rules.yml").read_text())
-    for group in rules["groups"]:
-        for rule in group["rules"]:
-            mutate(rule)
-    (folder / "rules.yml").write_text(yaml.safe_dump(rules, sort_keys=False))
-    shutil.copy(generated / "prometheus" / "rules_test.yml", folder / "rules_test.yml")
-    return subprocess.Popen(["promtool", "test", "rules", "rules_test.yml"], cwd=folder,
+    shutil.copytree(generated / "prometheus" / "tests", folder)
+    for path in sorted((folder / "rules").glob("*.yml")):
+        rules = yaml.safe_load(path.read_text())
+        for group in rules["groups"]:
+            for rule in group["rules"]:
+                mutate(rule)
+        path.write_text(yaml.safe_dump(rules, sort_keys=False))
+    return subprocess.Popen(["promtool", "test", "rules", *sorted(p.name for p in folder.glob("*.yml"))], cwd=folder,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -132,10 +173,9 @@ def test_golden_fixture_tests_pass_and_name_what_they_cannot_cover(promtool: str
     fixture = SPECS.parent / "tests" / "fixtures" / "golden_specs"
     build = compile_specs(fixture)
     write_tree(tmp_path / "out", build.files)
-    text = (tmp_path / "out" / "prometheus" / "rules_test.yml").read_text()
-    assert [line for line in text.splitlines() if line.startswith("# Not covered")] == []
-    [result] = promtool_unit_tests(tmp_path / "out" / "prometheus" / "rules_test.yml")
-    assert result.ok, result.detail
+    assert _not_covered(tmp_path / "out") == []
+    results = promtool_test_folder(tmp_path / "out" / "prometheus" / "tests")
+    assert all(r.ok for r in results), [r.detail for r in results if not r.ok]
 
     # A description holding `{{ and }}` as text cannot be expanded by Prometheus' template
     # engine: the alert is named as not covered instead of guessed.
@@ -145,11 +185,10 @@ def test_golden_fixture_tests_pass_and_name_what_they_cannot_cover(promtool: str
     alerts.write_text(alerts.read_text().replace("{{ $value | humanizePercentage }} inline", "{{ and }} braces"))
     build = compile_specs(broken)
     write_tree(tmp_path / "out2", build.files)
-    text = (tmp_path / "out2" / "prometheus" / "rules_test.yml").read_text()
-    assert [line for line in text.splitlines() if line.startswith("# Not covered")] == [
+    assert _not_covered(tmp_path / "out2") == [
         "# Not covered: alert ErrorRatioCritical: cannot replay the template action {{ and }}"]
-    [result] = promtool_unit_tests(tmp_path / "out2" / "prometheus" / "rules_test.yml")
-    assert result.ok, result.detail
+    results = promtool_test_folder(tmp_path / "out2" / "prometheus" / "tests")
+    assert all(r.ok for r in results), [r.detail for r in results if not r.ok]
 
 
 @pytest.mark.parametrize("for_", ["7d", "1y", "10y"])
@@ -160,11 +199,13 @@ def test_a_for_too_long_to_replay_is_named_not_simulated(for_: str, tmp_path: Pa
     shutil.copytree(fixture, specs)
     kpis = specs / "kpis.yaml"
     kpis.write_text(kpis.read_text().replace("for: 5m", f"for: {for_}", 1))
-    text = compile_specs(specs).files["prometheus/rules_test.yml"].decode()
+    write_tree(tmp_path / "out", compile_specs(specs).files)
     evaluations = {"7d": "30,270", "1y": "1,576,830", "10y": "15,768,030"}[for_]
-    assert (f"# Not covered: alert ErrorRatioWarning: its test would take {evaluations} evaluations of 20s "
-            f"(its `for` is {for_}); monspec plans tests of at most 5,000") in text.splitlines()
-    assert "alertname: ErrorRatioWarning" not in text
+    assert _not_covered(tmp_path / "out") == [
+        f"# Not covered: alert ErrorRatioWarning: its test would take {evaluations} evaluations of 20s "
+        f"(its `for` is {for_}); monspec plans tests of at most 5,000"]
+    assert "ErrorRatioWarning" not in [t.get("alertname") for g in _test_groups(tmp_path / "out")
+                                       for t in g.get("alert_rule_test", [])]
 
 
 def test_braces_in_kpi_text_are_printed_literally_by_prometheus(promtool: str, tmp_path: Path) -> None:
@@ -177,10 +218,12 @@ def test_braces_in_kpi_text_are_printed_literally_by_prometheus(promtool: str, t
                     .replace("title: p99 latency", "title: 'p99 {{ latency'"))
     build = compile_specs(specs)
     rules = build.files["prometheus/rules.yml"].decode()
-    assert "summary: 'p99 {{ \"{{\" }} latency critical: {{ $value | humanizeDuration }}'" in rules.splitlines()[64]
+    assert "          summary: 'p99 {{ \"{{\" }} latency critical: {{ $value | humanizeDuration }}'" in rules.splitlines()
     out = tmp_path / "out"
     write_tree(out, build.files)
-    for args in (["check", "rules", "rules.yml"], ["test", "rules", "rules_test.yml"]):
-        result = subprocess.run([promtool, *args], cwd=out / "prometheus", capture_output=True, text=True)
-        assert result.returncode == 0, result.stdout + result.stderr
-    assert "p99 {{ latency critical: " in build.files["prometheus/rules_test.yml"].decode()
+    check = subprocess.run([promtool, "check", "rules", "rules.yml"], cwd=out / "prometheus", capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    results = promtool_test_folder(out / "prometheus" / "tests")
+    assert results and all(r.ok for r in results), [r.detail for r in results if not r.ok]
+    assert _not_covered(out) == []
+    assert any("p99 {{ latency critical: " in path.read_text() for path in _test_files(out))

@@ -23,9 +23,10 @@ def http_ok(url: str) -> bool:
 
 
 class _ServedProgram:
-    """A program with an HTTP API and a /-/ready endpoint, on a free loopback port."""
+    """A program with an HTTP API and a readiness endpoint, on a free loopback port."""
 
     name = ""
+    ready_path = "/-/ready"
 
     def __init__(self, workdir: Path, config: Path, binary: str):
         self.binary = binary
@@ -43,7 +44,7 @@ class _ServedProgram:
 
     def start(self):
         self.process = ManagedProcess(self.argv(), self.workdir / f"{self.name}.log").start()
-        self.process.wait_ready(lambda: http_ok(f"{self.url}/-/ready"), timeout=30, what=f"{self.name} to be ready")
+        self.process.wait_ready(lambda: http_ok(f"{self.url}{self.ready_path}"), timeout=30, what=f"{self.name} to be ready")
         return self
 
     def stop(self) -> None:

@@ -18,6 +18,7 @@ from monspec.lint import (
     ranges,
     references,
     routing,
+    rulers,
     syntax,
     thresholds,
     types,
@@ -28,8 +29,8 @@ from monspec.model import Model
 from monspec.model.catalog import Catalog
 from monspec.spec import SpecSet
 
-FAMILIES = (aggregation, alerts, dashboards, hygiene, imported, ranges, references, routing, syntax, thresholds,
-            types, units)
+FAMILIES = (aggregation, alerts, dashboards, hygiene, imported, ranges, references, routing, rulers, syntax,
+            thresholds, types, units)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""generated/prometheus/rules_test.yml: promtool unit tests that pin every alert's threshold and `for`.
+"""promtool unit-test scenarios that pin every alert's threshold and `for` (generated/prometheus/tests/).
 
 For each alert whose condition is a comparison with a number (or an `and` of such
 comparisons), the generator feeds the *raw* metrics (counters, histogram buckets,
@@ -18,7 +18,7 @@ Each recording rule gets a `promql_expr_test` with the exact value its inputs gi
 Expected values come from `promsim`, which replays Prometheus' arithmetic (rate
 extrapolation, histogram_quantile, template functions) bit for bit; promtool confirms.
 Rules whose PromQL or annotation templates it cannot replay are listed at the top of
-the file as not covered, with the reason.
+their test file as not covered, with the reason. `promtest.files` decides the files.
 """
 from __future__ import annotations
 
@@ -44,11 +44,9 @@ from monspec.promtest.promsim import (
     selector_names,
 )
 from monspec.render import yamltext
-from monspec.render.templates import GENERATED
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.spec.thresholds import format_number
 
-PATH = "prometheus/rules_test.yml"
 RATIO_BASE = 1000  # counter increments per input interval behind a ratio
 MARGIN = 0.02  # "just inside / outside": 2% of the threshold
 HISTOGRAM_SPAN = 1000
@@ -564,34 +562,3 @@ def _value_text(value: float) -> str:
     if math.isnan(value) or math.isinf(value):
         return f'"{_number(value)}"'
     return repr(float(value)) if not float(value).is_integer() else format_number(value)
-
-
-def render_tests(model: Model) -> str:
-    gen = Generator(model)
-    groups: list[tuple[Scenario, str]] = []
-    uncovered: list[str] = []
-    for rule in gen.records:
-        try:
-            groups.append((gen.record_scenario(rule), "record"))
-        except Unsupported as exc:
-            uncovered.append(f"recording rule {_selector_text(rule.record, rule.labels)}: {exc}")
-    for alert in model.alert_rules:
-        try:
-            for scenario in gen.alert_scenarios(alert):
-                groups.append((scenario, "alert"))
-        except Unsupported as exc:
-            uncovered.append(f"alert {alert.name}: {exc}")
-    out = [f"# {GENERATED}",
-           "# promtool unit tests: `promtool test rules rules_test.yml` (or `monspec test`)."]
-    for line in uncovered:
-        out.append(f"# Not covered: {line}")
-    out += ["rule_files:", "  - rules.yml", f"evaluation_interval: {format_duration(gen.eval_interval)}"]
-    # Recording rules first, as the expected timings assume (promtool's default order is random).
-    out.append("group_eval_order:")
-    out.extend(f"  - {yamltext.scalar(group.name, 2)}" for group in model.groups)
-    out.append("tests:")
-    for scenario, kind in groups:
-        _render_group(out, scenario, gen.interval, kind)
-    if not groups:
-        out[-1] = "tests: []"
-    return "\n".join(out) + "\n"

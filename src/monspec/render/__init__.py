@@ -11,13 +11,14 @@ from monspec.render import (
     dashboards,
     docs,
     kubernetes,
+    mimir,
     prometheus_config,
     provisioning,
     rule_tests,
     rules,
 )
 
-RENDERERS = (alertmanager, dashboards, docs, kubernetes, prometheus_config, provisioning, rule_tests, rules)
+RENDERERS = (alertmanager, dashboards, docs, kubernetes, mimir, prometheus_config, provisioning, rule_tests, rules)
 
 
 def render_all(model: Model) -> dict[str, bytes]:

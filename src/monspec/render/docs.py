@@ -29,6 +29,7 @@ def render_markdown(model: Model) -> str:
     alerts = model.all_alert_rules
     own = [a for a in alerts if a.origin != "imported"]
     imported = [a for a in alerts if a.origin == "imported"]
+    index = panels_by_metric(specs)
     out = [
         f"# {_text(project.title)} alerts",
         "",
@@ -63,12 +64,12 @@ def render_markdown(model: Model) -> str:
     if own:
         out += ["## Alerts", ""]
         for alert in own:
-            out += _section(specs, alert)
+            out += _section(specs, index, alert)
     if imported:
         out += ["## Imported alerts", "",
                 "Rules kept as they were by `monspec import`; their annotations are their own.", ""]
         for alert in imported:
-            out += _section(specs, alert)
+            out += _section(specs, index, alert)
     disabled = list(_lint_disables(specs))
     if disabled:
         out += ["## Lint checks turned off", "", "| Where | Checks | Reason |", "| --- | --- | --- |"]
@@ -78,7 +79,7 @@ def render_markdown(model: Model) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _section(specs: SpecSet, alert: AlertRule) -> list[str]:
+def _section(specs: SpecSet, index: PanelIndex, alert: AlertRule) -> list[str]:
     out = [f"### {alert.name}", ""]
     facts = [f"**Severity:** {_cell(alert.severity or 'none')}", f"**For:** {_cell(alert.for_ or '0s (fires at once)')}"]
     if alert.keep_firing_for:
@@ -96,7 +97,7 @@ def _section(specs: SpecSet, alert: AlertRule) -> list[str]:
         out += [f"**Impact:** {_prose(alert.impact.strip())}", ""]
     if alert.steps:
         out += ["**Troubleshooting:**", ""] + [f"{i}. {_prose(step)}" for i, step in enumerate(alert.steps, 1)] + [""]
-    boards = _dashboards(specs, alert)
+    boards = _dashboards(index, alert)
     out += ["**Dashboards:** " + ("; ".join(f"{_cell(d)} → {', '.join(_cell(p) for p in panels)}" for d, panels in boards)
                                  if boards else "none shows its metrics"), ""]
     receivers = _receivers(specs, alert)
@@ -138,22 +139,38 @@ def alert_metrics(alert: AlertRule) -> set[str]:
     return names
 
 
-def _dashboards(specs: SpecSet, alert: AlertRule) -> list[tuple[str, list[str]]]:
-    """(dashboard title, panel titles) of panels whose targets query one of the alert's series."""
-    wanted = alert_metrics(alert)
-    found = []
-    for dashboard in getattr(specs, "dashboards", {}).values():
-        panels: list[str] = []
+PanelIndex = dict[str, list[tuple[int, int, str, str]]]
+
+
+def panels_by_metric(specs: SpecSet) -> PanelIndex:
+    """metric name -> (target position, dashboard position, dashboard title, panel title) of every
+    target querying it.
+
+    Built once per render, so finding an alert's panels costs its metrics, not every target of
+    every dashboard (which made the runbook quadratic in the size of the spec set)."""
+    index: PanelIndex = {}
+    position = 0
+    for board, dashboard in enumerate(getattr(specs, "dashboards", {}).values()):
         for panel, _field, expr in dashboard.expression_fields():
+            position += 1
             try:
-                names = {s.name for s in promql.parse(expr).selectors}
+                names = {s.name for s in promql.parse(expr).selectors if s.name}
             except promql.PromQLSyntaxError:
                 continue
-            if names & wanted and panel.title not in panels:
-                panels.append(panel.title)
-        if panels:
-            found.append((dashboard.title, panels))
-    return found
+            for name in names:
+                index.setdefault(name, []).append((position, board, dashboard.title, panel.title))
+    return index
+
+
+def _dashboards(index: PanelIndex, alert: AlertRule) -> list[tuple[str, list[str]]]:
+    """(dashboard title, panel titles) of panels whose targets query one of the alert's series,
+    in dashboard and target order."""
+    found: dict[int, tuple[str, list[str]]] = {}
+    for _position, board, title, panel in sorted({hit for name in alert_metrics(alert) for hit in index.get(name, ())}):
+        panels = found.setdefault(board, (title, []))[1]
+        if panel not in panels:
+            panels.append(panel)
+    return list(found.values())
 
 
 def _lint_disables(specs: SpecSet):

@@ -191,9 +191,22 @@ def dashboard_uid(project_name: str, key: str, dashboard: Dashboard) -> str:
 
 
 def kpi_for_expr(kpis: dict, expr: str):
-    """The KPI whose expression this is (whitespace ignored), or None: its thresholds colour the panel."""
-    wanted = re.sub(r"\s+", "", expr)
-    for kpi in kpis.values():
-        if re.sub(r"\s+", "", kpi.expr) == wanted:
-            return kpi
-    return None
+    """The KPI whose expression this is (whitespace ignored), or None: its thresholds colour the panel.
+
+    A dict lookup in an index of the KPIs built once per KPI set (the last one asked about), not a
+    regex per KPI per target, which made dashboards quadratic in the size of the spec set."""
+    global _last_index
+    source, size, index = _last_index
+    if source is not kpis or size != len(kpis):
+        index = {}
+        for kpi in kpis.values():
+            index.setdefault(_squeezed(kpi.expr), kpi)
+        _last_index = (kpis, len(kpis), index)
+    return index.get(_squeezed(expr))
+
+
+def _squeezed(expr: str) -> str:
+    return "".join(expr.split())
+
+
+_last_index: tuple[dict, int, dict] = ({}, 0, {})
