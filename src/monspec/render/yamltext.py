@@ -84,8 +84,9 @@ def key(name: str) -> str:
 
 # Characters YAML lets stand as they are inside double quotes; everything else is escaped, so control
 # characters, NEL, line and paragraph separators and a BOM never reach a parser raw.
-_AS_IS = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
-_NEEDS_ESCAPE = re.compile("[^\n" + _AS_IS.pattern[1:])
+_PRINTABLE = "\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+_AS_IS = re.compile(f"[{_PRINTABLE}]")
+_NEEDS_ESCAPE = re.compile(f"[^\n{_PRINTABLE}]")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
 
 
