@@ -352,6 +352,14 @@ specs/routing.yaml:5:25: error: `group_by`: "a'b" is not a valid label name: use
 specs/routing.yaml:11:16: error: `url`: expected an http(s) URL with a host [spec/invalid]
             url: 1y
                  ^"""),
+    Case("zero-repeat-interval", "routing.yaml", ROUTING.replace("repeat_interval: 3h", "repeat_interval: 0s"), """\
+specs/routing.yaml:6:20: error: `repeat_interval`: must be longer than 0s: Alertmanager refuses a zero interval [spec/invalid]
+    repeat_interval: 0s
+                     ^"""),
+    Case("empty-secret-file", "routing.yaml", ROUTING.replace("routing_key_file: secrets/pagerduty-routing-key", "routing_key_file: ''"), """\
+specs/routing.yaml:10:29: error: `routing_key_file`: String should have at least 1 character [spec/invalid]
+          - routing_key_file: ''
+                              ^"""),
 ]
 
 
