@@ -360,6 +360,11 @@ specs/routing.yaml:6:20: error: `repeat_interval`: must be longer than 0s: Alert
 specs/routing.yaml:10:29: error: `routing_key_file`: String should have at least 1 character [spec/invalid]
           - routing_key_file: ''
                               ^"""),
+    Case("label-template", "bad.yaml", ALERT.replace("expr: shop_error_ratio > 0.5", "expr: shop_queue_utilization > 0.99").replace("severity: warning", "severity: critical") + "    labels:\n      page: '{{'\n", """\
+specs/bad.yaml:9:13: error: `page` is not a valid Go template: an action `{{` is never closed [alert/template]
+        page: '{{'
+              ^
+  hint: close the action with }}, or write a literal {{ as {{ "{{" }}"""),
 ]
 
 

@@ -1,23 +1,27 @@
 """Alert references: a `kpi:` alert names a KPI that has the threshold of its `level`,
-no two alerts (hand-written or KPI-derived) share a name, and every annotation is a Go
-template Prometheus can parse (`alert/template`)."""
+no two alerts (hand-written or KPI-derived) share a name, and every annotation and alert label
+value (the project's labels too) is a Go template Prometheus can parse (`alert/template`)."""
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 from monspec.model.rules import AlertRule
 
 
 def check(ctx) -> None:
     specs = ctx.specs
+    templated: list[tuple[Any, tuple[str, ...], str]] = [
+        (specs.project, ("labels", name), text) for name, text in specs.project.labels.items()]
     for alert in specs.alerts.values():
-        texts: list[tuple[tuple[str, ...], str]] = [(("summary",), alert.summary), (("description",), alert.description)]
-        texts += [(("annotations", name), text) for name, text in alert.annotations.items()]
-        for path, text in texts:
-            reason = template_problem(text)
-            if reason:
-                ctx.report(alert, alert.problem("alert/template", f"`{path[-1]}` is not a valid Go template: {reason}", *path,
-                                                hint='close the action with }}, or write a literal {{ as {{ "{{" }}'))
+        templated += [(alert, ("summary",), alert.summary), (alert, ("description",), alert.description)]
+        templated += [(alert, (field, name), text) for field in ("annotations", "labels")
+                      for name, text in getattr(alert, field).items()]
+    for entity, path, text in templated:
+        reason = template_problem(text)
+        if reason:
+            ctx.report(entity, entity.problem("alert/template", f"`{path[-1]}` is not a valid Go template: {reason}", *path,
+                                              hint='close the action with }}, or write a literal {{ as {{ "{{" }}'))
     for alert in specs.alerts.values():
         if alert.kpi is None:
             continue
