@@ -179,7 +179,7 @@ def emit(value: Any, indent: int = 0) -> str:
                 lines.append(f"{pad}{yamltext.key(k)}: {_scalar(v, indent)}\n")
     else:
         for item in value:
-            if isinstance(item, dict):
+            if isinstance(item, dict) and item:
                 body = emit(item, indent + 2)
                 lines.append(f"{pad}- {body[indent + 2:]}")
             else:
