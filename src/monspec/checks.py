@@ -45,8 +45,8 @@ CHECKS: tuple[Check, ...] = (
     Check("dashboard/duplicate-uid", "error", "two dashboards with the same Grafana uid"),
     Check("dashboard/unknown-unit", "error", "a unit neither Grafana nor the catalog knows"),
     Check("dashboard/threshold-order", "error", "colour steps not strictly ascending or descending"),
-    Check("dashboard/restated-threshold", "error", "own colour steps on a KPI's expression"),
-    Check("dashboard/unknown-kpi", "error", "a threshold line naming a KPI or level that does not exist"),
+    Check("dashboard/restated-threshold", "error", "own colour steps on a target naming a KPI"),
+    Check("dashboard/unknown-kpi", "error", "a target or threshold line naming a KPI or level that does not exist"),
     Check("dashboard/line-panel", "error", "threshold lines on a panel that draws no lines"),
     Check("dashboard/fixed-target-label", "error", "a selector fixing `job` or `instance`"),
     Check("dashboard/panel-description", "warning", "a panel with no description and no KPI to take one from"),
@@ -63,6 +63,12 @@ CHECKS: tuple[Check, ...] = (
     Check("rule-group/duplicate-name", "error", "an imported group named like a generated one"),
     Check("rule/record-name", "warning", "a recording rule named without `level:metric:operations` colons"),
     Check("catalog/unverified", "warning", "an imported metric not yet confirmed in the catalog"),
+    Check("catalog/missing-component", "error", "a metric of a project with several components names none"),
+    Check("spec/unknown-component", "error", "`component:` names no component of the project"),
+    Check("alert/unknown-parent", "error", "an alert's `parent:` names no alert"),
+    Check("promql/unsupported-by-target", "error", "PromQL the project's target Prometheus version cannot load"),
+    Check("test/uncovered", "warning", "a rule no generated promtool test covers"),
+    Check("catalog/unknown-unit", "warning", "a unit outside the known list (it still renders)"),
 )
 
 BY_ID: dict[str, Check] = {check.id: check for check in CHECKS}

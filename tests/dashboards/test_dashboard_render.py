@@ -8,19 +8,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from golden import assert_golden
 from monspec import promql
 from monspec.lint import run_lint
 from monspec.model import build_model
 from monspec.render import dashboards as render_dashboards
 from monspec.render import provisioning
-from monspec.render.dashboards import filtered, kpi_steps, layout, list_steps
+from monspec.render.dashboards import filtered, kpi_steps, layout, list_steps, stable_uid
 from monspec.spec import load_specs
-from monspec.spec.dashboards import lintable, stable_uid
+from monspec.spec.dashboards import lintable
 
 ROOT = Path(__file__).parent.parent.parent
 SPECS = ROOT / "specs"
-GOLDEN = ROOT / "tests" / "golden" / "dashboards"
 
 # Every dashboard and panel title the guide lists ("Monitoring Dashboards" and the
 # appendix "Grafana Dashboard JSON").
@@ -73,21 +71,19 @@ def _targets(board):
             yield panel, target
 
 
-def test_bundled_dashboards_match_golden_files(rendered, update_golden) -> None:
+def test_bundled_dashboards_are_one_file_per_spec(rendered) -> None:
+    """Their bytes are held by generated/ itself (tests/compiler/test_output.py: `monspec check`)."""
     assert sorted(rendered) == [
         "grafana/dashboards/unified-cache-cache-performance.json",
         "grafana/dashboards/unified-cache-engineering-deep-dive.json",
         "grafana/dashboards/unified-cache-executive-overview.json",
         "grafana/dashboards/unified-cache-operations-detail.json",
     ]
-    for path, text in rendered.items():
-        assert_golden(text, GOLDEN / Path(path).name, update_golden)
 
 
-def test_provisioning_file_matches_golden_and_points_at_the_folder(specs, update_golden) -> None:
+def test_provisioning_file_points_at_the_folder(specs) -> None:
     files = provisioning.render(build_model(specs))
     text = files["grafana/provisioning/dashboards.yaml"]
-    assert_golden(text, GOLDEN / "provisioning-dashboards.yaml", update_golden)
     data = yaml.safe_load(text)
     assert data["apiVersion"] == 1
     [provider] = data["providers"]
@@ -370,3 +366,27 @@ def test_provisioning_settings_come_from_the_project(tmp_path) -> None:
     assert provider["options"] == {"path": "/etc/grafana/dashboards", "foldersFromFilesStructure": True}
     board = json.loads(render_dashboards.render(model)["grafana/dashboards/unified-cache-executive-overview.json"])
     assert (board["schemaVersion"], board["editable"]) == (39, True)
+
+
+def test_series_aggregated_away_from_instance_get_no_instance_filter(tmp_path) -> None:
+    """With $instance at All (`.+`), `instance=~"$instance"` hides a series recorded `by (job)`."""
+    from monspec.model.catalog import build_catalog
+
+    specs_dir = tmp_path / "specs"
+    specs_dir.mkdir()
+    (specs_dir / "all.yaml").write_text("""\
+project: {name: api, title: API, job: api, runbook_base_url: "https://r.example.com/a.md"}
+metrics:
+  http_requests_total: {type: counter, unit: operations, help: Requests., labels: {code: any}}
+recording_rules:
+  - {record: "job:http_requests:rate5m", unit: ops, help: By job., expr: "sum by (job) (rate(http_requests_total[5m]))"}
+  - {record: "instance:http_requests:rate5m", unit: ops, help: By instance., expr: "sum by (job, instance) (rate(http_requests_total[5m]))"}
+""")
+    catalog = build_catalog(load_specs(specs_dir))
+    assert filtered("job:http_requests:rate5m", catalog.carries) == 'job:http_requests:rate5m{job=~"$job"}'
+    assert filtered("instance:http_requests:rate5m / on (job) group_left job:http_requests:rate5m", catalog.carries) == (
+        'instance:http_requests:rate5m{job=~"$job", instance=~"$instance"} / on (job) group_left '
+        'job:http_requests:rate5m{job=~"$job"}')
+    # A raw series still carries instance: filtering before the aggregation is what the variable means.
+    assert filtered("sum by (code) (rate(http_requests_total[$__rate_interval]))", catalog.carries) == (
+        'sum by (code) (rate(http_requests_total{job=~"$job", instance=~"$instance"}[$__rate_interval]))')
