@@ -85,15 +85,15 @@ def _section(specs: SpecSet, index: PanelIndex, alert: AlertRule, rules: list[Al
         "facts": " · ".join(facts),
         "summary": _code(summary) if summary else None,
         "expr": "\n".join(["```promql", *alert.expr.strip().split("\n"), "```"]) if "```" not in alert.expr else _code(alert.expr),
-        "description": alert.description.strip() or None,
-        "impact": alert.impact.strip() if alert.impact else None,
-        "steps": list(alert.steps),
+        "description": _prose(alert.description.strip()) or None,
+        "impact": _prose(alert.impact.strip()) if alert.impact else None,
+        "steps": [_prose(step) for step in alert.steps],
         "dashboards": "; ".join(f"{_cell(d)} → {', '.join(_cell(p) for p in panels)}" for d, panels in boards)
                       if boards else "none shows its metrics",
         "receiver": receiver,
         "muted": "; ".join(_cell(m) for m in muted) or None,
         "labels": labels or None,
-        "lint": f"{', '.join(_code(c) for c in lint.disable)} — {lint.reason}" if lint is not None else None,
+        "lint": f"{', '.join(_code(c) for c in lint.disable)} — {_prose(lint.reason)}" if lint is not None else None,
     }
 
 
@@ -161,6 +161,9 @@ def _lint_disables(specs: SpecSet):
             yield where, lint.disable, lint.reason
 
 
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
 def _code(text: str, table: bool = False) -> str:
     """An inline code span that holds any text (backticks, newlines; pipes escaped inside tables)."""
     text = " ".join(text.split("\n"))
@@ -173,7 +176,13 @@ def _code(text: str, table: bool = False) -> str:
 
 
 def _cell(text: str) -> str:
-    return " ".join(str(text).split("\n")).replace("|", "\\|")
+    return _prose(" ".join(str(text).split("\n")).replace("|", "\\|"))
+
+
+def _prose(text: str) -> str:
+    """Spec text as Markdown that shows it: a `<` that could open an HTML tag or comment is escaped, so
+    `<script>` from a spec is printed, never run; everything else (lists, emphasis) stays Markdown."""
+    return _TAG_START.sub("&lt;", text)
 
 
 def _text(text: str) -> str:
