@@ -110,6 +110,8 @@ def test_lint_disables_are_listed_with_reasons(tmp_path: Path) -> None:
     doc = render(build_model(load_specs(tmp_path / "specs")))[PATH]
     assert "**Lint checks off:** `promql/unknown-metric` — queue | exporter pending" in _section(doc, "QueueStuck")
     assert doc.endswith("## Lint checks turned off\n\n| Where | Checks | Reason |\n| --- | --- | --- |\n"
+                        "| recording rule `shop_error_ratio` | `rule/record-name` | The team's dashboards and tests read "
+                        "this name. |\n"
                         "| alert `queue_stuck` | `promql/unknown-metric` | queue \\| exporter pending |\n")
 
 
