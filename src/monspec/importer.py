@@ -23,6 +23,7 @@ from monspec.errors import Position, Problem, SpecError
 from monspec.render import yamltext
 from monspec.spec.base import LABEL_NAME, METRIC_NAME
 from monspec.spec.durations import parse_duration
+from monspec.spec.loader import FAST_LOADER, NodeWalk, read_text
 
 GROUP_FIELDS = ("name", "interval", "limit", "rules")
 RULE_FIELDS = ("record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations")
@@ -57,27 +58,28 @@ class _Doc:
                        source_line=lines[line - 1] if 0 < line <= len(lines) else "")
 
 
-def _strings(node: yaml.Node, path: tuple, positions: dict) -> Any:
+def _strings(node: yaml.Node, path: tuple, positions: dict, walk: NodeWalk) -> Any:
     """Node tree → data with every scalar as its text (Prometheus reads labels and annotations as strings)."""
-    positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            out[key] = _strings(value_node, path + (key,), positions)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_strings(child, path + (i,), positions) for i, child in enumerate(node.value)]
-    if node.tag == "tag:yaml.org,2002:null" or (getattr(node, "style", None) is None and node.value in ("", "~", "null", "Null", "NULL")):
-        return None
-    return node.value
+    with walk.visit(node, len(path)):
+        positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                out[key] = _strings(value_node, path + (key,), positions, walk)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [_strings(child, path + (i,), positions, walk) for i, child in enumerate(node.value)]
+        if node.tag == "tag:yaml.org,2002:null" or (getattr(node, "style", None) is None and node.value in ("", "~", "null", "Null", "NULL")):
+            return None
+        return node.value
 
 
 def read_rule_file(path: Path) -> tuple[list[tuple[_Doc, tuple, dict]], list[Problem]]:
     """(doc, path of the group, group data) for every group of a rule file or PrometheusRule manifest(s)."""
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=FAST_LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -86,9 +88,10 @@ def read_rule_file(path: Path) -> tuple[list[tuple[_Doc, tuple, dict]], list[Pro
     groups: list[tuple[_Doc, tuple, dict]] = []
     base: tuple[str, ...]
     problems: list[Problem] = []
+    walk = NodeWalk(path, text)  # one budget for all documents of the file
     for _index, node in enumerate(n for n in nodes if n is not None):
         positions: dict = {}
-        data = _strings(node, (), positions)
+        data = _strings(node, (), positions, walk)
         doc = _Doc(path, text, positions)
         if isinstance(data, dict) and data.get("kind") == "PrometheusRule":
             spec: dict = data["spec"] if isinstance(data.get("spec"), dict) else {}

@@ -78,12 +78,25 @@ def dashboard_targets() -> list[tuple[str, str, str]]:
 
 def test_every_dashboard_target_returns_data(stack) -> None:
     targets = dashboard_targets()
-    assert len(targets) == 30  # every target of the four guide dashboards
+    states = [t for t in targets if t[1] == "Alert states"]
+    assert len(targets) - len(states) == 30  # every target of the four guide dashboards
+    assert len(states) == 4 * len(alert_rules(SPECS))  # and one state tile per alert on each
     for dashboard, panel, expr in targets:
         concrete = (expr.replace("$job", "unified-cache").replace("$instance", ".+")
                     .replace("$__rate_interval", WINDOW))
         concrete = shorten_windows(concrete)
         wait_for(lambda: query(stack, concrete), 15, f"{dashboard} / {panel}: `{concrete}` to return data")
+
+
+def test_alert_state_tiles_and_annotations_read_the_alerts_series(stack) -> None:
+    """Each state tile is 0 (OK), 1 (pending) or 2 (firing); the annotation query evaluates."""
+    dashboard = json.loads((GENERATED / "grafana" / "dashboards" / "unified-cache-operations-detail.json").read_text())
+    [state] = [p for p in dashboard["panels"] if p["title"] == "Alert states"]
+    for target in state["targets"]:
+        [sample] = query(stack, target["expr"])
+        assert sample["value"][1] in ("0", "1", "2"), target["legendFormat"]
+    [annotation] = [a for a in dashboard["annotations"]["list"] if a["name"] == "Firing alerts"]
+    query(stack, annotation["expr"])  # an evaluation error raises
 
 
 def test_no_rule_has_an_evaluation_error(stack) -> None:

@@ -153,7 +153,7 @@ def test_literal_routing_key_is_a_lint_error(spec_copy) -> None:
 """)
     assert problems == ["""\
 specs/routing.yaml:9:11: error: literal `routing_key` in pagerduty receiver `pager`: secrets must not be written into specs [routing/literal-secret]
-          - routing_key: 0123456789abcdef0123456789abcdef
+          - routing_key: ****
             ^
   hint: put the value in a file readable by Alertmanager and set `routing_key_file` to its path"""]
 
@@ -178,25 +178,59 @@ def test_literal_slack_url_and_url_credentials_are_lint_errors(spec_copy) -> Non
     assert problems == [
         """\
 specs/routing.yaml:9:11: error: literal `api_url` in slack receiver `chat`: secrets must not be written into specs [routing/literal-secret]
-          - api_url: https://hooks.slack.com/services/T000/B000/XXXX
+          - api_url: ****
             ^
   hint: put the value in a file readable by Alertmanager and set `api_url_file` to its path""",
         """\
 specs/routing.yaml:11:20: error: `channel` of slack receiver `chat` holds a literal webhook URL (hooks.slack.com/…) [routing/literal-secret]
-            channel: https://hooks.slack.com/services/T000/B000/YYYY
+            channel: ****
                      ^
   hint: write the webhook URL into a file and set `api_url_file` to its path""",
         """\
-specs/routing.yaml:14:16: error: `url` of webhook receiver `hook` holds a password inside a URL [routing/literal-secret]
-          - url: https://user:hunter2@hooks.example.com/x
+specs/routing.yaml:14:16: error: `url` of webhook receiver `hook` holds credentials inside a URL (user:password@) [routing/literal-secret]
+          - url: ****
                  ^
   hint: Alertmanager 0.25 has no webhook url_file: keep the URL free of credentials and put a bearer token in a file named by `credentials_file`""",
         """\
 specs/routing.yaml:15:16: error: `url` of webhook receiver `hook` holds a credential in the URL's query string [routing/literal-secret]
-          - url: https://hooks.example.com/x?token=abc
+          - url: ****
                  ^
   hint: Alertmanager 0.25 has no webhook url_file: keep the URL free of credentials and put a bearer token in a file named by `credentials_file`""",
     ]
+
+
+def test_secrets_in_url_paths_and_user_names_are_errors_and_never_printed(spec_copy) -> None:
+    secrets = ("a1b2c3d4e5f6a7b8c9d0e1f2", "glsa_0123456789abcdefABCDEF", "R0ut1ngKeyInThePath0000")
+    problems = _lint(spec_copy, ROUTING_HEAD + f"""\
+    hook:
+      webhook:
+        - url: https://hooks.example.com/services/{secrets[0]}
+        - url: https://{secrets[1]}@hooks.example.com/alerts
+    pager:
+      pagerduty:
+        - url: https://events.pagerduty.com/v2/enqueue
+          routing_key_file: /run/secrets/pd
+        - url: https://events.pagerduty.com/integration/{secrets[2]}/enqueue
+          routing_key_file: /run/secrets/pd
+  routes:
+    - match: {{severity: critical}}
+      receiver: pager
+    - match: {{severity: warning}}
+      receiver: hook
+""")
+    assert [p.splitlines()[0] for p in problems] == [
+        "specs/routing.yaml:9:16: error: `url` of webhook receiver `hook` holds what looks like a secret in the URL's path "
+        "(hooks.example.com/…) [routing/literal-secret]",
+        "specs/routing.yaml:10:16: error: `url` of webhook receiver `hook` holds credentials inside a URL (user:password@) "
+        "[routing/literal-secret]",
+        "specs/routing.yaml:15:16: error: `url` of pagerduty receiver `pager` holds a literal webhook URL "
+        "(events.pagerduty.com/…) [routing/literal-secret]",
+    ]
+    assert problems[0].splitlines()[1:] == ["          - url: ****", "                 ^",
+                                            "  hint: Alertmanager 0.25 has no webhook url_file: keep the URL free of "
+                                            "credentials and put a bearer token in a file named by `credentials_file`"]
+    assert problems[2].splitlines()[-1] == "  hint: write the key into a file and set `routing_key_file` to its path"
+    assert not any(secret in "\n".join(problems) for secret in secrets)
 
 
 def test_literal_smtp_password_is_a_lint_error_and_blocks_generate(spec_copy) -> None:

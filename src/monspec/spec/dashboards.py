@@ -48,10 +48,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from monspec.spec.base import Duration, LintConfig, Located, Placed, Strict
+from monspec.spec.base import Duration, LintConfig, Located, Placed, Strict, grafana_uid
 
 Visualization = Literal["timeseries", "graph", "stat", "heatmap", "table"]
-UID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 COLOR = re.compile(r"^(#[0-9a-fA-F]{6}|[a-z]+(-[a-z]+)*)$")
 
 # Grafana's interval variables, replaced by a zero-padded `5m` of the same length so
@@ -142,9 +141,7 @@ class Dashboard(Located):
     @field_validator("uid")
     @classmethod
     def _uid(cls, value: str | None) -> str | None:
-        if value is not None and not UID.match(value):
-            raise ValueError(f"a Grafana uid is 1-40 letters, digits, `-` or `_`, got {value!r}")
-        return value
+        return grafana_uid(value)
 
     def expression_fields(self) -> Iterator[tuple[Panel, tuple, str]]:
         """(panel, field path below the panel, expression for lint) for every target."""

@@ -7,6 +7,7 @@ and a name defined twice is an error that names both places.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import typing
 from collections.abc import Iterable
@@ -79,7 +80,7 @@ def load_specs(root: Path, exclude: Iterable[Path] = ()) -> SpecSet:
             continue
         shown = _display_path(path)
         try:
-            source = load_file(shown)
+            source = load_file(shown, within=root)
         except SpecError as exc:
             problems.extend(exc.problems)
             continue
@@ -99,7 +100,7 @@ def load_specs(root: Path, exclude: Iterable[Path] = ()) -> SpecSet:
 
 def _display_path(path: Path) -> Path:
     try:
-        return path.resolve().relative_to(Path.cwd().resolve())
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(Path.cwd()))  # a symlink keeps its own name
     except ValueError:
         return path
 
