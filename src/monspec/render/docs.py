@@ -30,6 +30,8 @@ def render_markdown(model: Model) -> str:
     own = [a for a in alerts if a.origin != "imported"]
     imported = [a for a in alerts if a.origin == "imported"]
     index = panels_by_metric(specs)
+    inhibits = InhibitIndex(specs.routing.inhibit if specs.routing is not None else [])
+    receivers = {id(alert): _receivers(specs, alert) for alert in alerts}  # the table and the section both show them
     out = [
         f"# {_text(project.title)} alerts",
         "",
@@ -43,7 +45,7 @@ def render_markdown(model: Model) -> str:
     ]
     for alert in alerts:
         out.append(f"| [{alert.name}](#{anchor(alert.name)}) | {_cell(alert.severity or '—')} | "
-                   f"{_cell(alert.for_ or '—')} | {_cell(', '.join(_receivers(specs, alert)) or '—')} |")
+                   f"{_cell(alert.for_ or '—')} | {_cell(', '.join(receivers[id(alert)]) or '—')} |")
     out.append("")
     kpis = list(specs.kpis.values())
     if kpis:
@@ -64,12 +66,12 @@ def render_markdown(model: Model) -> str:
     if own:
         out += ["## Alerts", ""]
         for alert in own:
-            out += _section(specs, index, alert)
+            out += _section(specs, index, inhibits, receivers[id(alert)], alert)
     if imported:
         out += ["## Imported alerts", "",
                 "Rules kept as they were by `monspec import`; their annotations are their own.", ""]
         for alert in imported:
-            out += _section(specs, index, alert)
+            out += _section(specs, index, inhibits, receivers[id(alert)], alert)
     disabled = list(_lint_disables(specs))
     if disabled:
         out += ["## Lint checks turned off", "", "| Where | Checks | Reason |", "| --- | --- | --- |"]
@@ -79,7 +81,8 @@ def render_markdown(model: Model) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _section(specs: SpecSet, index: PanelIndex, alert: AlertRule) -> list[str]:
+def _section(specs: SpecSet, index: PanelIndex, inhibits: InhibitIndex, receivers: list[str],
+             alert: AlertRule) -> list[str]:
     out = [f"### {alert.name}", ""]
     facts = [f"**Severity:** {_cell(alert.severity or 'none')}", f"**For:** {_cell(alert.for_ or '0s (fires at once)')}"]
     if alert.keep_firing_for:
@@ -100,14 +103,12 @@ def _section(specs: SpecSet, index: PanelIndex, alert: AlertRule) -> list[str]:
     boards = _dashboards(index, alert)
     out += ["**Dashboards:** " + ("; ".join(f"{_cell(d)} → {', '.join(_cell(p) for p in panels)}" for d, panels in boards)
                                  if boards else "none shows its metrics"), ""]
-    receivers = _receivers(specs, alert)
     routing = specs.routing
     if receivers and routing is not None:
         kinds = [", ".join(kind for kind, _ in routing.receivers[r].integrations()) if r in routing.receivers else "" for r in receivers]
         shown = [f"`{r}`" + (f" ({k})" if k else " (no notification)") for r, k in zip(receivers, kinds, strict=False)]
         out += [f"**Receiver:** {', '.join(shown)}", ""]
-        muted = [rule.description or "an inhibit rule" for rule in routing.inhibit
-                 if rule.target_matches({**alert.labels, "alertname": alert.name})]
+        muted = [rule.description or "an inhibit rule" for rule in inhibits.muting({**alert.labels, "alertname": alert.name})]
         if muted:
             out += ["**Muted while:** " + "; ".join(_cell(m) for m in muted), ""]
     else:
@@ -137,6 +138,29 @@ def alert_metrics(alert: AlertRule) -> set[str]:
         except promql.PromQLSyntaxError:
             continue
     return names
+
+
+class InhibitIndex:
+    """Inhibit rules by one equality matcher of their target side, so finding the rules that mute an
+    alert costs the rules sharing a label value with it, not every rule (quadratic at scale)."""
+
+    def __init__(self, rules: list) -> None:
+        self.rules = rules
+        self.by_label: dict[tuple[str, str], list[int]] = {}
+        self.always: list[int] = []  # no equality matcher, or one on the empty value (a missing label)
+        for i, rule in enumerate(rules):
+            key = min(((k, v) for k, v in rule.target_match.items() if v), default=None)
+            if key is None:
+                self.always.append(i)
+            else:
+                self.by_label.setdefault(key, []).append(i)
+
+    def muting(self, labels: dict[str, str]) -> list:
+        """The rules whose target side matches these labels, in spec order."""
+        candidates = set(self.always)
+        for item in labels.items():
+            candidates.update(self.by_label.get(item, ()))
+        return [self.rules[i] for i in sorted(candidates) if self.rules[i].target_matches(labels)]
 
 
 PanelIndex = dict[str, list[tuple[int, int, str, str]]]
