@@ -77,7 +77,7 @@ non-ASCII — café, 日本語 — and a trailing newline.
 
 **Receiver:** `shop-pager` (pagerduty), `shop-audit` (webhook)
 
-**Labels:** `kpi=error_ratio`, `severity=critical`, `team=checkout`
+**Labels:** `kpi=error_ratio`, `page=true`, `severity=critical`, `team=checkout`
 """
 
 
@@ -93,7 +93,7 @@ def test_bundled_sections_name_dashboards_receiver_and_inhibition() -> None:
     specs = load_specs(SPECS)
     section = _section(render(build_model(specs))[PATH], "RedisMasterDown")
     assert "**Receiver:** `cache-oncall` (pagerduty, webhook)" in section
-    assert "**Muted while:** RedisClusterDown already says the master is down." in section
+    assert "**Muted while:** RedisClusterDown is firing on the same job, instance: it already covers this alert." in section
     if getattr(specs, "dashboards", {}):
         assert "→ System Health" in section  # the executive dashboard's panel on unified_redis_master_connected
     warning = _section(render(build_model(specs))[PATH], "CacheHitRateWarning")
@@ -110,8 +110,7 @@ def test_lint_disables_are_listed_with_reasons(tmp_path: Path) -> None:
     doc = render(build_model(load_specs(tmp_path / "specs")))[PATH]
     assert "**Lint checks off:** `promql/unknown-metric` — queue | exporter pending" in _section(doc, "QueueStuck")
     assert doc.endswith("## Lint checks turned off\n\n| Where | Checks | Reason |\n| --- | --- | --- |\n"
-                        "| recording rule `shop_error_ratio` | `rule/record-name` | The team's dashboards and tests read "
-                        "this name. |\n"
+                        "| recording rule `shop_error_ratio` | `rule/record-name` | The team's dashboards and tests read this name. |\n"
                         "| alert `queue_stuck` | `promql/unknown-metric` | queue \\| exporter pending |\n")
 
 
