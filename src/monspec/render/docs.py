@@ -63,16 +63,16 @@ def render_markdown(model: Model) -> str:
                 *(_cell(str(v)) if v is not None else "—" for v in (kpi.target, kpi.goal, kpi.warning, kpi.critical)),
                 _cell(kpi.for_), ", ".join(f"[{n}](#{anchor(n)})" for n in names) or "—"]) + " |")
         out.append("")
-    inhibits = InhibitIndex(inhibit_rules(specs, alerts))
+    inhibits = InhibitIndex(inhibit_rules(specs, alerts), alerts)
     if own:
         out += ["## Alerts", ""]
         for alert in own:
-            out += _section(specs, index, inhibits, receivers[id(alert)], alert, alerts)
+            out += _section(specs, index, inhibits, receivers[id(alert)], alert)
     if imported:
         out += ["## Imported alerts", "",
                 "Rules kept as they were by `monspec import`; their annotations are their own.", ""]
         for alert in imported:
-            out += _section(specs, index, inhibits, receivers[id(alert)], alert, alerts)
+            out += _section(specs, index, inhibits, receivers[id(alert)], alert)
     disabled = list(_lint_disables(specs))
     if disabled:
         out += ["## Lint checks turned off", "", "| Where | Checks | Reason |", "| --- | --- | --- |"]
@@ -83,7 +83,7 @@ def render_markdown(model: Model) -> str:
 
 
 def _section(specs: SpecSet, index: PanelIndex, inhibits: InhibitIndex, receivers: list[str],
-             alert: AlertRule, rules: list[AlertRule]) -> list[str]:
+             alert: AlertRule) -> list[str]:
     out = [f"### {alert.name}", ""]
     facts = [f"**Severity:** {_cell(alert.severity or 'none')}", f"**For:** {_cell(alert.for_ or '0s (fires at once)')}"]
     if alert.keep_firing_for:
@@ -110,7 +110,7 @@ def _section(specs: SpecSet, index: PanelIndex, inhibits: InhibitIndex, receiver
         shown = [f"`{r}`" + (f" ({k})" if k else " (no notification)") for r, k in zip(receivers, kinds, strict=False)]
         out += [f"**Receiver:** {', '.join(shown)}", ""]
         muted = [rule.description or "an inhibit rule"
-                 for rule in inhibits.muting({**alert.labels, "alertname": alert.name}) if mutes(rule, alert, rules)]
+                 for rule in inhibits.muting(alert)]
         if muted:
             out += ["**Muted while:** " + "; ".join(_cell(m) for m in muted), ""]
     else:
@@ -143,11 +143,14 @@ def alert_metrics(alert: AlertRule) -> set[str]:
 
 
 class InhibitIndex:
-    """Inhibit rules by one equality matcher of their target side, so finding the rules that mute an
-    alert costs the rules sharing a label value with it, not every rule (quadratic at scale)."""
+    """Inhibit rules by one equality matcher of their target side, and each rule's possible sources
+    found once: which rules mute an alert then costs the rules sharing a label value with it and
+    their sources, not every rule times every alert (cubic at scale)."""
 
-    def __init__(self, rules: list) -> None:
+    def __init__(self, rules: list, alerts: list[AlertRule]) -> None:
         self.rules = rules
+        self.alerts = alerts
+        self.sources: dict[int, dict[str | None, list[AlertRule]]] = {}
         self.by_label: dict[tuple[str, str], list[int]] = {}
         self.always: list[int] = []  # no equality matcher, or one on the empty value (a missing label)
         for i, rule in enumerate(rules):
@@ -157,12 +160,31 @@ class InhibitIndex:
             else:
                 self.by_label.setdefault(key, []).append(i)
 
-    def muting(self, labels: dict[str, str]) -> list:
-        """The rules whose target side matches these labels, in spec order."""
+    def muting(self, alert: AlertRule) -> list:
+        """The rules that can mute the alert, in spec order (`mutes` decides, over the rule's sources)."""
+        labels = {**alert.labels, "alertname": alert.name}
         candidates = set(self.always)
         for item in labels.items():
             candidates.update(self.by_label.get(item, ()))
-        return [self.rules[i] for i in sorted(candidates) if self.rules[i].target_matches(labels)]
+        return [self.rules[i] for i in sorted(candidates) if mutes(self.rules[i], alert, self._sources(i, labels))]
+
+    def _sources(self, i: int, target: dict[str, str]) -> list[AlertRule]:
+        """The alerts matching rule i's source side that can agree with the target on its first
+        `equal` label (a source without that label agrees with any)."""
+        rule = self.rules[i]
+        if i not in self.sources:
+            by_value: dict[str | None, list[AlertRule]] = {}
+            first = rule.equal[0] if rule.equal else None
+            for a in self.alerts:
+                labels = {**a.labels, "alertname": a.name}
+                if rule.source_matches(labels):
+                    by_value.setdefault(labels.get(first) if first else None, []).append(a)
+            self.sources[i] = by_value
+        by_value = self.sources[i]
+        first = rule.equal[0] if rule.equal else None
+        if first is None or first not in target:
+            return [a for group in by_value.values() for a in group]
+        return by_value.get(target[first], []) + by_value.get(None, [])
 
 
 PanelIndex = dict[str, list[tuple[int, int, str, str]]]
