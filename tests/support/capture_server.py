@@ -41,7 +41,7 @@ class CaptureServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)  # a quick shutdown()
 
     @property
     def url(self) -> str:
@@ -115,7 +115,7 @@ class SmtpSink:
         self._lock = threading.Lock()
         self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)  # a quick shutdown()
 
     def __enter__(self) -> "SmtpSink":
         self.thread.start()
