@@ -52,6 +52,7 @@ routing:
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
@@ -271,7 +272,13 @@ def _walk(routes: list[Route], receiver: str, labels: dict[str, str], path: list
 def matches(equal: dict[str, str], regex: dict[str, str], labels: dict[str, str]) -> bool:
     """Alertmanager's semantics: a missing label has the empty value; regexes are anchored."""
     return (all(labels.get(k, "") == v for k, v in equal.items())
-            and all(re.fullmatch(f"(?:{p})", labels.get(k, "")) is not None for k, p in regex.items()))
+            and all(_anchored(p).fullmatch(labels.get(k, "")) is not None for k, p in regex.items()))
+
+
+@cache
+def _anchored(pattern: str) -> re.Pattern[str]:
+    """Each spec pattern compiled once (re's own cache thrashes past 512 patterns: a large spec set)."""
+    return re.compile(f"(?:{pattern})")
 
 
 Route.model_rebuild()
