@@ -18,6 +18,7 @@ class Check:
 
 CHECKS: tuple[Check, ...] = (
     Check("promql/syntax", "error", "the expression does not parse"),
+    Check("promql/not-a-vector", "error", "a rule's or KPI's expression gives a number, string or range, not a vector"),
     Check("promql/unknown-metric", "error", "a selector names a series neither in the catalog nor recorded"),
     Check("promql/unknown-label", "error", "a matcher on a label the series does not have"),
     Check("promql/label-value", "error", "a matcher value outside the catalog's allowed values"),
@@ -37,6 +38,7 @@ CHECKS: tuple[Check, ...] = (
     Check("alert/unknown-kpi", "error", "an alert's `kpi:` names no KPI"),
     Check("alert/missing-threshold", "error", "the alert's KPI has no threshold at its `level:`"),
     Check("alert/duplicate-name", "error", "two alerts get the same name"),
+    Check("alert/template", "error", "an annotation with an unclosed or empty Go template action"),
     Check("kpi/threshold-order", "error", "target, warning and critical out of order"),
     Check("dashboard/no-targets", "error", "a panel without a query"),
     Check("dashboard/duplicate-title", "error", "two panels or dashboards with the same title"),

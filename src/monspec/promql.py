@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import promql_parser as pp
 
@@ -70,6 +71,29 @@ class PromQLSyntaxError(ValueError):
         super().__init__(message)
         self.message = message
         self.offset = offset
+
+
+def value_type(expr: str) -> str:
+    """What an expression gives: "vector", "scalar", "string" or "matrix" (PromQLSyntaxError when it does not parse)."""
+    parse(expr)
+    return _value_type(pp.parse(expr))
+
+
+def _value_type(node: Any) -> str:
+    kind = type(node).__name__
+    if kind == "NumberLiteral":
+        return "scalar"
+    if kind == "StringLiteral":
+        return "string"
+    if kind in ("MatrixSelector", "SubqueryExpr"):
+        return "matrix"
+    if kind in ("ParenExpr", "UnaryExpr"):
+        return _value_type(node.expr)
+    if kind == "BinaryExpr":
+        return "vector" if "vector" in (_value_type(node.lhs), _value_type(node.rhs)) else "scalar"
+    if kind == "Call":
+        return str(node.func.return_type).rsplit(".", 1)[-1].lower()
+    return "vector"
 
 
 def parse(expr: str) -> Analysis:

@@ -73,8 +73,9 @@ class CacheConfig:
     # Bound on the sum of L1 entries' measured sizes (UTF-8 key + JSON value), see l1.py.
     l1_max_bytes: int = field(default=64 * 1024 * 1024, metadata={"env": "UCM_L1_MAX_BYTES"})
     # Longest an L1 entry is served while the invalidation channel is down (other instances'
-    # writes cannot reach this L1 then).
-    l1_unsynced_ttl: float = field(default=1.0, metadata={"env": "UCM_L1_UNSYNCED_TTL"})
+    # writes cannot reach this L1 then): the staleness bound across instances during a Redis
+    # outage, traded against the L1 hit rate the guide expects to keep in emergency mode.
+    l1_unsynced_ttl: float = field(default=30.0, metadata={"env": "UCM_L1_UNSYNCED_TTL"})
     cache_ttl_seconds: int = field(default=3600, metadata={"env": "UCM_CACHE_TTL_SECONDS"})
     enable_warming: bool = field(default=True, metadata={"env": "UCM_ENABLE_WARMING"})
     warming_interval: float = field(default=300.0, metadata={"env": "UCM_WARMING_INTERVAL"})

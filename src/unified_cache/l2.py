@@ -23,9 +23,12 @@ Sentinel. With ``REDIS_SENTINELS`` the health loop asks Sentinel for the master 
 lack the last writes the old master acknowledged, so every ``ucm:`` key is deleted from it
 before it is used; until then reads go to the database.
 
-Invalidation. Writes publish ``"<version> <key>"`` on ``ucm:invalidate`` in the same script;
-each instance subscribes and drops older L1 entries. While the subscription is down, messages
-may be missed, so the manager clears L1 and shortens L1 TTLs until it is back (``synced``).
+Invalidation. Writes publish ``"<version> <key length> <key><json>"`` on ``ucm:invalidate``
+in the same script (the JSON only up to 8 KiB, none for a delete); each instance subscribes
+and replaces an older L1 entry it holds with the new value (or drops it when no value came),
+so another instance's write costs no L1 miss. While the subscription is down, messages
+may be missed, so the manager clears L1 and holds L1 entries at most ``UCM_L1_UNSYNCED_TTL``
+until it is back (``synced``).
 """
 from __future__ import annotations
 
@@ -63,7 +66,12 @@ if cur then
   if v and v >= tonumber(ARGV[1]) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'EX', ARGV[3])
-if ARGV[4] == '1' then redis.call('PUBLISH', ARGV[5], ARGV[1] .. ' ' .. string.sub(KEYS[1], 5)) end
+if ARGV[4] == '1' then
+  local key = string.sub(KEYS[1], 5)
+  local payload = ''
+  if string.len(ARGV[2]) <= 8192 then payload = ARGV[2] end
+  redis.call('PUBLISH', ARGV[5], ARGV[1] .. ' ' .. string.len(key) .. ' ' .. key .. payload)
+end
 return 1
 """
 
@@ -84,6 +92,15 @@ def decode(stored: bytes | None) -> tuple[bytes | None, int]:
     if not version.isdigit():
         return None, 0  # not written by this library (or by a version before versions): a miss
     return (raw or None), int(version)
+
+
+def parse_invalidation(data: bytes) -> tuple[str, int, bytes | None]:
+    """``b"<version> <key bytes> <key><json>"`` -> (key, version, json or None when the write
+    was a delete or its value too large to send along)."""
+    version, _, rest = data.partition(b" ")
+    length, _, rest = rest.partition(b" ")
+    n = int(length)
+    return rest[:n].decode(), int(version), (rest[n:] or None)
 
 
 def parse_sentinels(text: str) -> list[tuple[str, int]]:
@@ -134,7 +151,7 @@ class RedisLevel:
         sentinel_service: str = "mymaster",
         on_error: Callable[[str], None] = lambda role: None,
         on_command_error: Callable[[str, str], None] = lambda role, kind: None,
-        on_invalidate: Callable[[str, int], None] = lambda key, version: None,
+        on_invalidate: Callable[[str, int, bytes | None], None] = lambda key, version, raw: None,
         on_sync_lost: Callable[[], None] = lambda: None,
     ) -> None:
         if replica_url and not (master_url or sentinels):
@@ -460,10 +477,10 @@ class RedisLevel:
                 self.synced = True
                 self._subscribed.set()
                 while self.master is client and self.master_up:
-                    message = await pubsub.get_message(timeout=self.health_interval)
+                    # shorter than the socket timeout, or an idle channel would read as a dead one
+                    message = await pubsub.get_message(timeout=min(self.health_interval, self.socket_timeout / 2))
                     if message is not None and message["type"] == "message":
-                        version, _, key = message["data"].decode().partition(" ")
-                        self.on_invalidate(key, int(version))
+                        self.on_invalidate(*parse_invalidation(message["data"]))
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:

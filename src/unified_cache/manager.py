@@ -251,10 +251,16 @@ class UnifiedConnectionManager:
         if not self._inflight and self._floor:
             self._floor.clear()
 
-    def _invalidated(self, key: str, version: int) -> None:
-        """Another instance (or this one) wrote ``key`` at ``version`` (from Redis pub/sub)."""
+    def _invalidated(self, key: str, version: int, raw: bytes | None) -> None:
+        """Another instance (or this one) wrote ``key`` at ``version`` (from Redis pub/sub):
+        an older L1 entry is replaced by the value sent along, or dropped when none came."""
         self._raise_floor(key, version)
-        self.l1.invalidate(key, version)
+        if self.l1.version(key) >= version or key not in self.l1:
+            return
+        if raw is None:
+            self.l1.invalidate(key, version)
+        else:
+            self._install(key, _decode(raw), version, measured_size(key, raw))
 
     async def set_cached(self, key: str, value: Any, ttl: int | None = None) -> None:
         """Store ``value`` in the database, then Redis, then L1 (write-through).

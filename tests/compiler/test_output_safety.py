@@ -149,23 +149,24 @@ def test_a_kill_at_any_step_leaves_the_old_or_the_new_tree(exchange: bool, tmp_p
     assert len(missing) == (0 if exchange else 1)
 
 
-def test_a_failed_system_call_at_any_step_is_one_line_and_keeps_the_old_tree(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fault, reason", [("enospc", "no space left on the device"), ("erofs", "read-only file system")])
+def test_a_failed_system_call_at_any_step_is_one_line_and_keeps_the_old_tree(fault: str, reason: str, tmp_path: Path) -> None:
     files_json = tmp_path / "new.json"
     files_json.write_text(json.dumps(NEW))
     out = tmp_path / "work" / "generated"
     out.parent.mkdir()
     write_tree(out, _as_bytes(OLD))
-    _, report = _faulty_write(out, files_json, "enospc", 0)
+    _, report = _faulty_write(out, files_json, fault, 0)
     failures = 0
     for step in range(1, report["steps"] + 1):
         shutil.rmtree(out.parent)
         out.parent.mkdir()
         write_tree(out, _as_bytes(OLD))
-        code, report_at = _faulty_write(out, files_json, "enospc", step)
+        code, report_at = _faulty_write(out, files_json, fault, step)
         if code == 1:
             failures += 1
             [line] = report_at["error"]
-            assert line.startswith(("error: cannot write ", "error: cannot read ")) and line.endswith(": no space left on the device [output/io]"), line
+            assert line.startswith(("error: cannot write ", "error: cannot read ")) and line.endswith(f": {reason} [output/io]"), line
             assert _tree(out) == OLD, f"step {step}"
         else:
             assert code == 0 and _tree(out) == NEW, f"step {step}"

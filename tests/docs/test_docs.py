@@ -121,3 +121,16 @@ def test_without_routing_or_dashboards_the_sections_say_so() -> None:
     section = _section(render(build_model(specs))[PATH], "QueueStuck")
     assert "**Receiver:** none (no `routing:` in the specs)" in section
     assert "**Dashboards:** none shows its metrics" in section
+
+
+def test_html_from_a_spec_is_printed_not_run(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    shutil.copytree(FIXTURE, specs)
+    alerts = specs / "alerts.yaml"
+    alerts.write_text(alerts.read_text()
+                      .replace("impact: Lost orders.", 'impact: "<script>alert(1)</script> Lost <b>orders</b> (< 5%)"')
+                      .replace("- Roll back", '- "<img src=x onerror=alert(1)> Roll back"'))
+    doc = render(build_model(load_specs(specs)))[PATH]
+    assert "**Impact:** &lt;script>alert(1)&lt;/script> Lost &lt;b>orders&lt;/b> (< 5%)" in doc.splitlines()
+    assert "2. &lt;img src=x onerror=alert(1)> Roll back" in doc.splitlines()
+    assert "<script" not in doc and "<img" not in doc and "<b>" not in doc

@@ -277,3 +277,19 @@ def test_an_error_in_a_nested_spec_file_of_the_joined_folder_names_that_file(tmp
     assert problem.position is not None
     assert (problem.position.file.resolve(), problem.position.line, problem.position.col) == \
         ((specs / "team" / "extra.yaml").resolve(), 2, 61)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+     + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9)) + "groups: *a8\n", """\
+bad.yml:1:34: error: this file holds more than 200,000 values (every use of an alias counted) [yaml/too-large]
+  a0: &a0 [x, x, x, x, x, x, x, x, x, x]
+                                   ^
+  hint: split it into several files, or use fewer aliases"""),
+    ("groups: &g\n  - name: x\n    rules: *g\n", """\
+bad.yml:1:9: error: an alias refers to a mapping or list that contains it [yaml/recursive-alias]
+  groups: &g
+          ^"""),
+], ids=["alias-bomb", "recursive-alias"])
+def test_alias_bombs_and_cycles_in_a_rule_file_are_bounded(text: str, expected: str, tmp_path: Path) -> None:
+    assert _problems(tmp_path, text) == [expected]

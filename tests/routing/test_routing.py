@@ -107,6 +107,13 @@ def test_rendered_config_loads_back_with_exact_values() -> None:
                                       "equal": ["kpi", "job", "instance"]}]
 
 
+def test_an_empty_route_renders_as_yaml_that_loads() -> None:
+    from monspec.render.yamltext import emit
+    text = emit({"routes": [{}, {"receiver": "x"}]})
+    assert text == "routes:\n  - {}\n  - receiver: x\n"
+    assert yaml.safe_load(text) == {"routes": [{}, {"receiver": "x"}]}
+
+
 def test_matcher_values_are_escaped() -> None:
     from monspec.render.alertmanager import matcher_strings
     assert matcher_strings({"b": 'say "hi"\\now'}, {"a": "x|y"}) == ['a=~"x|y"', 'b="say \\"hi\\"\\\\now"']

@@ -7,9 +7,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
+from monspec.build import compile_specs
 from monspec.model.rules import alert_rules, recording_rules
+from monspec.output import write_tree
 from monspec.spec import load_specs
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.toolcheck.unit_tests import parse_promtool_failures, promtool_test_folder
@@ -178,8 +181,6 @@ def test_a_changed_recording_rule_fails_its_expression_test(promtool: str, gener
 def test_golden_fixture_tests_pass_and_name_what_they_cannot_cover(promtool: str, tmp_path: Path) -> None:
     import shutil
 
-    from monspec.build import compile_specs
-    from monspec.output import write_tree
 
     fixture = SPECS.parent / "tests" / "fixtures" / "golden_specs"
     build = compile_specs(fixture)
@@ -200,3 +201,41 @@ def test_golden_fixture_tests_pass_and_name_what_they_cannot_cover(promtool: str
         "# Not covered: alert ErrorRatioCritical: cannot replay the template action {{ and }}"]
     results = promtool_test_folder(tmp_path / "out2" / "prometheus" / "tests")
     assert all(r.ok for r in results), [r.detail for r in results if not r.ok]
+
+
+@pytest.mark.parametrize("for_", ["7d", "1y", "10y"])
+def test_a_for_too_long_to_replay_is_named_not_simulated(for_: str, tmp_path: Path) -> None:
+    """The planner's cost does not grow with `for`: past MAX_EVALUATIONS the alert is named as not covered."""
+    fixture = SPECS.parent / "tests" / "fixtures" / "golden_specs"
+    specs = tmp_path / "specs"
+    shutil.copytree(fixture, specs)
+    kpis = specs / "kpis.yaml"
+    kpis.write_text(kpis.read_text().replace("for: 5m", f"for: {for_}", 1))
+    write_tree(tmp_path / "out", compile_specs(specs).files)
+    evaluations = {"7d": "30,270", "1y": "1,576,830", "10y": "15,768,030"}[for_]
+    assert _not_covered(tmp_path / "out") == [
+        f"# Not covered: alert ErrorRatioWarning: its test would take {evaluations} evaluations of 20s "
+        f"(its `for` is {for_}); monspec plans tests of at most 5,000"]
+    assert "ErrorRatioWarning" not in [t.get("alertname") for g in _test_groups(tmp_path / "out")
+                                       for t in g.get("alert_rule_test", [])]
+
+
+def test_braces_in_kpi_text_are_printed_literally_by_prometheus(promtool: str, tmp_path: Path) -> None:
+    """KPI text is data: a `{{` in a title or description reaches the annotation as `{{ "{{" }}`,
+    which promtool accepts and renders back as `{{` in the generated tests."""
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS.parent / "tests" / "fixtures" / "golden_specs", specs)
+    kpis = specs / "kpis.yaml"
+    kpis.write_text(kpis.read_text().replace("description: Share of requests that fail", "description: 'Share {{ of }} requests {{'")
+                    .replace("title: p99 latency", "title: 'p99 {{ latency'"))
+    build = compile_specs(specs)
+    rules = build.files["prometheus/rules.yml"].decode()
+    assert "          summary: 'p99 {{ \"{{\" }} latency critical: {{ $value | humanizeDuration }}'" in rules.splitlines()
+    out = tmp_path / "out"
+    write_tree(out, build.files)
+    check = subprocess.run([promtool, "check", "rules", "rules.yml"], cwd=out / "prometheus", capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    results = promtool_test_folder(out / "prometheus" / "tests")
+    assert results and all(r.ok for r in results), [r.detail for r in results if not r.ok]
+    assert _not_covered(out) == []
+    assert any("p99 {{ latency critical: " in path.read_text() for path in _test_files(out))

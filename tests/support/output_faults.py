@@ -2,7 +2,7 @@
 
 Every file-system call `write_tree` makes raises a Python audit event; this script counts
 them and at step N either exits at once as a `kill -9` would (`kill`) or makes that call
-fail with "no space left on the device" (`enospc`). `--no-exchange` hides renameat2 so the
+fail with "no space left on the device" (`enospc`) or "read-only file system" (`erofs`). `--no-exchange` hides renameat2 so the
 two-rename fallback runs. Prints the number of steps it saw; exit 0, 1 (OutputError) or 137.
 
     python output_faults.py OUT FILES.json MODE STEP [--no-exchange]
@@ -39,7 +39,8 @@ def main() -> int:
             return
         if mode == "kill":
             os._exit(137)
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(args[0]))
+        code = errno.ENOSPC if mode == "enospc" else errno.EROFS
+        raise OSError(code, os.strerror(code), str(args[0]))
 
     sys.addaudithook(hook)
     try:

@@ -50,7 +50,7 @@ class PostgresServer:
         argv = [*self._as_user, self.postgres, "-D", str(data), "-p", str(self.port), "-h", "127.0.0.1",
                 "-k", str(self.workdir), "-c", "fsync=off", "-c", "synchronous_commit=off",
                 "-c", "full_page_writes=off", "-c", "max_connections=200"]
-        self.process = ManagedProcess(argv, Path(tempfile.gettempdir()) / f"ucm-pg-{self.port}.log").start()
+        self.process = ManagedProcess(argv, self.workdir / "postgres.log").start()
         self.process.wait_ready(lambda: port_open(self.port) and self._accepts(), timeout=30,
                                 what=f"postgres on port {self.port}")
         return self

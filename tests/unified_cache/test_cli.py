@@ -306,3 +306,35 @@ def test_metrics_endpoint_survives_a_burst_and_drops_idle_connections(demo):
     assert idle.recv(1) == b""  # the server closed it
     assert time.monotonic() - started < 20
     idle.close()
+
+
+def test_health_reads_prometheus_and_its_alerts(demo, tmp_path):
+    from support.processes import wait_until
+    from support.prometheus_server import PrometheusServer
+
+    _, port = demo
+    (tmp_path / "rules.yml").write_text(
+        "groups:\n- name: t\n  rules:\n  - alert: CacheTestCritical\n    expr: vector(1)\n"
+        "    labels: {severity: critical}\n"
+    )
+    (tmp_path / "prometheus.yml").write_text(
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        f"rule_files: ['{tmp_path / 'rules.yml'}']\n"
+        f"scrape_configs:\n- job_name: unified-cache\n  static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n"
+    )
+    prometheus = PrometheusServer(tmp_path, tmp_path / "prometheus.yml").start()
+    try:
+        wait_until(lambda: prometheus.api("query", query='sum(increase(unified_cache_operations_total{cache_level="l1"}[5m])) > 0')["result"]
+                   and prometheus.api("alerts")["alerts"], timeout=60, what="two scrapes and the test alert")
+        result = invoke(["health", "--prometheus-url", prometheus.url], {})
+        lines = result.output.splitlines()
+        assert result.exit_code == 1, result.output  # a critical alert is firing
+        assert lines[2] == f"Source: {prometheus.url}"
+        assert lines[5] == "  Health: healthy ✅"
+        assert lines[7] == "Recent Performance Alerts:"
+        assert lines[8].startswith("  🚨 CacheTestCritical (critical, firing since ")
+        assert lines[9] == "Cache Warming Status:"
+        result = invoke(["tune", "--prometheus-url", prometheus.url], {})
+        assert result.exit_code == 0 and result.output.startswith("=== Performance Tuning Recommendations ===\n")
+    finally:
+        prometheus.stop()

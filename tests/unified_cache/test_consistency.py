@@ -97,11 +97,13 @@ def test_two_instances_agree_within_a_bound_after_a_write(config, make_manager):
             await a.set_cached("shared", 1)
             assert await b.get_cached("shared") == 1  # now in b's L1 (TTL one hour)
             assert await b.get_cached("shared") == 1 and b.l1_hits == 1
+            misses = b.l1_misses
             await a.set_cached("shared", 2)
             acknowledged = time.monotonic()
             while await b.get_cached("shared") != 2:
                 assert time.monotonic() - acknowledged < 2.0, "b kept serving the old value"
                 await asyncio.sleep(0.001)
+            assert b.l1_misses == misses  # the new value came with the message: no L1 miss
             await a.delete_cached("shared")
             while await b.get_cached("shared") is not None:
                 assert time.monotonic() - acknowledged < 4.0, "b kept serving a deleted value"

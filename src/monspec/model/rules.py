@@ -145,7 +145,7 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
                 continue
             name = camel(kpi.name) + level.capitalize()
             fmt = VALUE_FORMAT.get(kpi.unit, "humanize")
-            summary = f"{kpi.display_title} {level}: {{{{ $value | {fmt} }}}}"
+            summary = f"{literal(kpi.display_title)} {level}: {{{{ $value | {fmt} }}}}"
             description = (f"{_sentence(kpi.description)} The {level} threshold is {threshold} "
                            f"({kpi.expr} {threshold.promql()}), held for {kpi.for_}.")
             condition = kpi_condition(kpi, threshold)
@@ -154,13 +154,19 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
             rules.append(AlertRule(
                 name=name, expr=scoped(specs, condition), for_=kpi.for_, keep_firing_for=None,
                 labels=dict(sorted(labels.items())),
-                annotations={"summary": summary, "description": description,
+                annotations={"summary": summary, "description": literal(description),
                              "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
                 entity=kpi, origin="kpi", severity=level, kpi=kpi, level=level, threshold=threshold,
                 description=description, conditions=threshold_conditions(scoped(specs, kpi.expr), threshold.op, threshold.value)))
     if project.absence_alert:
         rules.extend(absence_rules(specs))
     return rules
+
+
+def literal(text: str) -> str:
+    """Spec text placed into an annotation, which Prometheus renders as a Go template: a `{{` in it is
+    printed as written (by the action `{{ "{{" }}`) instead of starting template code."""
+    return text.replace("{{", '{{ "{{" }}')
 
 
 def absence_rules(specs: SpecSet) -> list[AlertRule]:
@@ -180,8 +186,8 @@ def absence_rules(specs: SpecSet) -> list[AlertRule]:
         rules.append(AlertRule(
             name=name, expr=expr, conditions=conditions, absent=absent, for_=project.absence_for, keep_firing_for=None,
             labels=dict(sorted(labels.items())),
-            annotations={"summary": f"{comp.title or project.title}: no {comp.job} target is up",
-                         "description": description,
+            annotations={"summary": literal(f"{comp.title or project.title}: no {comp.job} target is up"),
+                         "description": literal(description),
                          "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
             entity=project, origin="absence", severity="critical", description=description,
             steps=["Check that the service is running and serves /metrics",

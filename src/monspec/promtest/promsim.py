@@ -13,6 +13,7 @@ order Go does it so expected values are bit-exact.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -631,6 +632,7 @@ def humanize_percentage(v: float) -> str:
 _PRINTF = re.compile(r"%(\.\d+)?[fgde]")
 _ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
 _PIPE = re.compile(r'^\$value(?:\s*\|\s*(humanize|humanizePercentage|humanizeDuration|humanize1024|printf\s+"([^"\\]*)"))?$')
+_STRING = re.compile(r'^"(?:[^"\\]|\\.)*"$')
 _LABEL = re.compile(r"^\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)$")
 
 
@@ -655,6 +657,9 @@ def expand_template(text: str, value: float, labels: dict[str, str]) -> str:
         m = _LABEL.match(body)
         if m:
             return labels.get(m.group(1), "<no value>")
+        m = _STRING.match(body)
+        if m:
+            return json.loads(m.group(0))  # a Go string constant prints its text
         raise Unsupported(f"the template action {{{{ {body} }}}}")
     if "{{" not in text:
         return text

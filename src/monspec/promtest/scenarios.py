@@ -52,6 +52,9 @@ RATIO_BASE = 1000  # counter increments per input interval behind a ratio
 MARGIN = 0.02  # "just inside / outside": 2% of the threshold
 ZERO_MARGIN = 1 / 16  # ... and past a threshold of 0, a small exact step: `> 0` nudged to `> 0.1` fails
 HISTOGRAM_SPAN = 1000
+# A test replays every evaluation of its timeline, here and in promtool: a longer `for` is not tested,
+# so neither generate nor `monspec test` grows with the length of `for`.
+MAX_EVALUATIONS = 5000
 
 
 class Untestable(Unsupported):
@@ -363,6 +366,10 @@ class Generator:
         branches = [c.branch for c in alert.conditions]
         for_seconds = parse_duration(alert.for_) if alert.for_ else 0.0
         horizon = _ceil(for_seconds + self.chain_window(alert.expr) + 300, self.eval_interval)
+        if horizon / self.eval_interval > MAX_EVALUATIONS:
+            raise Untestable(f"its test would take {horizon / self.eval_interval:,.0f} evaluations of "
+                             f"{format_duration(self.eval_interval)} (its `for` is {alert.for_}); "
+                             f"monspec plans tests of at most {MAX_EVALUATIONS:,}")
         rule = AlertingRule(alert.name, alert.expr, for_seconds, alert.labels)
         scenarios: list[Scenario] = []
         # One firing state per branch of an `or` (the others false). Within it, a condition fires the

@@ -39,17 +39,18 @@ def render_markdown(model: Model) -> str:
     for a in own:
         if a.kpi is not None:
             alerts_of.setdefault(a.kpi.name, []).append(a.name)
-    inhibits = inhibit_rules(specs, alerts)
+    inhibits = InhibitIndex(inhibit_rules(specs, alerts), alerts)
+    receivers = {id(a): _receivers(specs, a) for a in alerts}  # the table and the section both show them
     text = render_template(
         specs, "alerts.md.j2",
         title=_text(project.title), project=project.name, runbook_base_url=_text(project.runbook_base_url),
         alerts=[{"name": a.name, "anchor": anchor(a.name), "severity": _cell(a.severity or "—"),
-                 "for_": _cell(a.for_ or "—"), "receivers": _cell(", ".join(_receivers(specs, a)) or "—")}
+                 "for_": _cell(a.for_ or "—"), "receivers": _cell(", ".join(receivers[id(a)]) or "—")}
                 for a in alerts],
         kpis=[_kpi_row(kpi, alerts_of.get(kpi.name, [])) for kpi in specs.kpis.values()],
         slos=_slos(specs),
-        own=[_section(specs, index, a, alerts, inhibits) for a in own],
-        imported=[_section(specs, index, a, alerts, inhibits) for a in alerts if a.origin == "imported"],
+        own=[_section(specs, index, a, receivers[id(a)], inhibits) for a in own],
+        imported=[_section(specs, index, a, receivers[id(a)], inhibits) for a in alerts if a.origin == "imported"],
         disabled=[{"where": _cell(where), "checks": ", ".join(_code(c, table=True) for c in checks), "reason": _cell(reason)}
                   for where, checks, reason in _lint_disables(specs)],
     )
@@ -93,7 +94,8 @@ def _slos(specs: SpecSet) -> dict[str, Any] | None:
     return {"example": example, "rows": rows}
 
 
-def _section(specs: SpecSet, index: PanelIndex, alert: AlertRule, rules: list[AlertRule], inhibits: list) -> dict[str, Any]:
+def _section(specs: SpecSet, index: PanelIndex, alert: AlertRule, receivers: list[str],
+             inhibits: InhibitIndex) -> dict[str, Any]:
     """One alert's runbook section as Markdown-ready fields (None: left out)."""
     facts = [f"**Severity:** {_cell(alert.severity or 'none')}", f"**For:** {_cell(alert.for_ or '0s (fires at once)')}"]
     if alert.keep_firing_for:
@@ -102,13 +104,12 @@ def _section(specs: SpecSet, index: PanelIndex, alert: AlertRule, rules: list[Al
         facts.append(f"**KPI:** {_cell(alert.kpi.display_title)} {alert.level} {_cell(str(alert.threshold))}")
     summary = alert.annotations.get("summary")
     boards = _dashboards(index, alert)
-    receivers = _receivers(specs, alert)
     routing = specs.routing
     muted: list[str] = []
     if receivers and routing is not None:
         kinds = [", ".join(kind for kind, _ in routing.receivers[r].integrations()) if r in routing.receivers else "" for r in receivers]
         receiver = ", ".join(f"`{r}`" + (f" ({k})" if k else " (no notification)") for r, k in zip(receivers, kinds, strict=False))
-        muted = [rule.description or "an inhibit rule" for rule in inhibits if mutes(rule, alert, rules)]
+        muted = [rule.description or "an inhibit rule" for rule in inhibits.muting(alert)]
     else:
         receiver = "none (no `routing:` in the specs)"
     labels = ", ".join(f"`{k}={v}`" if "`" not in f"{k}={v}" else _code(f"{k}={v}") for k, v in alert.labels.items())
@@ -118,15 +119,15 @@ def _section(specs: SpecSet, index: PanelIndex, alert: AlertRule, rules: list[Al
         "facts": " · ".join(facts),
         "summary": _code(summary) if summary else None,
         "expr": "\n".join(["```promql", *alert.expr.strip().split("\n"), "```"]) if "```" not in alert.expr else _code(alert.expr),
-        "description": alert.description.strip() or None,
-        "impact": alert.impact.strip() if alert.impact else None,
-        "steps": list(alert.steps),
+        "description": _prose(alert.description.strip()) or None,
+        "impact": _prose(alert.impact.strip()) if alert.impact else None,
+        "steps": [_prose(step) for step in alert.steps],
         "dashboards": "; ".join(f"{_cell(d)} → {', '.join(_cell(p) for p in panels)}" for d, panels in boards)
                       if boards else "none shows its metrics",
         "receiver": receiver,
         "muted": "; ".join(_cell(m) for m in muted) or None,
         "labels": labels or None,
-        "lint": f"{', '.join(_code(c) for c in lint.disable)} — {lint.reason}" if lint is not None else None,
+        "lint": f"{', '.join(_code(c) for c in lint.disable)} — {_prose(lint.reason)}" if lint is not None else None,
     }
 
 
@@ -146,6 +147,51 @@ def alert_metrics(alert: AlertRule) -> set[str]:
         except promql.PromQLSyntaxError:
             continue
     return names
+
+
+class InhibitIndex:
+    """Inhibit rules by one equality matcher of their target side, and each rule's possible sources
+    found once: which rules mute an alert then costs the rules sharing a label value with it and
+    their sources, not every rule times every alert (cubic at scale)."""
+
+    def __init__(self, rules: list, alerts: list[AlertRule]) -> None:
+        self.rules = rules
+        self.alerts = alerts
+        self.sources: dict[int, dict[str | None, list[AlertRule]]] = {}
+        self.by_label: dict[tuple[str, str], list[int]] = {}
+        self.always: list[int] = []  # no equality matcher, or one on the empty value (a missing label)
+        for i, rule in enumerate(rules):
+            key = min(((k, v) for k, v in rule.target_match.items() if v), default=None)
+            if key is None:
+                self.always.append(i)
+            else:
+                self.by_label.setdefault(key, []).append(i)
+
+    def muting(self, alert: AlertRule) -> list:
+        """The rules that can mute the alert, in spec order (`mutes` decides, over the rule's sources)."""
+        labels = {**alert.labels, "alertname": alert.name}
+        candidates = set(self.always)
+        for item in labels.items():
+            candidates.update(self.by_label.get(item, ()))
+        return [self.rules[i] for i in sorted(candidates) if mutes(self.rules[i], alert, self._sources(i, labels))]
+
+    def _sources(self, i: int, target: dict[str, str]) -> list[AlertRule]:
+        """The alerts matching rule i's source side that can agree with the target on its first
+        `equal` label (a source without that label agrees with any)."""
+        rule = self.rules[i]
+        if i not in self.sources:
+            by_value: dict[str | None, list[AlertRule]] = {}
+            first = rule.equal[0] if rule.equal else None
+            for a in self.alerts:
+                labels = {**a.labels, "alertname": a.name}
+                if rule.source_matches(labels):
+                    by_value.setdefault(labels.get(first) if first else None, []).append(a)
+            self.sources[i] = by_value
+        by_value = self.sources[i]
+        first = rule.equal[0] if rule.equal else None
+        if first is None or first not in target:
+            return [a for group in by_value.values() for a in group]
+        return by_value.get(target[first], []) + by_value.get(None, [])
 
 
 PanelIndex = dict[str, list[tuple[int, int, str, str]]]
@@ -194,6 +240,9 @@ def _lint_disables(specs: SpecSet):
             yield where, lint.disable, lint.reason
 
 
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
 def _code(text: str, table: bool = False) -> str:
     """An inline code span that holds any text (backticks, newlines; pipes escaped inside tables)."""
     text = " ".join(text.split("\n"))
@@ -206,7 +255,13 @@ def _code(text: str, table: bool = False) -> str:
 
 
 def _cell(text: str) -> str:
-    return " ".join(str(text).split("\n")).replace("|", "\\|")
+    return _prose(" ".join(str(text).split("\n")).replace("|", "\\|"))
+
+
+def _prose(text: str) -> str:
+    """Spec text as Markdown that shows it: a `<` that could open an HTML tag or comment is escaped, so
+    `<script>` from a spec is printed, never run; everything else (lists, emphasis) stays Markdown."""
+    return _TAG_START.sub("&lt;", text)
 
 
 def _text(text: str) -> str:

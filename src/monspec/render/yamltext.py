@@ -8,6 +8,7 @@ loading it back that the text is exactly what the spec said.
 from __future__ import annotations
 
 import json
+import math
 import re
 from functools import lru_cache
 from typing import Any
@@ -33,15 +34,19 @@ def scalar(value: object, indent: int = 0) -> str:
         return "true" if value else "false"
     if value is None:
         return "null"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
     if isinstance(value, (int, float)):
         return json.dumps(value)
     text = str(value)
     if _plain_word(text):
         return text
+    if _NEEDS_ESCAPE.search(text):
+        return double_quoted(text)
     for candidate in _candidates(text, indent):
         if _loads_back(candidate, text, indent):
             return candidate
-    return json.dumps(text, ensure_ascii=False)
+    return double_quoted(text)
 
 
 def _candidates(text: str, indent: int):
@@ -58,14 +63,13 @@ def _candidates(text: str, indent: int):
             yield "|" + chomp + "\n" + "\n".join(pad + line if line else "" for line in lines)
     if "\n" not in text:
         yield "'" + text.replace("'", "''") + "'"
-    yield json.dumps(text, ensure_ascii=False)
 
 
 def _loads_back(candidate: str, text: str, indent: int) -> bool:
     doc = " " * indent + "k: " + candidate + "\n"
     try:
         loaded = yaml.load(doc, Loader=_LOADER)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, OverflowError):  # e.g. `!!int x` reads as a tag, then fails
         return False
     return isinstance(loaded, dict) and loaded.get("k") == text
 
@@ -77,7 +81,7 @@ def key(name: str) -> str:
         return name
     if name and set(name) <= _KEY_SAFE and _loads_back(name, name, 0) and yaml.load(f"{name}: 0", Loader=_LOADER) == {name: 0}:
         return name
-    return json.dumps(name)
+    return double_quoted(name)
 
 
 def emit(value: Any, indent: int = 0) -> str:
@@ -93,7 +97,7 @@ def emit(value: Any, indent: int = 0) -> str:
                 lines.append(f"{pad}{key(k)}: {_scalar(v, indent)}\n")
     else:
         for item in value:
-            if isinstance(item, dict):
+            if isinstance(item, dict) and item:
                 body = emit(item, indent + 2)
                 lines.append(f"{pad}- {body[indent + 2:]}")
             else:
@@ -105,3 +109,26 @@ def _scalar(value: Any, indent: int) -> str:
     if value == [] or value == {}:
         return "[]" if value == [] else "{}"
     return scalar(value, indent)
+
+
+# Characters YAML lets stand as they are inside double quotes; everything else is escaped, so control
+# characters, NEL, line and paragraph separators and a BOM never reach a parser raw.
+_PRINTABLE = "\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+_AS_IS = re.compile(f"[{_PRINTABLE}]")
+_NEEDS_ESCAPE = re.compile(f"[^\n{_PRINTABLE}]")
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
+
+
+def double_quoted(text: str) -> str:
+    """A YAML double-quoted scalar for any text: printable characters as they are (non-BMP ones too,
+    never as surrogate pairs), everything else as an escape every YAML parser reads back."""
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif _AS_IS.match(ch):
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02X}" if code <= 0xFF else f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}")
+    return '"' + "".join(out) + '"'

@@ -41,6 +41,16 @@ def _duration(value: Any) -> str:
     return value
 
 
+def _label_name(value: str) -> str:
+    if not LABEL_NAME.match(value):
+        raise ValueError(f"{value[:60]!r} is not a valid label name: use letters, digits and _, not starting with a digit")
+    return value
+
+
+def _group_label(value: str) -> str:
+    return value if value == "..." else _label_name(value)
+
+
 def _interval(value: Any) -> str:
     seconds = parse_duration(value)
     if not 1 <= seconds <= 86400:
@@ -57,6 +67,8 @@ def _threshold(value: Any) -> Threshold | Range:
 Duration = Annotated[str, BeforeValidator(_duration), WithJsonSchema({
     "type": "string", "pattern": r"^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$",
     "description": "Prometheus duration such as 30s, 5m, 1h30m"})]
+LabelName = Annotated[str, AfterValidator(_label_name)]
+GroupLabel = Annotated[str, AfterValidator(_group_label)]  # Alertmanager's `...` groups by every label
 Interval = Annotated[str, BeforeValidator(_interval), WithJsonSchema({
     "type": "string", "pattern": r"^((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?$",
     "description": "How often Prometheus scrapes or evaluates: a duration from 1s to 1d, such as 15s"})]

@@ -8,6 +8,7 @@ column of a value they reject.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +113,7 @@ MAX_FILE_BYTES = 1024 * 1024  # about 6,000 alerts; loading takes some 80 bytes 
 MAX_VALUES = 200_000  # per file, every alias use counted: bounds an alias bomb's time and memory
 MAX_DEPTH = 64
 _STR = "tag:yaml.org,2002:str"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SCALAR_TAGS = {f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "timestamp")}
 _COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 _TAG_HINTS = {
@@ -232,6 +234,9 @@ class _Builder:
         if node.tag not in _SCALAR_TAGS:
             raise self.fail(node, f"unsupported YAML tag {node.tag!r}", hint="remove the tag, or quote the value")
         if node.tag == _STR:
+            if _SURROGATE.search(node.value):
+                raise self.fail(node, "this text holds a lone surrogate escape (such as \\ud800), which is not a character",
+                                "yaml/invalid-value", "write the character itself, or a \\U escape for it")
             return node.value
         try:
             return self.constructor.construct_object(node, deep=True)

@@ -54,6 +54,7 @@ from monspec.spec.base import (
     SNAKE_KEY,
     Duration,
     Interval,
+    LabelName,
     LintConfig,
     Located,
     Placed,
@@ -66,6 +67,10 @@ from monspec.spec.base import (
 from monspec.spec.dashboards import Dashboard
 from monspec.spec.routing import Routing
 from monspec.spec.slos import Slo
+
+HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$")
+ONE_LINE = re.compile(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]{1,200}$")
+
 
 # Grafana versions dashboards can target, with the dashboard schemaVersion each one writes
 # itself: a dashboard at that version is not migrated when Grafana loads it.
@@ -138,7 +143,7 @@ class Project(Placed):
     runbook_base_url: str = Field(description="URL of the generated alerts.md; alerts link to its anchors.")
     datasource: str = Field("Prometheus", description="Name of the Grafana Prometheus data source.")
     alertmanager: str = Field("127.0.0.1:9093", description="host:port of Alertmanager in prometheus.yml.")
-    labels: dict[str, str] = Field(default_factory=dict, description="Labels added to every alert.")
+    labels: dict[LabelName, str] = Field(default_factory=dict, description="Labels added to every alert.")
     absence_alert: bool = Field(True, description="Add the <Name>TargetMissing alert on `up` of `job` "
                                 "(`monspec import` turns it off so imported rules stay exactly as they were).")
     prometheus_version: str = Field("2.42", pattern=r"^\d+\.\d+$", description="The oldest Prometheus that loads "
@@ -155,6 +160,20 @@ class Project(Placed):
     def _url(cls, value: str) -> str:
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError(f"expected an http(s) URL with a host, got {value!r}")
+        return value
+
+    @field_validator("scrape_target", "alertmanager")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if not HOST_PORT.match(value):
+            raise ValueError("expected host:port, such as 127.0.0.1:9100")
+        return value
+
+    @field_validator("job")
+    @classmethod
+    def _job(cls, value: str | None) -> str | None:
+        if value is not None and not ONE_LINE.match(value):
+            raise ValueError("expected one line of text (1 to 200 characters, no control characters)")
         return value
 
     @field_validator("components")
@@ -221,7 +240,7 @@ class Metric(Located):
 class RecordingRule(Located):
     record: str
     expr: str
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[LabelName, str] = Field(default_factory=dict)
     unit: Unit
     help: str = Field(min_length=1)
     empty_when_healthy: bool = False
@@ -269,8 +288,8 @@ class Alert(Located):
     steps: list[str] = Field(default_factory=list, description="Troubleshooting steps, shown in the runbook.")
     impact: str | None = None
     runbook: str | None = Field(None, description="Runbook URL; defaults to this alert's section of the generated docs.")
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: dict[LabelName, str] = Field(default_factory=dict)
+    annotations: dict[LabelName, str] = Field(default_factory=dict)
     empty_when_healthy: bool = True
     component: str | None = Field(None, description="The project component it watches (default: its KPI's, or the only one).")
     page: bool | None = Field(None, description="Whether it pages (label `page: \"true\"`); default: when severity is critical.")
@@ -278,6 +297,13 @@ class Alert(Located):
                                "so the master is too): while the parent fires on the same component and instance, "
                                "Alertmanager mutes this one.")
     lint: LintConfig | None = None
+
+    @field_validator("expr")
+    @classmethod
+    def _expr(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("an empty expression: write the PromQL condition the alert fires on")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -309,8 +335,8 @@ class ImportedRule(Placed):
     expr: str = Field(min_length=1)
     for_: Duration | None = Field(None, alias="for")
     keep_firing_for: Duration | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: dict[LabelName, str] = Field(default_factory=dict)
+    annotations: dict[LabelName, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _kind(self):
@@ -336,7 +362,7 @@ class RuleGroupSpec(Located):
     """A rules.yml group kept as it was (written by `monspec import`); its name is its key."""
 
     interval: Interval | None = None
-    limit: int | None = Field(None, ge=0, description="Prometheus' per-group limit on alerts / series (0: none).")
+    limit: int | None = Field(None, ge=0, le=1_000_000_000, description="Prometheus' per-group limit on alerts / series (0: none).")
     imported_from: str | None = Field(None, description="Where the group came from, for the reader.")
     rules: list[ImportedRule] = Field(min_length=1)
 

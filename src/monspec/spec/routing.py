@@ -52,17 +52,34 @@ routing:
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import cache
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from monspec.spec.base import LABEL_NAME, Duration, Located, Placed, Strict
+from monspec.spec.base import LABEL_NAME, Duration, GroupLabel, LabelName, Located, Placed, Strict
+from monspec.spec.durations import parse_duration
 
 
 def _label_map(value: dict[str, str]) -> dict[str, str]:
     for name in value:
         if not LABEL_NAME.match(str(name)):
             raise ValueError(f"{name!r} is not a valid label name")
+    return value
+
+
+def _period(value: str) -> str:
+    if parse_duration(value) <= 0:
+        raise ValueError("must be longer than 0s: Alertmanager refuses a zero interval")
+    return value
+
+
+Period = Annotated[Duration, AfterValidator(_period)]  # group_interval, repeat_interval
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError("expected an http(s) URL with a host")  # not echoed: it may hold a secret
     return value
 
 
@@ -79,7 +96,7 @@ def _regex_map(value: dict[str, str]) -> dict[str, str]:
 class PagerDuty(Placed):
     """PagerDuty Events API v2."""
 
-    routing_key_file: str | None = Field(None, description="File holding the Events v2 integration (routing) key.")
+    routing_key_file: str | None = Field(None, min_length=1, description="File holding the Events v2 integration (routing) key.")
     routing_key: str | None = Field(None, description="Never set this: a literal key is a lint error (routing/literal-secret).")
     url: str | None = Field(None, description="Events API URL; Alertmanager's default is https://events.pagerduty.com/v2/enqueue.")
     source_: str | None = Field(None, alias="source", description="PagerDuty event source; defaults to the client name.")
@@ -90,6 +107,11 @@ class PagerDuty(Placed):
     severity: str | None = Field(None, description="critical | error | warning | info, or a template such as '{{ .CommonLabels.severity }}'.")
     send_resolved: bool = True
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return _http_url(value)
+
     @model_validator(mode="after")
     def _key(self):
         if self.routing_key_file is None and self.routing_key is None:
@@ -98,7 +120,7 @@ class PagerDuty(Placed):
 
 
 class Slack(Placed):
-    api_url_file: str | None = Field(None, description="File holding the Slack incoming-webhook URL.")
+    api_url_file: str | None = Field(None, min_length=1, description="File holding the Slack incoming-webhook URL.")
     api_url: str | None = Field(None, description="Never set this: a literal webhook URL is a lint error (routing/literal-secret).")
     channel: str | None = None
     title: str | None = None
@@ -114,24 +136,22 @@ class Slack(Placed):
 
 class Webhook(Placed):
     url: str = Field(description="Endpoint; must not carry credentials (Alertmanager 0.25 has no url_file).")
-    credentials_file: str | None = Field(None, description="File holding a bearer token sent as the Authorization header.")
+    credentials_file: str | None = Field(None, min_length=1, description="File holding a bearer token sent as the Authorization header.")
     send_resolved: bool = True
-    max_alerts: int = Field(0, ge=0)
+    max_alerts: int = Field(0, ge=0, le=1_000_000)
 
     @field_validator("url")
     @classmethod
-    def _http(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("expected an http(s) URL with a host")  # not echoed: it may hold a secret
-        return value
+    def _url(cls, value: str | None) -> str | None:
+        return _http_url(value)
 
 
 class Email(Placed):
-    to: str
-    from_: str = Field(alias="from")
+    to: str = Field(min_length=1)
+    from_: str = Field(alias="from", min_length=1)
     smarthost: str = Field(pattern=r"^[^\s:]+:\d+$", description="SMTP host:port.")
     auth_username: str | None = None
-    auth_password_file: str | None = None
+    auth_password_file: str | None = Field(None, min_length=1)
     auth_password: str | None = Field(None, description="Never set this: a literal password is a lint error (routing/literal-secret).")
     require_tls: bool = True
     send_resolved: bool = False
@@ -174,10 +194,10 @@ class Matching(Placed):
 class Route(Matching):
     receiver: str | None = Field(None, description="Receiver name; inherited from the parent route when omitted.")
     continue_: bool = Field(False, alias="continue", description="Keep matching later sibling routes after this one.")
-    group_by: list[str] | None = None
+    group_by: list[GroupLabel] | None = None
     group_wait: Duration | None = None
-    group_interval: Duration | None = None
-    repeat_interval: Duration | None = None
+    group_interval: Period | None = None
+    repeat_interval: Period | None = None
     routes: list[Route] = Field(default_factory=list)
 
 
@@ -188,7 +208,7 @@ class Inhibit(Placed):
     source_match_re: dict[str, str] = Field(default_factory=dict)
     target_match: dict[str, str] = Field(default_factory=dict)
     target_match_re: dict[str, str] = Field(default_factory=dict)
-    equal: list[str] = Field(default_factory=list)
+    equal: list[LabelName] = Field(default_factory=list)
     description: str | None = None
 
     @field_validator("source_match", "target_match")
@@ -217,10 +237,10 @@ class Inhibit(Placed):
 
 class Routing(Placed):
     receiver: str = Field(description="Default receiver: alerts no route matches go here.")
-    group_by: list[str] = Field(default_factory=lambda: ["alertname", "job", "instance"])
+    group_by: list[GroupLabel] = Field(default_factory=lambda: ["alertname", "job", "instance"])
     group_wait: Duration = "30s"
-    group_interval: Duration = "5m"
-    repeat_interval: Duration = "4h"
+    group_interval: Period = "5m"
+    repeat_interval: Period = "4h"
     resolve_timeout: Duration = "5m"
     receivers: dict[str, Receiver]
     routes: list[Route] = Field(default_factory=list)
@@ -252,7 +272,13 @@ def _walk(routes: list[Route], receiver: str, labels: dict[str, str], path: list
 def matches(equal: dict[str, str], regex: dict[str, str], labels: dict[str, str]) -> bool:
     """Alertmanager's semantics: a missing label has the empty value; regexes are anchored."""
     return (all(labels.get(k, "") == v for k, v in equal.items())
-            and all(re.fullmatch(f"(?:{p})", labels.get(k, "")) is not None for k, p in regex.items()))
+            and all(_anchored(p).fullmatch(labels.get(k, "")) is not None for k, p in regex.items()))
+
+
+@cache
+def _anchored(pattern: str) -> re.Pattern[str]:
+    """Each spec pattern compiled once (re's own cache thrashes past 512 patterns: a large spec set)."""
+    return re.compile(f"(?:{pattern})")
 
 
 Route.model_rebuild()
@@ -283,7 +309,7 @@ class RoutingOverrides(Strict):
     """
 
     group_wait: Duration | None = None
-    group_interval: Duration | None = None
-    repeat_interval: Duration | None = None
+    group_interval: Period | None = None
+    repeat_interval: Period | None = None
     resolve_timeout: Duration | None = None
     receivers: dict[str, ReceiverOverride] = Field(default_factory=dict)

@@ -136,13 +136,15 @@ def _map_errors(source: SourceFile, exc: ValidationError) -> list[Problem]:
     problems = []
     seen = set()
     for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
         kind = err["type"]
-        # Union members each report; keep the first error per location.
-        loc = tuple(part for part in loc if not (isinstance(part, str) and ("[" in part or part in ("str", "list[str]", "literal['any']", "bool", "int", "float", "function-before"))))
-        if loc in seen:
+        loc, about_key = _data_loc(source.data, tuple(err["loc"]))
+        if kind == "missing":
+            problems.append(source.problem("spec/missing-field", f"missing required field `{err['loc'][-1]}`", loc, key=bool(loc)))
             continue
-        seen.add(loc)
+        # Union members each report; keep the first error per location.
+        if (loc, about_key) in seen:
+            continue
+        seen.add((loc, about_key))
         value = value_at(source.data, loc)
         if kind == "extra_forbidden":
             field_name = loc[-1]
@@ -151,10 +153,10 @@ def _map_errors(source: SourceFile, exc: ValidationError) -> list[Problem]:
             hint = f"did you mean `{close[0]}`?" if close else (f"allowed: {', '.join(allowed)}" if allowed else None)
             problems.append(source.problem("spec/unknown-field", f"unknown field `{field_name}`", loc, key=True, hint=hint))
             continue
-        if kind == "missing":
-            problems.append(source.problem("spec/missing-field", f"missing required field `{loc[-1]}`", loc[:-1], key=bool(loc[:-1])))
-            continue
         message = err["msg"].removeprefix("Value error, ")
+        if about_key:
+            problems.append(source.problem("spec/invalid", message, loc, key=True))
+            continue
         if kind in _TYPE_WORDS:
             message = f"expected {_TYPE_WORDS[kind]}, found {_kind(value)}"
         elif kind == "literal_error":
@@ -168,6 +170,21 @@ def _map_errors(source: SourceFile, exc: ValidationError) -> list[Problem]:
         prefix = f"`{field_name}`: " if field_name and not key and kind not in ("model_type",) else ""
         problems.append(source.problem("spec/invalid", prefix + message, path, key=key))
     return problems
+
+
+def _data_loc(data: Any, loc: tuple) -> tuple[tuple, bool]:
+    """The parts of a pydantic error location that name places in the data (union-member and validator
+    tags such as `list[str]` dropped, while a key such as `a[0]` stays), and whether the error is about
+    a mapping key (`[key]`)."""
+    path: list[Any] = []
+    node, about_key = data, False
+    for part in loc:
+        if part == "[key]":
+            about_key = True
+        elif isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+    return tuple(path), about_key
 
 
 def _allowed_fields(loc: tuple) -> list[str]:
