@@ -479,7 +479,7 @@ specs/bad.yaml:3:11: error: the expression of kpi `k` gives a scalar, not a seri
 specs/bad.yaml:1:1: error: unknown field `a[0]` [spec/unknown-field]
   "a[0]": 1
   ^
-  hint: allowed: project, metrics, recording_rules, kpis, alerts, routing, rule_groups, dashboards"""),
+  hint: allowed: project, metrics, recording_rules, kpis, alerts, routing, rule_groups, dashboards, slos"""),
     Case("empty-alert-expr", "bad.yaml", ALERT.replace("expr: shop_error_ratio > 0.5", "expr: ' '"), """\
 specs/bad.yaml:3:11: error: `expr`: an empty expression: write the PromQL condition the alert fires on [spec/invalid]
       expr: ' '
