@@ -127,20 +127,45 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
                 entity=kpi, origin="kpi", severity=level, kpi=kpi, level=level, threshold=threshold,
                 description=description))
     if project.absence_alert:
+        rules.append(target_down_rule(specs))
         rules.append(absence_rule(specs))
     return rules
+
+
+def _up(project) -> str:
+    """`up` of the project's scrape job, the job name escaped for a PromQL string."""
+    job = project.job.replace("\\", "\\\\").replace('"', '\\"')
+    return f'up{{job="{job}"}}'
+
+
+def target_down_rule(specs: SpecSet) -> AlertRule:
+    """Fires per target that fails its scrape: one dead exporter among several is not silence
+    (the absence alert only sees the job when every target is gone)."""
+    project = specs.project
+    name = camel(project.name) + "TargetDown"
+    description = (f"A target of the scrape job `{project.job}` has failed its scrapes for {project.absence_for}: "
+                   "its alerts cannot fire and its panels show stale values until it is back.")
+    labels = {**project.labels, "severity": "warning"}
+    return AlertRule(
+        name=name, expr=f"{_up(project)} == 0", for_=project.absence_for, keep_firing_for=None,
+        labels=dict(sorted(labels.items())),
+        annotations={"summary": f"{project.title}: target {{{{ $labels.instance }}}} of {project.job} is down",
+                     "description": description,
+                     "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
+        entity=project, origin="absence", severity="warning", description=description,
+        steps=["Check that the process on the target is running and serves /metrics",
+               "Check the target's last scrape error on Prometheus's /targets page"])
 
 
 def absence_rule(specs: SpecSet) -> AlertRule:
     """Fires when no target of the scrape job is up, so a dead exporter never looks healthy."""
     project = specs.project
     name = camel(project.name) + "TargetMissing"
-    job = project.job.replace("\\", "\\\\").replace('"', '\\"')
     description = (f"No target of the scrape job `{project.job}` has been up for {project.absence_for}. "
                    "Every other alert on this service is blind until it is back.")
     labels = {**project.labels, "severity": "critical"}
     return AlertRule(
-        name=name, expr=f'absent(up{{job="{job}"}} == 1)', for_=project.absence_for, keep_firing_for=None,
+        name=name, expr=f"absent({_up(project)} == 1)", for_=project.absence_for, keep_firing_for=None,
         labels=dict(sorted(labels.items())),
         annotations={"summary": f"{project.title}: no {project.job} target is up",
                      "description": description,

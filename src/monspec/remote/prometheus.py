@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from monspec.errors import MonspecError
 from monspec.spec import SpecSet
+from monspec.spec.durations import parse_duration
 from monspec.spec.thresholds import Range, Threshold
 
 
@@ -69,6 +73,10 @@ class PrometheusClient:
     def series(self, match: str) -> list[dict[str, str]]:
         return self._get("/api/v1/series", [("match[]", match)])
 
+    def targets(self) -> list[dict]:
+        """Active scrape targets with their health and last scrape."""
+        return self._get("/api/v1/targets", {"state": "active"})["activeTargets"]
+
 
 STATUS_ORDER = ("OK", "NO DATA", "WARNING", "CRITICAL")
 
@@ -86,14 +94,30 @@ class KpiReading:
 
 
 @dataclass
+class TargetReading:
+    """One scrape target of a job: `up` only when its last scrape succeeded recently."""
+
+    job: str
+    instance: str
+    health: str  # up | down | stale | missing (the job has no target at all)
+    last_scrape_seconds_ago: float | None
+    error: str
+
+    @property
+    def status(self) -> str:
+        return "OK" if self.health == "up" else "CRITICAL"
+
+
+@dataclass
 class VerifyReport:
     readings: list[KpiReading] = field(default_factory=list)
     absent_metrics: list[str] = field(default_factory=list)
+    targets: list[TargetReading] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
         """Like a monitoring plugin: 0 OK, 1 WARNING (or missing data / metrics), 2 CRITICAL."""
-        statuses = {r.status for r in self.readings}
+        statuses = {r.status for r in self.readings} | {t.status for t in self.targets}
         if "CRITICAL" in statuses:
             return 2
         if "WARNING" in statuses or "NO DATA" in statuses or self.absent_metrics:
@@ -101,8 +125,9 @@ class VerifyReport:
         return 0
 
     def as_json(self) -> str:
+        targets = [{**asdict(t), "status": t.status} for t in self.targets]
         return json.dumps({"kpis": [asdict(r) for r in self.readings], "absent_metrics": self.absent_metrics,
-                           "exit_code": self.exit_code}, indent=2, sort_keys=True)
+                           "targets": targets, "exit_code": self.exit_code}, indent=2, sort_keys=True)
 
     def as_table(self) -> str:
         rows = [("KPI", "INSTANCE", "VALUE", "STATUS", "TARGET", "WARNING", "CRITICAL")]
@@ -111,6 +136,7 @@ class VerifyReport:
             rows.append((r.kpi, r.instance, value, r.status, r.target, r.warning, r.critical))
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip() for row in rows]
+        lines += ["", *self.targets_table()]
         if self.absent_metrics:
             lines.append("")
             lines.append("catalog metrics absent from Prometheus: " + ", ".join(self.absent_metrics))
@@ -118,6 +144,21 @@ class VerifyReport:
         lines.append("")
         lines.append(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; {len(self.absent_metrics)} absent metrics")
         return "\n".join(lines)
+
+
+    def targets_table(self) -> list[str]:
+        """Which targets of each job are up: `JOB: n/m targets up`, then each target."""
+        lines = []
+        for job in sorted({t.job for t in self.targets}):
+            mine = [t for t in self.targets if t.job == job]
+            up = sum(t.health == "up" for t in mine)
+            total = sum(t.health != "missing" for t in mine)
+            lines.append(f"job {job}: {up}/{total} targets up")
+            for t in mine:
+                age = "" if t.last_scrape_seconds_ago is None else f" (last scrape {t.last_scrape_seconds_ago:.0f}s ago)"
+                error = f": {t.error}" if t.error else ""
+                lines.append(f"  {t.instance}  {t.health.upper()}  {t.status}{age}{error}")
+        return lines
 
 
 def _text(threshold) -> str:
@@ -135,9 +176,42 @@ def judge(kpi, value: float | None) -> str:
     return "OK"
 
 
+def scrape_readings(client: PrometheusClient, jobs: list[str], now: float | None = None) -> list[TargetReading]:
+    """Each target of `jobs`: down when its last scrape failed, stale when it has not been
+    scraped for three intervals, missing when a job has no target at all."""
+    now = time.time() if now is None else now
+    readings = []
+    for job in jobs:
+        mine = [t for t in client.targets() if t.get("labels", {}).get("job") == job or t.get("scrapePool") == job]
+        if not mine:
+            readings.append(TargetReading(job, "-", "missing", None, "no target of this job in Prometheus"))
+        for target in sorted(mine, key=lambda t: t.get("labels", {}).get("instance", "")):
+            ago = _seconds_since(target.get("lastScrape", ""), now)
+            interval = parse_duration(target["scrapeInterval"]) if target.get("scrapeInterval") else 60.0
+            health = target.get("health", "unknown")
+            if health == "up" and (ago is None or ago > 3 * interval):
+                health = "stale"
+            elif health != "up":
+                health = "down"
+            readings.append(TargetReading(job, target.get("labels", {}).get("instance", "-"), health,
+                                          None if ago is None else round(ago, 1), target.get("lastError", "")))
+    return readings
+
+
+def _seconds_since(rfc3339: str, now: float) -> float | None:
+    """Seconds from a Prometheus timestamp (nanosecond RFC 3339) to `now`; None for never."""
+    if not rfc3339 or rfc3339.startswith("0001-"):
+        return None
+    stamp = re.sub(r"(\.\d{6})\d*", r"\1", rfc3339.replace("Z", "+00:00"))
+    return now - datetime.fromisoformat(stamp).timestamp()
+
+
 def verify(specs: SpecSet, client: PrometheusClient) -> VerifyReport:
     report = VerifyReport()
     job = specs.project.job
+    report.targets = scrape_readings(client, [job])
+    # A KPI of a target that is not up is not judged from its last values.
+    blind = {t.instance for t in report.targets if t.health != "up"}
     for kpi in specs.kpis.values():
         samples: list[tuple[dict[str, str], float | None]] = list(client.query(kpi.expr))
         samples = [(labels, value) for labels, value in samples if labels.get("job", job) == job]
@@ -145,8 +219,9 @@ def verify(specs: SpecSet, client: PrometheusClient) -> VerifyReport:
             samples = [({}, None)]
         for labels, value in sorted(samples, key=lambda s: s[0].get("instance", "")):
             clean = None if value is None or math.isnan(value) else value
+            status = "NO DATA" if labels.get("instance") in blind else judge(kpi, value)
             report.readings.append(KpiReading(
-                kpi.name, kpi.display_title, labels.get("instance", "-"), clean, judge(kpi, value),
+                kpi.name, kpi.display_title, labels.get("instance", "-"), clean, status,
                 _text(kpi.target), _text(kpi.warning), _text(kpi.critical)))
     present = client.metric_names(job)
     for name, metric in sorted(specs.metrics.items()):
