@@ -13,16 +13,17 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from e2e.stack import compress_time  # noqa: E402
-from support.processes import require_program  # noqa: E402
-
 from monspec.demo.processes import wait_until  # noqa: E402
 from monspec.demo.receiver import read_log  # noqa: E402
 from monspec.demo.stack import Stack, Workload  # noqa: E402
+from support.processes import require_program  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 GENERATED = REPO / "generated"
-# Health checks and warming as the defaults, divided like the rest of time (SCALE 30).
-TEST_WORKLOAD = Workload(rate=200.0, health_interval=0.5, warming_interval=2.0)
+# Health checks and warming as the defaults, divided like the rest of time (SCALE 30). A Redis
+# socket timeout of 2 s (default 0.5 s): a CI host under load must not time out a local Redis; a
+# dead one refuses the connection at once, so faults show just as fast.
+TEST_WORKLOAD = Workload(rate=200.0, health_interval=0.5, warming_interval=2.0, env={"UCM_REDIS_SOCKET_TIMEOUT": "2"})
 
 
 def _json(url: str):

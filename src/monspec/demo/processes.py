@@ -17,11 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free a moment ago (bind to 0 and release)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """`count` distinct free ports: each socket stays bound until all are chosen."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.bind((host, 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05, what: str = "condition") -> None:
@@ -144,6 +151,11 @@ class Program:
             return "\n".join(Path(self.log).read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+    def signal_kill(self) -> None:
+        """SIGKILL without waiting (`kill` then waits)."""
+        if self.running and self.pid is not None:
+            os.kill(self.pid, signal.SIGKILL)
 
     def kill(self) -> None:
         """A crash: SIGKILL, nothing flushed."""

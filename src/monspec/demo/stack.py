@@ -14,11 +14,11 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from monspec.demo.configs import alertmanager_config, prometheus_config
-from monspec.demo.processes import Program, free_port, redis_info, wait_until
+from monspec.demo.processes import Program, free_ports, redis_info, wait_until
 from monspec.errors import MonspecError
 
 STATE = "demo.json"
@@ -40,6 +40,7 @@ class Workload:
     l1_size: int = 1000
     rate: float = 300.0
     health_interval: float | None = None  # None: the library's default (5 s)
+    env: dict[str, str] = field(default_factory=dict)  # more UCM_* settings for both instances
     warming_interval: float | None = 60.0  # the guide's high-traffic mode
 
 
@@ -49,6 +50,22 @@ def _program(name: str, *candidates: str) -> str:
             return path
     raise MonspecError(f"`{name}` is not installed: run scripts/install-programs.sh (Debian packages prometheus, "
                        "prometheus-alertmanager, redis-server)")
+
+
+def grafana_provisioning(folder: Path, generated: Path, prometheus_url: str) -> None:
+    """A provisioning folder for a Grafana you have: a data source for the demo's Prometheus and
+    the generated dashboards provider, pointed at the generated dashboards where they are."""
+    import yaml
+
+    (folder / "datasources").mkdir(parents=True, exist_ok=True)
+    (folder / "dashboards").mkdir(parents=True, exist_ok=True)
+    datasource = {"apiVersion": 1, "datasources": [{"name": "Prometheus", "type": "prometheus", "access": "proxy",
+                                                    "url": prometheus_url, "isDefault": True}]}
+    (folder / "datasources" / "monspec-demo.yaml").write_text(yaml.safe_dump(datasource, sort_keys=False))
+    providers = yaml.safe_load((generated / "grafana" / "provisioning" / "dashboards.yaml").read_text())
+    for provider in providers.get("providers", []):
+        provider.setdefault("options", {})["path"] = str(generated / "grafana" / "dashboards")
+    (folder / "dashboards" / "monspec-demo.yaml").write_text(yaml.safe_dump(providers, sort_keys=False))
 
 
 class Stack:
@@ -93,7 +110,8 @@ class Stack:
                                f"(`monspec demo stop --workdir {workdir}`)")
         workdir.mkdir(parents=True, exist_ok=True)
         adjust = adjust or (lambda _name, text: text)
-        ports = {name: free_port() for name in (*ORDER, "smtp")}
+        names = (*ORDER, "smtp")
+        ports = dict(zip(names, free_ports(len(names)), strict=True))
         redis, prom, am = _program("redis-server"), _program("prometheus"), \
             _program("alertmanager", "/usr/bin/prometheus-alertmanager")
 
@@ -110,6 +128,8 @@ class Stack:
         am_config = write("alertmanager/alertmanager.yml", alertmanager_config(
             (generated / "alertmanager" / "alertmanager.yml").read_text(), workdir / "alertmanager" / "secrets",
             f"http://127.0.0.1:{ports['receiver']}", f"127.0.0.1:{ports['smtp']}"))
+
+        grafana_provisioning(workdir / "grafana" / "provisioning", generated, f"http://127.0.0.1:{ports['prometheus']}")
 
         def redis_argv(name: str, *extra: str) -> list[str]:
             # Persistence as in production (append-only file, fsync each second): a restarted
@@ -154,7 +174,7 @@ class Stack:
             "alertmanager": f"http://127.0.0.1:{ports['alertmanager']}/-/ready",
             "prometheus": f"http://127.0.0.1:{ports['prometheus']}/-/ready",
         }
-        envs = {c: {"UCM_DATA_DIR": str(workdir / c)} for c in CACHES}
+        envs = {c: {**workload.env, "UCM_DATA_DIR": str(workdir / c)} for c in CACHES}
         programs = {name: Program(name, argvs[name], log(name), probes[name], envs.get(name, {})) for name in ORDER}
         return cls(workdir, programs, ports)
 
@@ -177,6 +197,14 @@ class Stack:
             self.programs[name].pid = None
         self.save()
 
+    def crash(self, *names: str) -> None:
+        """SIGKILL `names` at once (signals first, then the waits), as one failure."""
+        for name in names:
+            self.programs[name].signal_kill()
+        for name in names:
+            self.programs[name].kill()
+        self.save()
+
     def restart(self, name: str, argv: list[str] | None = None) -> None:
         """Start a stopped program again, with `argv` instead of its usual command line if given."""
         program = self.programs[name]
@@ -189,6 +217,24 @@ class Stack:
         port = self.ports["redis-replica"]
         wait_until(lambda: redis_info(port, "replication").get("master_link_status") == "up", timeout,
                    what="the Redis replica to sync with the master")
+
+    def describe(self) -> list[str]:
+        """What `monspec demo start` prints: where everything is and what to do next."""
+        w, prom = self.workdir, self.prometheus_url
+        return [
+            f"demo running; all its state is in {w}",
+            f"  Prometheus     {prom}  (alerts: {prom}/alerts)",
+            f"  Alertmanager   {self.alertmanager_url}",
+            *(f"  {cache:14} http://{self.target(cache)}/metrics" for cache in CACHES),
+            f"  Redis          master 127.0.0.1:{self.ports['redis-master']}, replica 127.0.0.1:{self.ports['redis-replica']}",
+            f"  notifications  tail -f {w / 'receiver' / 'receiver.log'}",
+            "",
+            f"verify:   monspec verify --prometheus {prom}",
+            f"a fault:  monspec demo fault master-down --workdir {w}   (all: monspec demo fault; repair: ... fault recover)",
+            f"stop:     make demo-stop   (or monspec demo stop --workdir {w})",
+            f"Grafana:  GF_PATHS_PROVISIONING={w / 'grafana' / 'provisioning'} grafana-server ...   (a data source for",
+            "          this Prometheus and the generated dashboards; or copy that folder into your Grafana's provisioning/)",
+        ]
 
     # --- the state file ---------------------------------------------------------------------
 

@@ -123,30 +123,40 @@ def _receivers(specs: SpecSet, alert: AlertRule) -> list[str]:
     return specs.routing.receivers_for({**alert.labels, "alertname": alert.name})
 
 
-def alert_metrics(alert: AlertRule) -> set[str]:
-    names: set[str] = set()
+def alert_series(alert: AlertRule) -> list[promql.Selector]:
+    """The selectors of the alert's condition and of its KPI (`up` aside): the series it is about."""
+    out: list[promql.Selector] = []
     for expr in (alert.expr, alert.kpi.expr if alert.kpi is not None else ""):
         if not expr:
             continue
         try:
-            names |= {s.name for s in promql.parse(expr).selectors if s.name and s.name != "up"}
+            out += [s for s in promql.parse(expr).selectors if s.name and s.name != "up"]
         except promql.PromQLSyntaxError:
             continue
-    return names
+    return out
+
+
+def _shows(panel: promql.Selector, wanted: promql.Selector) -> bool:
+    """A panel selector shows the wanted series: same metric, and no label both pin to different values."""
+    if panel.name != wanted.name:
+        return False
+    pinned = {m.name: m.value for m in wanted.matchers if m.op == "="}
+    return all(m.matches(pinned[m.name]) for m in panel.matchers if m.name in pinned)
 
 
 def _dashboards(specs: SpecSet, alert: AlertRule) -> list[tuple[str, list[str]]]:
-    """(dashboard title, panel titles) of panels whose targets query one of the alert's series."""
-    wanted = alert_metrics(alert)
+    """(dashboard title, panel titles) of panels whose targets show the alert's own series
+    (the L2 hit-rate alert links to panels with the L2 ratio, not to the overall one)."""
+    wanted = alert_series(alert)
     found = []
     for dashboard in getattr(specs, "dashboards", {}).values():
         panels: list[str] = []
         for panel, _field, expr in dashboard.expression_fields():
             try:
-                names = {s.name for s in promql.parse(expr).selectors}
+                selectors = promql.parse(expr).selectors
             except promql.PromQLSyntaxError:
                 continue
-            if names & wanted and panel.title not in panels:
+            if any(_shows(p, w) for p in selectors for w in wanted) and panel.title not in panels:
                 panels.append(panel.title)
         if panels:
             found.append((dashboard.title, panels))
