@@ -1,12 +1,17 @@
-"""`monspec generate` as a user runs it (a whole process), beside `python -c 'import yaml'`
-measured in the same run, on the guide's specs and on synthetic spec sets 10x and 100x
-as large, to show that cost grows linearly.
+"""`monspec generate`: the bundled specs against a floor, and synthetic specs at 1x, 10x, 100x.
 
-Targets: under 1 s for the guide's specs, under 10 s at 100x.
+Figures and ratios measured in the same run (never asserted):
+- bundled specs: median wall and CPU of `monspec generate` beside the floor script
+  (benchmarks/floor.py: import the libraries, write the same files from prepared data), and
+  the share of generate's CPU spent importing. Targets: wall < 0.5 s, < 2x the floor.
+- synthetic specs (benchmarks/synthetic.py: every section multiplied, dashboards and routing
+  included): CPU and peak memory of each stage at 1x, 10x and 100x with the growth factor per
+  10x, and the whole process's CPU. Targets: 100x < 10 s CPU, each stage grows <= ~12x per 10x.
 """
 from __future__ import annotations
 
-import shutil
+import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -14,90 +19,90 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
+from benchmarks import floor, synthetic
 
-REPO = Path(__file__).resolve().parent.parent
-CORE = ("project.yaml", "catalog.yaml", "recording_rules.yaml", "kpis.yaml", "alerts.yaml")
-
-
-def timed(argv: list[str], runs: int) -> float:
-    """Median wall time of `runs` runs, in seconds."""
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, check=True, capture_output=True)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+SIZES = (1, 10, 100)
+GROWTH_TARGET = 12.0
 
 
-def synthetic_specs(target: Path, copies: int) -> int:
-    """The guide's catalog, rules, KPIs and alerts `copies` times, under distinct names."""
-    target.mkdir(parents=True)
-    shutil.copy(REPO / "specs" / "project.yaml", target / "project.yaml")
-    for i in range(copies):
-        sections: dict = {}
-        for name in CORE[1:]:
-            text = (REPO / "specs" / name).read_text().replace("unified_", f"s{i}_unified_")
-            data = yaml.safe_load(text)
-            for key, value in data.items():
-                if key == "metrics" and i > 0:  # process_* and python_* exist once per process
-                    value = {k: v for k, v in value.items() if k.startswith(f"s{i}_")}
-                if key in ("kpis", "alerts"):
-                    value = {f"{k}_{i}": v for k, v in value.items()}
-                    for v in value.values():
-                        if "kpi" in v:
-                            v["kpi"] = f"{v['kpi']}_{i}"
-                sections[key] = value
-        (target / f"copy{i:03}.yaml").write_text(yaml.safe_dump(sections, sort_keys=False))
-    return sum(1 for _ in target.glob("*.yaml"))
+def run_process(argv: list[str]) -> tuple[float, float]:
+    """(wall, CPU user+sys) seconds of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, capture_output=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def medians(argv: list[str], runs: int) -> tuple[float, float]:
+    samples = [run_process(argv) for _ in range(runs)]
+    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+
+
+def stages(specs: Path, out: Path, memory: bool = False) -> dict[str, float]:
+    argv = [sys.executable, "-m", "benchmarks.stages", str(specs), str(out)] + (["--memory"] if memory else [])
+    return json.loads(subprocess.run(argv, check=True, capture_output=True, text=True).stdout)
+
+
+def generate_argv(specs: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "monspec.cli", "generate", "--specs", str(specs), "--out", str(out)]
+
+
+def bundled(tmp: Path, runs: int = 7) -> None:
+    out = tmp / "bundled"
+    run_process(generate_argv(synthetic.SPECS, out))
+    prepared = tmp / "prepared.json"
+    prepared.write_text(json.dumps(floor.prepare(out)))
+    floor_wall, floor_cpu = medians([sys.executable, "-m", "benchmarks.floor", str(prepared), str(tmp / "floor")], runs)
+    wall, cpu = medians(generate_argv(synthetic.SPECS, out), runs)
+    split = stages(synthetic.SPECS, tmp / "bundled-stages")
+    share = split["import"] / sum(split.values())
+    print(f"bundled specs, median of {runs}       wall ms   CPU ms")
+    print(f"  floor (imports + write)        {floor_wall * 1000:8.0f} {floor_cpu * 1000:8.0f}")
+    print(f"  monspec generate               {wall * 1000:8.0f} {cpu * 1000:8.0f}   "
+          f"{wall / floor_wall:.2f}x floor wall, {cpu / floor_cpu:.2f}x floor CPU   target < 500 ms, < 2x")
+    print(f"  imports: {share:.0%} of generate's CPU ({split['import'] * 1000:.0f} ms)")
+
+
+def scaling(tmp: Path) -> None:
+    cpu: dict[int, dict[str, float]] = {}
+    memory: dict[int, dict[str, float]] = {}
+    whole: dict[int, float] = {}
+    rules: dict[int, int] = {}
+    for size in SIZES:
+        specs = synthetic.write_specs(tmp / f"specs{size}", size)
+        out = tmp / f"out{size}"
+        whole[size] = run_process(generate_argv(specs, out))[1]
+        rules[size] = sum(text.count("\n      - alert:") + text.count("\n      - record:")
+                          for text in [(out / "prometheus" / "rules.yml").read_text()])
+        cpu[size] = stages(specs, tmp / f"stages{size}")
+        memory[size] = stages(specs, tmp / f"memory{size}", memory=True)
+    print("synthetic specs (every section x N): CPU ms and peak MB per stage, growth per 10x "
+          f"(target <= {GROWTH_TARGET:.0f}x)")
+    print(f"  {'stage':28}" + "".join(f"{f'{n}x ms':>9}" for n in SIZES) + f"{'10x/1x':>8}{'100x/10x':>9}"
+          + "".join(f"{f'{n}x MB':>9}" for n in SIZES) + f"{'MB 100/10':>10}")
+    for stage in cpu[SIZES[0]]:
+        times = [cpu[n][stage] for n in SIZES]
+        peaks = [memory[n][stage] / 1e6 for n in SIZES]
+        flag = "  <-- over" if _growth(times[1], times[2]) > GROWTH_TARGET and times[2] > 0.05 else ""
+        print(f"  {stage:28}" + "".join(f"{t * 1000:9.0f}" for t in times)
+              + f"{_growth(times[0], times[1]):8.1f}{_growth(times[1], times[2]):9.1f}"
+              + "".join(f"{p:9.1f}" for p in peaks) + f"{_growth(peaks[1], peaks[2]):10.1f}{flag}")
+    print(f"  {'whole process (CPU)':28}" + "".join(f"{whole[n] * 1000:9.0f}" for n in SIZES)
+          + f"{_growth(whole[1], whole[10]):8.1f}{_growth(whole[10], whole[100]):9.1f}   target 100x < 10000 ms")
+    print("  rules: " + ", ".join(f"{rules[n]} at {n}x" for n in SIZES))
+
+
+def _growth(small: float, large: float) -> float:
+    return large / small if small > 0 else float("nan")
 
 
 def main() -> None:
-    monspec = [sys.executable, "-m", "monspec.cli"]
-    runs = 5
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        baseline = timed([sys.executable, "-c", "import yaml"], runs)
-        guide = timed(monspec + ["generate", "--specs", str(REPO / "specs"), "--out", str(tmp / "guide")], runs)
-        print(f"python -c 'import yaml'        {baseline * 1000:8.0f} ms  (baseline)")
-        print(f"monspec generate, guide specs  {guide * 1000:8.0f} ms  {guide / baseline:6.1f}x baseline   target < 1000 ms")
-        sizes = {}
-        for copies in (1, 10, 100):
-            specs = tmp / f"specs{copies}"
-            synthetic_specs(specs, copies)
-            sizes[copies] = timed(monspec + ["generate", "--specs", str(specs), "--out", str(tmp / f"out{copies}")],
-                                  3 if copies < 100 else 1)
-        rules = len(yaml.safe_load((tmp / "out100" / "prometheus" / "rules.yml").read_text())["groups"][1]["rules"])
-        for copies, seconds in sizes.items():
-            per_copy = (seconds - baseline) / copies * 1000
-            print(f"synthetic {copies:3}x core specs       {seconds * 1000:8.0f} ms  {per_copy:7.1f} ms per copy above baseline")
-        growth = (sizes[100] - sizes[10]) / (sizes[10] - sizes[1]) if sizes[10] > sizes[1] else float("nan")
-        print(f"100x has {rules} alerts; cost 10x->100x over 1x->10x: {growth:.1f} (linear: 10.0)   target 100x < 10000 ms")
-        print("where the 100x time goes (in-process, one run):")
-        for stage, seconds in stage_times(tmp / "specs100"):
-            print(f"  {stage:28} {seconds * 1000:8.0f} ms")
-
-
-def stage_times(specs_dir: Path) -> list[tuple[str, float]]:
-    """Load + lint, then each renderer on its own."""
-    import importlib
-
-    from monspec.lint import run_lint
-    from monspec.render import renderer_modules
-    from monspec.spec import load_specs
-
-    start = time.perf_counter()
-    specs = load_specs(specs_dir)
-    out = [("load specs", time.perf_counter() - start)]
-    start = time.perf_counter()
-    run_lint(specs)
-    out.append(("lint", time.perf_counter() - start))
-    for name in renderer_modules():
-        module = importlib.import_module(f"monspec.render.{name}")
-        start = time.perf_counter()
-        module.render(specs)
-        out.append((f"render {name}", time.perf_counter() - start))
-    return out
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        bundled(tmp)
+        scaling(tmp)
 
 
 if __name__ == "__main__":

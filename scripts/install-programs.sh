@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the real programs the tests start: promtool, prometheus, amtool,
-# alertmanager and redis-server, from Debian's packages, when any is missing.
+# alertmanager, redis-server and VictoriaMetrics (vmalert and the single-node server),
+# from Debian's packages, when any is missing.
 set -euo pipefail
 
 need=()
 command -v promtool >/dev/null && command -v prometheus >/dev/null || need+=(prometheus)
 command -v amtool >/dev/null && command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v vmalert >/dev/null && command -v victoria-metrics >/dev/null || need+=(victoria-metrics)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
@@ -17,6 +19,7 @@ if ! command -v apt-get >/dev/null; then
   echo "  promtool, prometheus  <- prometheus" >&2
   echo "  amtool, alertmanager  <- prometheus-alertmanager" >&2
   echo "  redis-server          <- redis-server" >&2
+  echo "  vmalert, victoria-metrics <- victoria-metrics" >&2
   exit 1
 fi
 
@@ -26,6 +29,6 @@ echo "installing ${need[*]} with apt-get" >&2
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # Debian's packages start the services; the tests start their own on free ports.
-for svc in prometheus prometheus-alertmanager prometheus-node-exporter redis-server; do
+for svc in prometheus prometheus-alertmanager prometheus-node-exporter redis-server victoria-metrics; do
   $sudo service "$svc" stop >/dev/null 2>&1 || true
 done

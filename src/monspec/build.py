@@ -1,4 +1,4 @@
-"""The compile stage the commands share: load specs, lint them, render every output file."""
+"""The compile stage the commands share: load specs, build the model once, lint it, render every output file."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,26 +6,36 @@ from pathlib import Path
 
 from monspec.errors import Problem, SpecError
 from monspec.lint import run_lint
+from monspec.model import Model, build_model
 from monspec.render import render_all
 from monspec.spec import SpecSet, load_specs
 
 
 @dataclass
 class Build:
-    specs: SpecSet
+    model: Model
     problems: list[Problem]  # warnings (errors raise)
     files: dict[str, bytes]
 
+    @property
+    def specs(self) -> SpecSet:
+        return self.model.specs
+
+
+def lint_model(specs_dir: Path) -> tuple[Model, list[Problem]]:
+    model = build_model(load_specs(specs_dir))
+    return model, run_lint(model)
+
 
 def lint_specs(specs_dir: Path) -> tuple[SpecSet, list[Problem]]:
-    specs = load_specs(specs_dir)
-    return specs, run_lint(specs)
+    model, problems = lint_model(specs_dir)
+    return model.specs, problems
 
 
 def compile_specs(specs_dir: Path) -> Build:
     """Everything `generate` writes; SpecError when any lint error stands in the way."""
-    specs, problems = lint_specs(specs_dir)
+    model, problems = lint_model(specs_dir)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise SpecError(problems)
-    return Build(specs, problems, render_all(specs))
+    return Build(model, problems, render_all(model))

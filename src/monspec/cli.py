@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -13,8 +14,14 @@ import click
 
 from monspec.errors import ExitCode, MonspecError, Problem
 
+# monspec's spec models use no pydantic plugins: skip pydantic's scan of every installed
+# package's entry points for them (a tenth of a bundled-spec generate). A user's setting wins.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
+
 SPECS = click.option("--specs", "specs_dir", type=click.Path(path_type=Path), default=Path("specs"),
                      show_default=True, help="Folder of spec files.")
+TIMEOUT = click.option("--timeout", type=click.FloatRange(0.1, 3600), default=30.0, show_default=True,
+                       help="Seconds each HTTP request may take in all (connect, send, answer).")
 OUT = click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("generated"),
                    show_default=True, help="Output folder.")
 
@@ -62,7 +69,7 @@ def generate(specs_dir: Path, out_dir: Path) -> None:
     build = compile_specs(specs_dir)
     report(build.problems)
     changed = len(changed_files(read_tree(out_dir), build.files))
-    write_tree(out_dir, build.files)
+    write_tree(out_dir, build.files, specs_dir=specs_dir)
     click.echo(f"wrote {len(build.files)} files to {out_dir}/ ({changed} changed)")
 
 
@@ -114,18 +121,22 @@ def _problem_json(p: Problem) -> dict:
 @SPECS
 @OUT
 @click.option("--junit", type=click.Path(path_type=Path), help="Also write a JUnit XML report.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="promtool and amtool processes to run at once.")
 @handled
-def test(specs_dir: Path, out_dir: Path, junit: Path | None) -> None:
-    """Run the real promtool (and amtool) on the output folder."""
+def test(specs_dir: Path, out_dir: Path, junit: Path | None, jobs: int) -> None:
+    """Run the real promtool, vmalert (when installed) and amtool on the output folder."""
     from monspec.toolcheck.unit_tests import run_tool_tests, write_junit
 
-    results = run_tool_tests(specs_dir, out_dir)
+    results = run_tool_tests(specs_dir, out_dir, jobs)
     for result in results:
         click.echo(result.line(), err=not result.ok)
     if junit:
         write_junit(results, junit)
     failed = [r for r in results if not r.ok]
-    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    skipped = sum(r.skipped for r in results)
+    click.echo(f"{len(results) - len(failed) - skipped} passed, {len(failed)} failed"
+               + (f", {skipped} skipped" if skipped else ""))
     if failed:
         sys.exit(ExitCode.PROBLEMS)
 
@@ -134,19 +145,20 @@ def test(specs_dir: Path, out_dir: Path, junit: Path | None) -> None:
 @SPECS
 @click.option("--prometheus", "prometheus_url", required=True, help="Base URL of a running Prometheus.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@TIMEOUT
 @handled
-def verify(specs_dir: Path, prometheus_url: str, fmt: str) -> None:
+def verify(specs_dir: Path, prometheus_url: str, fmt: str, timeout: float) -> None:
     """Evaluate every KPI against a live Prometheus: exit 0 OK, 1 WARNING / no data, 2 CRITICAL, 3 unreachable."""
-    from monspec.remote.prometheus import PrometheusClient, PrometheusUnreachable
+    from monspec.remote.prometheus import PrometheusClient, PrometheusUnreachable, VerifyStatus
     from monspec.remote.prometheus import verify as run_verify
     from monspec.spec import load_specs
 
     specs = load_specs(specs_dir)
     try:
-        report = run_verify(specs, PrometheusClient(prometheus_url))
+        report = run_verify(specs, PrometheusClient(prometheus_url, timeout))
     except PrometheusUnreachable as exc:
         click.echo(f"UNKNOWN: {exc.problems[0].message}", err=True)
-        sys.exit(3)
+        sys.exit(VerifyStatus.UNKNOWN)
     click.echo(report.as_json() if fmt == "json" else report.as_table())
     sys.exit(report.exit_code)
 
@@ -167,16 +179,22 @@ def schema(out_file: Path | None) -> None:
 @main.command()
 @SPECS
 @click.option("--grafana-url", required=True, help="Base URL of Grafana, e.g. https://grafana.example.com.")
-@click.option("--folder", help="Grafana folder (default: the project's grafana_folder or title).")
+@click.option("--folder", help="Grafana folder (default: project.grafana.folder, else the project's title).")
+@click.option("--folder-uid", help="Uid of that folder (default: project.grafana.folder_uid, else a slug of its name).")
+@click.option("--message", help="Version message in Grafana's history (default: the git commit pushed from).")
 @click.option("--dry-run", is_flag=True, help="Only print what would change.")
 @click.option("--token-file", type=click.Path(path_type=Path), help="Read the API token from this file instead of $GRAFANA_TOKEN.")
+@TIMEOUT
+@click.option("--insecure", is_flag=True, help="Allow plain http to a host other than this machine (the token travels unencrypted).")
 @handled
-def push(specs_dir: Path, grafana_url: str, folder: str | None, dry_run: bool, token_file: Path | None) -> None:
+def push(specs_dir: Path, grafana_url: str, folder: str | None, folder_uid: str | None, message: str | None,
+         dry_run: bool, token_file: Path | None, timeout: float, insecure: bool) -> None:
     """Create or update the dashboards in Grafana over its HTTP API (idempotent)."""
     from monspec.remote.grafana import push as push_dashboards
     from monspec.remote.grafana import read_token
 
-    push_dashboards(specs_dir, grafana_url, read_token(token_file), folder=folder, dry_run=dry_run, echo=click.echo)
+    push_dashboards(specs_dir, grafana_url, read_token(token_file), folder=folder, folder_uid=folder_uid,
+                    message=message, dry_run=dry_run, echo=click.echo, timeout=timeout, insecure=insecure)
 
 
 

@@ -23,6 +23,7 @@ from monspec.errors import Position, Problem, SpecError
 from monspec.render import yamltext
 from monspec.spec.base import LABEL_NAME, METRIC_NAME
 from monspec.spec.durations import parse_duration
+from monspec.spec.loader import FAST_LOADER, NodeWalk, read_text
 
 GROUP_FIELDS = ("name", "interval", "limit", "rules")
 RULE_FIELDS = ("record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations")
@@ -57,27 +58,28 @@ class _Doc:
                        source_line=lines[line - 1] if 0 < line <= len(lines) else "")
 
 
-def _strings(node: yaml.Node, path: tuple, positions: dict) -> Any:
+def _strings(node: yaml.Node, path: tuple, positions: dict, walk: NodeWalk) -> Any:
     """Node tree → data with every scalar as its text (Prometheus reads labels and annotations as strings)."""
-    positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            out[key] = _strings(value_node, path + (key,), positions)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_strings(child, path + (i,), positions) for i, child in enumerate(node.value)]
-    if node.tag == "tag:yaml.org,2002:null" or (getattr(node, "style", None) is None and node.value in ("", "~", "null", "Null", "NULL")):
-        return None
-    return node.value
+    with walk.visit(node, len(path)):
+        positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                out[key] = _strings(value_node, path + (key,), positions, walk)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [_strings(child, path + (i,), positions, walk) for i, child in enumerate(node.value)]
+        if node.tag == "tag:yaml.org,2002:null" or (getattr(node, "style", None) is None and node.value in ("", "~", "null", "Null", "NULL")):
+            return None
+        return node.value
 
 
 def read_rule_file(path: Path) -> tuple[list[tuple[_Doc, tuple, dict]], list[Problem]]:
     """(doc, path of the group, group data) for every group of a rule file or PrometheusRule manifest(s)."""
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=FAST_LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -86,9 +88,10 @@ def read_rule_file(path: Path) -> tuple[list[tuple[_Doc, tuple, dict]], list[Pro
     groups: list[tuple[_Doc, tuple, dict]] = []
     base: tuple[str, ...]
     problems: list[Problem] = []
+    walk = NodeWalk(path, text)  # one budget for all documents of the file
     for _index, node in enumerate(n for n in nodes if n is not None):
         positions: dict = {}
-        data = _strings(node, (), positions)
+        data = _strings(node, (), positions, walk)
         doc = _Doc(path, text, positions)
         if isinstance(data, dict) and data.get("kind") == "PrometheusRule":
             spec: dict = data["spec"] if isinstance(data.get("spec"), dict) else {}
@@ -213,7 +216,7 @@ def _unverified_metrics(rules: list[dict], existing) -> dict[str, dict]:
     """Metrics the rules read that neither the existing catalog nor any recording rule provides."""
     known: set[str] = set(SYNTHETIC)
     if existing is not None:
-        from monspec.catalog import build_catalog
+        from monspec.model.catalog import build_catalog
 
         known |= set(build_catalog(existing).series)
         known |= {r.record for g in (getattr(existing, "rule_groups", {}) or {}).values() for r in g.rules if r.record}
@@ -301,37 +304,18 @@ def _spec_text(path: Path, groups, metrics: dict[str, dict], project_name: str |
 def existing_specs(specs_dir: Path | None, out_file: Path | None):
     """The SpecSet an import joins: `specs_dir`, else the out file's folder when it holds spec files;
     the out file itself (a re-import) is left out. None when there is nothing to join."""
-    import shutil
-    import tempfile
-
     from monspec.spec import load_specs, spec_files
 
     folder = specs_dir if specs_dir is not None else (out_file.parent if out_file is not None else None)
     if folder is None or not folder.is_dir():
         return None
-    skip = out_file.resolve() if out_file is not None else None
-    all_files = spec_files(folder)
-    files = [f for f in all_files if f.resolve() != skip]
-    if not files:
+    exclude = [out_file] if out_file is not None else []
+    skip = {f.resolve() for f in exclude}
+    if not [f for f in spec_files(folder) if f.resolve() not in skip]:
         return None
-    if len(files) == len(all_files):
-        try:
-            return load_specs(folder)
-        except SpecError as exc:
-            if [p.id for p in exc.problems] == ["spec/no-project"]:
-                return None
-            raise
-    with tempfile.TemporaryDirectory() as tmp:
-        for f in files:
-            target = Path(tmp) / f.relative_to(folder)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(f, target)
-        try:
-            return load_specs(Path(tmp))
-        except SpecError as exc:
-            if [p.id for p in exc.problems] == ["spec/no-project"]:
-                return None
-            raise SpecError([Problem(p.id, p.message.replace(tmp, str(folder)), p.position and
-                                     Position(folder / Path(p.position.file).name if str(p.position.file).startswith(tmp) else p.position.file,
-                                              p.position.line, p.position.col),
-                                     p.severity, p.hint, p.related, p.source_line) for p in exc.problems]) from None
+    try:
+        return load_specs(folder, exclude=exclude)
+    except SpecError as exc:
+        if [p.id for p in exc.problems] == ["spec/no-project"]:
+            return None
+        raise

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,12 +25,22 @@ class Matcher:
     value: str
 
     def matches(self, candidate: str) -> bool:
-        if self.op == "=":
-            return candidate == self.value
-        if self.op == "!=":
-            return candidate != self.value
-        hit = re.fullmatch(self.value, candidate) is not None
-        return hit if self.op == "=~" else not hit
+        return label_matches(self.op, self.value, candidate)
+
+
+def label_matches(op: str, value: str, candidate: str) -> bool:
+    """Whether a label value `candidate` satisfies the matcher `<label> <op> "<value>"` (regexes anchored)."""
+    if op == "=":
+        return candidate == value
+    if op == "!=":
+        return candidate != value
+    hit = re.fullmatch(value, candidate) is not None
+    return hit if op == "=~" else not hit
+
+
+def escape_label_value(value: str) -> str:
+    """A label value as it goes between double quotes in PromQL (and Alertmanager matchers)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 @dataclass
@@ -136,6 +145,8 @@ def _locate_syntax_error(expr: str, fallback: str) -> tuple[str, int | None]:
     promtool = shutil.which("promtool")
     if not promtool:
         return fallback, None
+    import subprocess  # only when an expression fails to parse: generate never pays for it
+
     import yaml
 
     rules = {"groups": [{"name": "probe", "rules": [{"record": "probe", "expr": expr}]}]}

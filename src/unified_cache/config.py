@@ -2,8 +2,8 @@
 
 Precedence (lowest to highest): built-in defaults, a named profile (``UCM_PROFILE`` or the
 ``profile=`` argument), explicit environment variables, explicit keyword overrides.
-The profile values are the guide's "Performance Mode Optimization" settings; a test keeps
-them equal to ``specs/profiles.yaml`` (the library itself never reads specs/).
+The profile values are the guide's "Performance Mode Optimization" settings. They live here
+only: they configure the library, and no monitoring artifact reads them.
 """
 from __future__ import annotations
 

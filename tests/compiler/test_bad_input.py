@@ -9,10 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from monspec.cli import main
 from monspec.output import read_tree
+from support.processes import require_program
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "golden_specs"
+PROJECT = (FIXTURE / "project.yaml").read_text(encoding="utf-8")
 
 
 @dataclass
@@ -23,6 +27,9 @@ class Case:
     expected: str  # stderr, exactly, before the "N error(s)" line
     needs_promtool: bool = False
 
+
+KPI = "kpis:\n  k:\n    expr: shop_error_ratio\n    unit: ratio\n    description: d\n"
+PROJECT = (FIXTURE / "project.yaml").read_text()
 
 CASES = [
     Case("yaml-syntax", "bad.yaml", "alerts:\n  x: [unclosed\n", """\
@@ -48,6 +55,18 @@ specs/bad.yaml:4:5: error: unknown field `severty` [spec/unknown-field]
       severty: warning
       ^
   hint: did you mean `severity`?"""),
+    Case("unknown-disabled-check", "bad.yaml", """\
+alerts:
+  slow_checkout:
+    expr: shop_error_ratio > 0.5
+    severity: warning
+    summary: s
+    description: d
+    lint: {disable: [alert/missing-fr], reason: an event}
+""", """\
+specs/bad.yaml:7:22: error: `disable`: unknown check id `alert/missing-fr`, did you mean `alert/missing-for`? [spec/invalid]
+      lint: {disable: [alert/missing-fr], reason: an event}
+                       ^"""),
     Case("wrong-type", "bad.yaml", """\
 kpis:
   orders:
@@ -207,6 +226,84 @@ specs/bad.yaml:4:5: error: duplicate key 'expr' in this mapping [yaml/duplicate-
       ^
   also at specs/bad.yaml:3:5
   hint: YAML keeps only the last one; remove or rename one of them"""),
+    Case("yaml-merge-key", "bad.yaml", "defaults: &d\n  severity: warning\nalerts:\n  a:\n    <<: *d\n    expr: shop_error_ratio > 0.5\n", """\
+specs/bad.yaml:5:5: error: YAML merge keys (`<<`) are not supported: write the keys out [yaml/unsupported]
+      <<: *d
+      ^"""),
+    Case("yaml-unknown-tag", "bad.yaml", "alerts:\n  a: !include other.yaml\n", """\
+specs/bad.yaml:2:6: error: unsupported YAML tag '!include' [yaml/unsupported]
+    a: !include other.yaml
+       ^
+  hint: remove the tag, or quote the value"""),
+    Case("yaml-bad-int-tag", "bad.yaml", KPI + "    for: !!int x\n", """\
+specs/bad.yaml:6:10: error: 'x' is not a whole number [yaml/invalid-value]
+      for: !!int x
+           ^"""),
+    Case("yaml-bare-equals", "bad.yaml", KPI + "    target: =\n", """\
+specs/bad.yaml:6:13: error: a bare `=` is not a value: quote it ('=') [yaml/unsupported]
+      target: =
+              ^"""),
+    Case("yaml-complex-key", "bad.yaml", "alerts:\n  ? [a, b]\n  : 1\n", """\
+specs/bad.yaml:2:5: error: a key must be a plain value, not a mapping or a list [yaml/unsupported]
+    ? [a, b]
+      ^"""),
+    Case("yaml-recursive-alias", "bad.yaml", "alerts: &a\n  a: *a\n", """\
+specs/bad.yaml:1:9: error: an alias refers to a mapping or list that contains it [yaml/recursive-alias]
+  alerts: &a
+          ^"""),
+    Case("yaml-alias-bomb", "bad.yaml", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+         + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9)) + "alerts: *a8\n", """\
+specs/bad.yaml:1:34: error: this file holds more than 200,000 values (every use of an alias counted) [yaml/too-large]
+  a0: &a0 [x, x, x, x, x, x, x, x, x, x]
+                                   ^
+  hint: split it into several files, or use fewer aliases"""),
+    Case("yaml-too-deep", "bad.yaml", "alerts:" + "".join(f"\n{'  ' * i}k{i}:" for i in range(1, 70)) + " x\n", f"""\
+specs/bad.yaml:66:131: error: nested more than 64 levels deep [yaml/too-large]
+  {' ' * 130}k65:
+  {' ' * 130}^"""),
+    Case("yaml-too-large", "bad.yaml", "# " + "x" * (1024 * 1024) + "\n", """\
+specs/bad.yaml:1:1: error: this file is 1,048,579 bytes, over the limit of 1,048,576 bytes per spec file [yaml/too-large]
+  hint: split it into several files"""),
+    Case("threshold-huge-number", "bad.yaml", KPI + "    critical: 1" + "0" * 400 + "\n", f"""\
+specs/bad.yaml:6:15: error: `critical`: threshold 10000000000000000000… is too large: use a number between -1e300 and 1e300 [spec/invalid]
+      critical: 1{"0" * 400}
+                ^"""),
+    Case("threshold-minus-inf", "bad.yaml", KPI + "    critical: -.inf\n", """\
+specs/bad.yaml:6:15: error: `critical`: threshold -inf is not a finite number: use a number between -1e300 and 1e300 [spec/invalid]
+      critical: -.inf
+                ^"""),
+    Case("threshold-overflow-text", "bad.yaml", KPI + "    warning: \">1e309\"\n", """\
+specs/bad.yaml:6:14: error: `warning`: threshold '>1e309' is not a finite number: use a number between -1e300 and 1e300 [spec/invalid]
+      warning: ">1e309"
+               ^"""),
+    Case("duration-absurd", "bad.yaml", KPI + "    for: 99999y\n", """\
+specs/bad.yaml:6:10: error: `for`: duration '99999y' is longer than 10y, the longest monspec accepts [spec/invalid]
+      for: 99999y
+           ^"""),
+    Case("interval-absurd", "project.yaml", PROJECT.replace("evaluation_interval: 20s", "evaluation_interval: 99999y"), """\
+specs/project.yaml:8:24: error: `evaluation_interval`: duration '99999y' is longer than 10y, the longest monspec accepts [spec/invalid]
+    evaluation_interval: 99999y
+                         ^"""),
+    Case("interval-zero", "project.yaml", PROJECT.replace("scrape_interval: 10s", "scrape_interval: 0s"), """\
+specs/project.yaml:7:20: error: `scrape_interval`: an interval of 0s is outside 1s to 1d [spec/invalid]
+    scrape_interval: 0s
+                     ^"""),
+    Case("grafana-settings", "project.yaml", PROJECT + """\
+  grafana:
+    version: "12.0"
+    folder_uid: cache team
+    allow_ui_update: true
+""", """\
+specs/project.yaml:15:14: error: `version`: Input should be '11.6' or '10.4', found '12.0' [spec/invalid]
+      version: "12.0"
+               ^
+specs/project.yaml:16:17: error: `folder_uid`: a Grafana uid is 1-40 letters, digits, `-` or `_`, got 'cache team' [spec/invalid]
+      folder_uid: cache team
+                  ^
+specs/project.yaml:17:5: error: unknown field `allow_ui_update` [spec/unknown-field]
+      allow_ui_update: true
+      ^
+  hint: did you mean `allow_ui_updates`?"""),
 ]
 
 
@@ -214,31 +311,65 @@ def _run(args, cwd):
     return subprocess.run([sys.executable, "-m", "monspec.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
+def _generate_in_process(cwd: Path, monkeypatch: pytest.MonkeyPatch):
+    """`monspec generate` through click in this process (positions print relative to cwd)."""
+    monkeypatch.chdir(cwd)
+    return CliRunner().invoke(main, ["generate"])
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_spec_is_reported_exactly(case: Case, tmp_path: Path) -> None:
-    if case.needs_promtool and not shutil.which("promtool"):
-        if __import__("os").environ.get("CI") == "true":
-            pytest.fail("promtool is missing in CI")
-        pytest.skip("promtool not installed (it locates PromQL syntax errors)")
+def test_bad_spec_is_reported_exactly(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if case.needs_promtool:
+        require_program("promtool")  # it locates PromQL syntax errors
     specs = tmp_path / "specs"
     shutil.copytree(FIXTURE, specs)
     (specs / case.file).write_text(case.content)
-    good = _run(["generate"], tmp_path)  # fails: the corpus case is in place
-    assert good.returncode == 1, good.stdout + good.stderr
+    result = _generate_in_process(tmp_path, monkeypatch)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), "no traceback"
+    body = result.stderr.rsplit("\n", 2)[0] if result.stderr.count("error(s)") else result.stderr
+    assert body.rstrip("\n") == case.expected
+    assert result.stderr.rstrip("\n").splitlines()[-1].endswith("error(s), 0 warning(s)")
     assert not (tmp_path / "generated").exists(), "nothing may be written when the specs are bad"
 
-    # An existing output folder stays byte-identical.
-    (specs / case.file).unlink()
+
+def test_bad_specs_leave_an_existing_output_folder_untouched(tmp_path: Path) -> None:
+    """Once through the real command: exit 1, no traceback, generated/ byte-identical."""
+    specs = tmp_path / "specs"
+    shutil.copytree(FIXTURE, specs)
     assert _run(["generate"], tmp_path).returncode == 0
     before = read_tree(tmp_path / "generated")
+    case = next(c for c in CASES if c.id == "unknown-field")
     (specs / case.file).write_text(case.content)
     result = _run(["generate"], tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    body = result.stderr.rsplit("\n", 2)[0] if result.stderr.count("error(s)") else result.stderr
-    assert body.rstrip("\n") == case.expected
-    assert result.stderr.rstrip("\n").splitlines()[-1].endswith("error(s), 0 warning(s)")
+    assert result.stderr.startswith(case.expected)
     assert read_tree(tmp_path / "generated") == before
+
+
+def test_bad_specs_create_no_output_folder(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    shutil.copytree(FIXTURE, specs)
+    (specs / "bad.yaml").write_text(CASES[0].content)
+    assert _run(["generate"], tmp_path).returncode == 1
+    assert not (tmp_path / "generated").exists(), "nothing may be written when the specs are bad"
+
+
+def test_a_symlink_out_of_the_spec_folder_is_refused_unread(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    shutil.copytree(FIXTURE, specs)
+    secret = tmp_path / "secret.env"
+    secret.write_text("API_TOKEN=hunter2\n")
+    (specs / "linked.yaml").symlink_to(secret)
+    result = _run(["generate"], tmp_path)
+    assert result.returncode == 1
+    assert "hunter2" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "specs/linked.yaml:1:1: error: this file is a symlink that leads out of specs [spec/symlink]",
+        "  hint: copy the file into the spec folder instead",
+        "1 error(s), 0 warning(s)",
+    ]
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:

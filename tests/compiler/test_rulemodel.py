@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from monspec.build import compile_specs
-from monspec.rulemodel import alert_rules, camel, recording_rules
+from monspec.model.rules import alert_rules, camel, recording_rules
 from monspec.spec import load_specs
 
 REPO = Path(__file__).resolve().parent.parent.parent

@@ -46,5 +46,5 @@ def test_schema_can_be_written_to_a_file(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "monspec.cli", "schema", "--out", str(out)], check=True)
     schema = json.loads(out.read_text())
     assert schema["title"] == "monspec spec file"
-    assert set(schema["properties"]) >= {"project", "metrics", "recording_rules", "kpis", "alerts", "profiles",
+    assert set(schema["properties"]) >= {"project", "metrics", "recording_rules", "kpis", "alerts",
                                          "dashboards", "routing"}

@@ -11,6 +11,7 @@ import yaml
 from golden import assert_golden
 from monspec import promql
 from monspec.lint import run_lint
+from monspec.model import build_model
 from monspec.render import dashboards as render_dashboards
 from monspec.render import provisioning
 from monspec.render.dashboards import filtered, kpi_steps, layout, list_steps
@@ -51,7 +52,7 @@ def specs():
 
 @pytest.fixture(scope="module")
 def rendered(specs) -> dict[str, str]:
-    return render_dashboards.render(specs)
+    return render_dashboards.render(build_model(specs))
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +60,15 @@ def boards(rendered) -> dict[str, dict]:
     return {json.loads(text)["title"]: json.loads(text) for text in rendered.values()}
 
 
+def _content(board) -> list[dict]:
+    """The spec's panels: those after the "Alerts" row, its state panel and the "Panels" row."""
+    titles = [p["title"] for p in board["panels"][:3]]
+    assert titles == ["Alerts", "Alert states", "Panels"], titles
+    return board["panels"][3:]
+
+
 def _targets(board):
-    for panel in board["panels"]:
+    for panel in _content(board):
         for target in panel["targets"]:
             yield panel, target
 
@@ -77,7 +85,7 @@ def test_bundled_dashboards_match_golden_files(rendered, update_golden) -> None:
 
 
 def test_provisioning_file_matches_golden_and_points_at_the_folder(specs, update_golden) -> None:
-    files = provisioning.render(specs)
+    files = provisioning.render(build_model(specs))
     text = files["grafana/provisioning/dashboards.yaml"]
     assert_golden(text, GOLDEN / "provisioning-dashboards.yaml", update_golden)
     data = yaml.safe_load(text)
@@ -89,15 +97,15 @@ def test_provisioning_file_matches_golden_and_points_at_the_folder(specs, update
 
 
 def test_the_bundled_specs_lint_clean(specs) -> None:
-    assert [p.render() for p in run_lint(specs) if p.id.startswith("dashboard/")] == []
-    panel_problems = [p.render() for p in run_lint(specs) if "panel `" in p.message]
+    assert [p.render() for p in run_lint(build_model(specs)) if p.id.startswith("dashboard/")] == []
+    panel_problems = [p.render() for p in run_lint(build_model(specs)) if "panel `" in p.message]
     assert panel_problems == []
 
 
 def test_every_dashboard_and_panel_title_of_the_guide_appears(boards) -> None:
     assert set(boards) == set(GUIDE)
     for title, panels in GUIDE.items():
-        assert [p["title"] for p in boards[title]["panels"]] == panels
+        assert [p["title"] for p in _content(boards[title])] == panels
 
 
 def test_the_guide_legends_are_kept(boards) -> None:
@@ -120,7 +128,7 @@ def test_every_query_parses_and_filters_on_job_and_instance(boards) -> None:
 
 
 def test_no_query_reads_a_series_the_catalog_lacks(boards, specs) -> None:
-    from monspec.catalog import build_catalog
+    from monspec.model.catalog import build_catalog
 
     catalog = build_catalog(specs)
     for board in boards.values():
@@ -131,9 +139,9 @@ def test_no_query_reads_a_series_the_catalog_lacks(boards, specs) -> None:
 
 def test_grafana_model_essentials(boards) -> None:
     for board in boards.values():
-        assert board["schemaVersion"] == 39
+        assert board["schemaVersion"] == 41  # Grafana 11.6, the project's default target
         assert len(board["uid"]) <= 40 and board["uid"] == stable_uid(board["uid"])
-        assert board["id"] is None
+        assert "id" not in board and "version" not in board and board["editable"] is False
         assert board["tags"] == ["cache", "performance", "redis"]
         assert (board["refresh"], board["time"], board["timezone"]) == ("30s", {"from": "now-1h", "to": "now"}, "browser")
         variables = {v["name"]: v for v in board["templating"]["list"]}
@@ -142,9 +150,13 @@ def test_grafana_model_essentials(boards) -> None:
         assert variables["instance"]["query"] == 'label_values(up{job=~"$job"}, instance)'
         for name in ("job", "instance"):
             assert variables[name]["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
-        ids = [p["id"] for p in board["panels"]]
+            assert (variables[name]["multi"], variables[name]["includeAll"], variables[name]["allValue"]) == (True, True, ".+")
+        assert variables["job"]["current"] == {"selected": True, "text": ["unified-cache"], "value": ["unified-cache"]}
+        ids = [p["id"] for p in _content(board)]
         assert ids == list(range(1, len(ids) + 1))
-        for panel in board["panels"]:
+        assert [p["id"] for p in board["panels"][:3]] == [len(ids) + 1, len(ids) + 2, len(ids) + 3]
+        for panel in _content(board):
+            assert panel["description"]
             assert panel["type"] in ("timeseries", "stat", "heatmap", "table")
             assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
             for target in panel["targets"]:
@@ -162,7 +174,7 @@ def _assert_no_overlap(positions: list[dict]) -> None:
 
 
 def _panel(boards, dashboard: str, title: str) -> dict:
-    return next(p for p in boards[f"UnifiedConnectionManager - {dashboard}"]["panels"] if p["title"] == title)
+    return next(p for p in _content(boards[f"UnifiedConnectionManager - {dashboard}"]) if p["title"] == title)
 
 
 def test_kpi_panels_take_their_colours_from_the_kpi(boards) -> None:
@@ -184,9 +196,9 @@ def test_changing_a_kpi_changes_the_panel_colours(tmp_path) -> None:
     kpis = specs_dir / "kpis.yaml"
     kpis.write_text(kpis.read_text().replace('critical: "<0.70"\n    for: 5m\n    description: Total cache',
                                              'critical: "<0.60"\n    for: 5m\n    description: Total cache'))
-    board = json.loads(render_dashboards.render(load_specs(specs_dir))["grafana/dashboards/unified-cache-executive-overview.json"])
-    assert board["panels"][0]["fieldConfig"]["defaults"]["thresholds"]["steps"][1] == {"color": "orange", "value": 0.6}
-    trend = board["panels"][4]
+    board = json.loads(render_dashboards.render(build_model(load_specs(specs_dir)))["grafana/dashboards/unified-cache-executive-overview.json"])
+    assert _content(board)[0]["fieldConfig"]["defaults"]["thresholds"]["steps"][1] == {"color": "orange", "value": 0.6}
+    trend = _content(board)[4]
     assert trend["fieldConfig"]["defaults"]["thresholds"]["steps"] == [
         {"color": "transparent", "value": None}, {"color": "red", "value": 0.6}, {"color": "yellow", "value": 0.85}]
 
@@ -197,8 +209,8 @@ def test_response_time_is_green_at_the_bottom_and_red_at_the_top(boards) -> None
         {"color": "green", "value": None}, {"color": "yellow", "value": 0.005},
         {"color": "orange", "value": 0.01}, {"color": "red", "value": 0.05}]
     assert panel["targets"][0]["expr"] == (
-        'sum(rate(unified_cache_operation_duration_seconds_sum{job=~"$job", instance=~"$instance"}[5m]))\n/\n'
-        'sum(rate(unified_cache_operation_duration_seconds_count{job=~"$job", instance=~"$instance"}[5m]))')
+        'sum(rate(unified_cache_operation_duration_seconds_sum{job=~"$job", instance=~"$instance"}[$__rate_interval]))\n/\n'
+        'sum(rate(unified_cache_operation_duration_seconds_count{job=~"$job", instance=~"$instance"}[$__rate_interval]))')
 
 
 def test_trend_panel_has_the_guide_threshold_lines(boards) -> None:
@@ -208,8 +220,10 @@ def test_trend_panel_has_the_guide_threshold_lines(boards) -> None:
     assert defaults["custom"]["thresholdsStyle"] == {"mode": "line"}
     assert defaults["thresholds"]["steps"] == [
         {"color": "transparent", "value": None}, {"color": "red", "value": 0.7}, {"color": "yellow", "value": 0.85}]
-    assert panel["description"] == ("Threshold lines: Warning Threshold at 0.85 (yellow); "
-                                    "Critical Threshold at 0.7 (red).")
+    assert panel["description"] == (
+        "Percentage of requests served from L1 memory cache. Percentage of L1 misses served from L2 Redis cache. "
+        "Total cache effectiveness across all levels.\n\n"
+        "Threshold lines: Warning Threshold at 0.85 (yellow); Critical Threshold at 0.7 (red).")
 
 
 def test_right_axis_becomes_an_override(boards) -> None:
@@ -287,8 +301,7 @@ def test_layout_wraps_rows_without_overlap(specs) -> None:
         _assert_no_overlap(layout(dashboard.panels))
 
 
-def test_render_is_deterministic(specs, rendered) -> None:
-    assert render_dashboards.render(load_specs(SPECS)) == rendered
+def test_dashboards_are_sorted_pretty_json(rendered) -> None:
     for text in rendered.values():
         assert text.endswith("}\n")
         assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -298,3 +311,62 @@ def test_long_uid_is_shortened_stably() -> None:
     long = stable_uid("unified-cache-" + "very-long-dashboard-name-" * 3)
     assert len(long) == 40 and long == stable_uid("unified-cache-" + "very-long-dashboard-name-" * 3)
     assert stable_uid("UnifiedConnectionManager") == "unifiedconnectionmanager"
+
+
+def test_firing_alerts_of_the_spec_set_are_annotations_on_every_dashboard(boards, specs) -> None:
+    names = [a.name for a in build_model(specs).all_alert_rules]
+    assert len(names) == 27 and "CacheHitRateCritical" in names and "UnifiedCacheTargetMissing" in names
+    for board in boards.values():
+        builtin, firing = board["annotations"]["list"]
+        assert builtin["builtIn"] == 1 and builtin["datasource"] == {"type": "grafana", "uid": "-- Grafana --"}
+        assert firing == {"datasource": {"type": "prometheus", "uid": "${datasource}"}, "enable": True, "hide": False,
+                          "iconColor": "red", "name": "Firing alerts",
+                          "expr": 'ALERTS{alertstate="firing", alertname=~"' + "|".join(names) + '"}'}
+        promql.parse(firing["expr"])
+
+
+def test_every_dashboard_opens_with_the_state_of_each_alert(boards, specs) -> None:
+    names = [a.name for a in build_model(specs).all_alert_rules]
+    for board in boards.values():
+        row, state, panels_row = board["panels"][:3]
+        assert (row["type"], row["gridPos"], row["collapsed"]) == ("row", {"h": 1, "w": 24, "x": 0, "y": 0}, False)
+        assert state["type"] == "stat" and state["gridPos"] == {"h": 10, "w": 24, "x": 0, "y": 1}  # 26 tiles, 6 a row
+        assert [t["legendFormat"] for t in state["targets"]] == names
+        assert state["targets"][0]["expr"] == (
+            'max(ALERTS{alertname="CacheHitRateCritical", alertstate="firing"}) * 2'
+            ' or max(ALERTS{alertname="CacheHitRateCritical", alertstate="pending"}) or vector(0)')
+        assert state["fieldConfig"]["defaults"]["mappings"] == [{"type": "value", "options": {
+            "0": {"color": "green", "text": "OK"}, "1": {"color": "orange", "text": "Pending"},
+            "2": {"color": "red", "text": "Firing"}}}]
+        assert state["options"]["colorMode"] == "background" and state["options"]["textMode"] == "value_and_name"
+        assert panels_row["gridPos"]["y"] == 11 and min(p["gridPos"]["y"] for p in _content(board)) == 12
+
+
+def test_a_kpi_panel_links_to_the_runbook_and_the_rule_of_each_of_its_alerts(boards) -> None:
+    panel = _panel(boards, "Executive Overview", "Overall Cache Performance")
+    assert panel["description"] == "Total cache effectiveness across all levels."
+    base = "https://runbooks.example.com/unified-cache/alerts.md"
+    common = {"asDropdown": False, "icon": "external link", "includeVars": False, "keepTime": False, "tags": [],
+              "targetBlank": True, "tooltip": "", "type": "link"}
+    assert panel["links"] == [
+        {**common, "title": "Runbook: CacheHitRateCritical", "url": f"{base}#cachehitratecritical"},
+        {**common, "title": "Alert rule: CacheHitRateCritical", "url": "/alerting/list?search=rule%3ACacheHitRateCritical"},
+        {**common, "title": "Runbook: CacheHitRateWarning", "url": f"{base}#cachehitratewarning"},
+        {**common, "title": "Alert rule: CacheHitRateWarning", "url": "/alerting/list?search=rule%3ACacheHitRateWarning"},
+    ]
+    assert _panel(boards, "Executive Overview", "Average Response Time")["links"] == []  # not a KPI
+
+
+def test_provisioning_settings_come_from_the_project(tmp_path) -> None:
+    specs_dir = tmp_path / "specs"
+    shutil.copytree(SPECS, specs_dir)
+    project = specs_dir / "project.yaml"
+    project.write_text(project.read_text() + "  grafana:\n    folder: Cache / Prod\n    folder_uid: cache-prod\n"
+                       "    allow_ui_updates: true\n    folders_from_files_structure: true\n"
+                       "    dashboards_path: /etc/grafana/dashboards\n    version: '10.4'\n")
+    model = build_model(load_specs(specs_dir))
+    [provider] = yaml.safe_load(provisioning.render(model)["grafana/provisioning/dashboards.yaml"])["providers"]
+    assert (provider["folder"], provider["folderUid"], provider["allowUiUpdates"]) == ("Cache / Prod", "cache-prod", True)
+    assert provider["options"] == {"path": "/etc/grafana/dashboards", "foldersFromFilesStructure": True}
+    board = json.loads(render_dashboards.render(model)["grafana/dashboards/unified-cache-executive-overview.json"])
+    assert (board["schemaVersion"], board["editable"]) == (39, True)

@@ -1,5 +1,7 @@
 """`monspec push` against a loopback stand-in for Grafana that holds every request to
-Grafana's documented HTTP API (paths, methods, headers, payloads) and answers like Grafana."""
+Grafana's documented HTTP API (paths, methods, headers, payloads) and answers like Grafana:
+it refuses a dashboard its schema (v11.6, vendored) rejects, refuses saves to dashboards
+it provisions from files, and can store dashboards upgraded the way Grafana does."""
 from __future__ import annotations
 
 import json
@@ -14,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from monspec.cli import main
+from support.grafana_schema import schema_errors
 
 ROOT = Path(__file__).parent.parent.parent
 SPECS = ROOT / "specs"
@@ -38,6 +41,8 @@ class FakeGrafana:
         self.requests: list[tuple[str, str]] = []
         self.violations: list[str] = []
         self.fail: dict[tuple[str, str], tuple[int, dict]] = {}
+        self.provisioned: set[str] = set()  # uids Grafana loads from provisioning files
+        self.upgrade = False  # store what Grafana's migrations make of a saved model
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -100,7 +105,8 @@ class FakeGrafana:
             if stored is None:
                 return self.answer(h, 404, {"message": "Dashboard not found"})
             return self.answer(h, 200, {"dashboard": stored["dashboard"], "meta": {
-                "folderUid": stored["folderUid"], "version": stored["dashboard"]["version"], "slug": "x"}})
+                "folderUid": stored["folderUid"], "version": stored["dashboard"]["version"], "slug": "x",
+                "provisioned": m.group(1) in self.provisioned}})
         if method == "POST" and path == "/api/dashboards/db":
             return self.save_dashboard(h, body)
         self.violations.append(f"{method} {path}: not a Grafana API this client should call")
@@ -140,11 +146,16 @@ class FakeGrafana:
         if problems:
             self.violations.extend(f"POST /api/dashboards/db: {p}" for p in problems)
             return self.answer(h, 400, {"message": "; ".join(problems)})
+        invalid = schema_errors(dashboard, "v11.6")
+        if invalid:
+            return self.answer(h, 400, {"message": f"invalid dashboard: {invalid[0]}"})
         if body.get("folderUid") not in self.folders:
             return self.answer(h, 400, {"message": "folder not found"})
         uid = dashboard["uid"]
+        if uid in self.provisioned:
+            return self.answer(h, 400, {"message": "Cannot save provisioned dashboard"})
         version = self.dashboards[uid]["dashboard"]["version"] + 1 if uid in self.dashboards else 1
-        stored = {**dashboard, "id": 100 + len(self.dashboards), "version": version}
+        stored = {**(upgraded(dashboard) if self.upgrade else dashboard), "id": 100 + len(self.dashboards), "version": version}
         self.dashboards[uid] = {"dashboard": stored, "folderUid": body["folderUid"], "message": body["message"]}
         slug = re.sub(r"[^a-z0-9]+", "-", dashboard["title"].lower()).strip("-")
         return self.answer(h, 200, {"id": stored["id"], "uid": uid, "url": f"/d/{uid}/{slug}", "status": "success",
@@ -158,6 +169,18 @@ class FakeGrafana:
         h.send_header("Content-Length", str(len(data)))
         h.end_headers()
         h.wfile.write(data)
+
+
+def upgraded(dashboard: dict) -> dict:
+    """What a newer Grafana stores: a migrated schemaVersion, plugin versions and defaults of its own."""
+    model = json.loads(json.dumps(dashboard))
+    model["schemaVersion"] += 1
+    model["weekStart"] = ""
+    for panel in model["panels"]:
+        if panel["type"] != "row":
+            panel["pluginVersion"] = "12.0.0"
+            panel["fieldConfig"]["defaults"].setdefault("custom", {})["hideFrom"] = {"legend": False, "tooltip": False, "viz": False}
+    return model
 
 
 @pytest.fixture
@@ -330,3 +353,63 @@ def test_lint_errors_stop_the_push(grafana, tmp_path, monkeypatch) -> None:
     assert result.exit_code == 1
     assert "specs/dashboards/cache_performance.yaml:15:19: error: unknown unit `percent_unit` [dashboard/unknown-unit]" in result.stderr
     assert grafana.requests == []
+
+
+def test_an_invalid_dashboard_is_refused_like_grafana_refuses_it(grafana, monkeypatch) -> None:
+    import monspec.render.dashboards as dashboards
+
+    monkeypatch.setattr(dashboards, "normalise", lambda data, version: data)  # grafanalib's raw output
+    result = run(grafana.url)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "error: Grafana answered 400 Bad Request on POST /api/dashboards/db: invalid dashboard: $: Additional properties "
+        "are not allowed ('__inputs', 'hideControls', 'rows', 'sharedCrosshair', 'style' were unexpected) [grafana/http]")
+    assert grafana.dashboards == {}
+
+
+def test_a_dashboard_grafana_upgraded_is_unchanged(grafana) -> None:
+    grafana.upgrade = True
+    assert run(grafana.url).exit_code == 0
+    stored = grafana.dashboards["unified-cache-executive-overview"]["dashboard"]
+    assert stored["schemaVersion"] == 42 and stored["panels"][1]["pluginVersion"] == "12.0.0"
+    result = run(grafana.url)
+    assert result.stdout.splitlines()[-1] == f"{grafana.url}: 4 unchanged"
+    stored["panels"][4]["description"] = "edited in the UI"
+    stored["schemaVersion"] = 39  # an older model than monspec writes is stale
+    result = run(grafana.url, "--dry-run")
+    assert result.stdout.splitlines()[3] == (
+        "dashboard unified-cache-executive-overview 'UnifiedConnectionManager - Executive Overview': "
+        "would be updated (changed: panels, schemaVersion)")
+
+
+def test_a_provisioned_dashboard_is_refused_with_the_way_to_update_it(grafana) -> None:
+    assert run(grafana.url).exit_code == 0
+    grafana.provisioned.add("unified-cache-cache-performance")
+    grafana.dashboards["unified-cache-cache-performance"]["dashboard"]["title"] = "Old"
+    result = run(grafana.url)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: Grafana refused to save dashboard unified-cache-cache-performance: Cannot save provisioned dashboard "
+        "(it is provisioned from files and the provider does not allow UI updates): update it by deploying "
+        "generated/grafana/dashboards/ to the provider's path (generated/grafana/provisioning/dashboards.yaml), "
+        "or set `project.grafana.allow_ui_updates: true` to push to it [grafana/provisioned]\n1 error(s), 0 warning(s)\n")
+
+
+def test_message_and_folder_uid(grafana) -> None:
+    result = run(grafana.url, "--message", "release 1.2: new panels", "--folder-uid", "cache-prod")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "folder 'UnifiedConnectionManager' (uid cache-prod): created"
+    assert {(s["folderUid"], s["message"]) for s in grafana.dashboards.values()} == {("cache-prod", "release 1.2: new panels")}
+    assert grafana.violations == []
+
+
+def test_folder_and_uid_from_the_project_settings(grafana, tmp_path) -> None:
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS, specs)
+    project = specs / "project.yaml"
+    project.write_text(project.read_text() + "  grafana:\n    folder: Cache\n    folder_uid: cache-team\n")
+    result = CliRunner().invoke(main, ["push", "--specs", str(specs), "--grafana-url", grafana.url],
+                                env={"GRAFANA_TOKEN": TOKEN})
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "folder 'Cache' (uid cache-team): created"
+    assert {s["folderUid"] for s in grafana.dashboards.values()} == {"cache-team"}

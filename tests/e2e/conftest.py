@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from e2e.stack import compress_time  # noqa: E402
-from monspec.demo.processes import wait_until  # noqa: E402
-from monspec.demo.receiver import read_log  # noqa: E402
-from monspec.demo.stack import Stack, Workload  # noqa: E402
-from support.processes import require_program  # noqa: E402
+from e2e.stack import compress_time
+from monspec.demo.processes import wait_until
+from monspec.demo.receiver import read_log
+from monspec.demo.stack import Stack, Workload
+from support.processes import require_program
 
 REPO = Path(__file__).resolve().parents[2]
 GENERATED = REPO / "generated"

@@ -13,7 +13,7 @@ import pytest
 from e2e.conftest import GENERATED, REPO
 from e2e.stack import shorten_windows
 from monspec.demo.processes import wait_until
-from monspec.rulemodel import alert_rules, recording_rules
+from monspec.model.rules import alert_rules, recording_rules
 from monspec.spec import load_specs
 
 pytestmark = pytest.mark.live
@@ -76,12 +76,25 @@ def dashboard_targets() -> list[tuple[str, str, str]]:
 
 def test_every_dashboard_target_returns_data(live) -> None:
     targets = dashboard_targets()
-    assert len(targets) == 30  # every target of the four guide dashboards
+    states = [t for t in targets if t[1] == "Alert states"]
+    assert len(targets) - len(states) == 30  # every target of the four guide dashboards
+    assert len(states) == 4 * len(alert_rules(SPECS))  # and one state tile per alert on each
     for dashboard, panel, expr in targets:
         concrete = (expr.replace("$job", "unified-cache").replace("$instance", ".+")
                     .replace("$__rate_interval", "5m"))
         concrete = shorten_windows(concrete)
         wait_for(lambda concrete=concrete: live.query(concrete), 15, f"{dashboard} / {panel}: `{concrete}` to return data")
+
+
+def test_alert_state_tiles_and_annotations_read_the_alerts_series(live) -> None:
+    """Each state tile is 0 (OK), 1 (pending) or 2 (firing); the annotation query evaluates."""
+    dashboard = json.loads((GENERATED / "grafana" / "dashboards" / "unified-cache-operations-detail.json").read_text())
+    [state] = [p for p in dashboard["panels"] if p["title"] == "Alert states"]
+    for target in state["targets"]:
+        [sample] = live.query(target["expr"])
+        assert sample["value"][1] in ("0", "1", "2"), target["legendFormat"]
+    [annotation] = [a for a in dashboard["annotations"]["list"] if a["name"] == "Firing alerts"]
+    live.query(annotation["expr"])  # an evaluation error raises
 
 
 def test_no_rule_has_an_evaluation_error(live) -> None:

@@ -14,7 +14,7 @@ import pytest
 from e2e.conftest import REPO
 from monspec.demo.faults import FAULTS, Fault, recover
 from monspec.demo.processes import wait_until
-from monspec.rulemodel import alert_rules
+from monspec.model.rules import alert_rules
 from monspec.spec import load_specs
 
 pytestmark = pytest.mark.live

@@ -1,7 +1,6 @@
 """`monspec import`: real-world rule files round-trip into specs that generate the same rules."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -15,18 +14,11 @@ from monspec.build import compile_specs
 from monspec.errors import SpecError
 from monspec.importer import import_file
 from monspec.spec import load_specs
+from support.processes import require_program
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.y*ml"))
 TESTS = Path(__file__).parent.parent
 FIXTURE = TESTS / "fixtures" / "golden_specs"
-
-
-def need(program: str) -> None:
-    if shutil.which(program):
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{program} is missing in CI")
-    pytest.skip(f"{program} not installed")
 
 
 def groups_of(text: str) -> list[dict]:
@@ -71,7 +63,7 @@ def test_import_round_trips(case: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_promtool_accepts_the_regenerated_rules(case: Path, tmp_path: Path) -> None:
-    need("promtool")
+    require_program("promtool")
     _, build = _import_alone(case, tmp_path)
     out = tmp_path / "rules.yml"
     out.write_bytes(build.files["prometheus/rules.yml"])
@@ -248,3 +240,20 @@ specs/legacy.yaml:5:15: error: unknown metric `shop_queue_utilisation` in Typo [
                 ^
   hint: did you mean `shop_queue_utilization`?""",
     ]
+
+
+def test_an_error_in_a_nested_spec_file_of_the_joined_folder_names_that_file(tmp_path: Path) -> None:
+    """Re-importing over one file leaves it out of the joined specs; the others are read where they are."""
+    from monspec.importer import existing_specs
+
+    specs = tmp_path / "specs"
+    shutil.copytree(FIXTURE, specs)
+    (specs / "imported.yaml").write_text("not: [valid")
+    (specs / "team").mkdir()
+    (specs / "team" / "extra.yaml").write_text("metrics:\n  x_total: {type: counter, unit: nope, help: h}\n")
+    with pytest.raises(SpecError) as raised:
+        existing_specs(specs, specs / "imported.yaml")
+    [problem] = raised.value.problems
+    assert problem.position is not None
+    assert (problem.position.file.resolve(), problem.position.line, problem.position.col) == \
+        ((specs / "team" / "extra.yaml").resolve(), 2, 34)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from monspec.lint import run_lint
+from monspec.model import build_model
 from monspec.spec import load_specs
 
 PROJECT = """\
@@ -65,5 +66,5 @@ def lint(tmp_path: Path):
         (tmp_path / "alerts.yaml").write_text(textwrap.dedent(alerts) if alerts else "alerts: {}\n")
         if kpis:
             (tmp_path / "kpis.yaml").write_text(textwrap.dedent(kpis))
-        return Linted(run_lint(load_specs(tmp_path), families))
+        return Linted(run_lint(build_model(load_specs(tmp_path)), families))
     return run

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from monspec.build import compile_specs
 from monspec.output import write_tree
+from support.processes import require_program
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
@@ -17,12 +17,7 @@ SPECS = ROOT / "specs"
 @pytest.fixture(scope="session")
 def promtool() -> str:
     """Path of promtool; skipped locally when missing, a failure in CI (CI=true)."""
-    path = shutil.which("promtool")
-    if not path:
-        if os.environ.get("CI") == "true":
-            pytest.fail("promtool is missing in CI: install the Debian package `prometheus`")
-        pytest.skip("promtool not installed")
-    return path
+    return require_program("promtool")
 
 
 @pytest.fixture(scope="session")

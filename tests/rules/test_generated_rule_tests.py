@@ -1,5 +1,5 @@
-"""generated/prometheus/rules_test.yml pins every threshold and `for`: it passes against the
-generated rules.yml, and fails when a threshold is nudged or a `for` doubled in a copy of it."""
+"""generated/prometheus/tests/ pins every threshold and `for`: the tests pass against the rules
+they load (the same rules as rules.yml), and fail when a threshold is nudged or a `for` doubled."""
 from __future__ import annotations
 
 import re
@@ -9,25 +9,32 @@ from pathlib import Path
 
 import yaml
 
-from monspec.promtest.scenarios import render_tests
-from monspec.rulemodel import alert_rules, recording_rules
+from monspec.model.rules import alert_rules, recording_rules
 from monspec.spec import load_specs
 from monspec.spec.durations import format_duration, parse_duration
-from monspec.toolcheck.unit_tests import parse_promtool_failures, promtool_unit_tests
+from monspec.toolcheck.unit_tests import parse_promtool_failures, promtool_test_folder
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 
 COMPARISON = re.compile(r"(==|!=|>=|<=|>|<)(\s*)(\d+(?:\.\d+)?(?:e[-+]?\d+)?)")
 
 
-def _tests(generated: Path) -> dict:
-    return yaml.safe_load((generated / "prometheus" / "rules_test.yml").read_text())
+def _test_files(generated: Path) -> list[Path]:
+    return sorted((generated / "prometheus" / "tests").glob("*.yml"))
+
+
+def _test_groups(generated: Path) -> list[dict]:
+    return [group for path in _test_files(generated) for group in yaml.safe_load(path.read_text())["tests"]]
+
+
+def _not_covered(generated: Path) -> list[str]:
+    return [line for path in _test_files(generated) for line in path.read_text().splitlines()
+            if line.startswith("# Not covered")]
 
 
 def test_every_rule_of_the_bundled_specs_is_covered(generated: Path) -> None:
-    text = (generated / "prometheus" / "rules_test.yml").read_text()
-    assert "Not covered" not in text
-    names = [group["name"] for group in _tests(generated)["tests"]]
+    assert _not_covered(generated) == []
+    names = [group["name"] for group in _test_groups(generated)]
     specs = load_specs(SPECS)
     for alert in alert_rules(specs):
         assert any(n.startswith(f"{alert.name} fires: ") for n in names), alert.name
@@ -39,7 +46,7 @@ def test_every_rule_of_the_bundled_specs_is_covered(generated: Path) -> None:
 
 
 def test_fires_tests_assert_pending_then_firing_with_exact_annotations(generated: Path) -> None:
-    group = next(g for g in _tests(generated)["tests"] if g["name"].startswith("CacheHitRateCritical fires: "))
+    group = next(g for g in _test_groups(generated) if g["name"].startswith("CacheHitRateCritical fires: "))
     assert group["name"] == "CacheHitRateCritical fires: 0.686 inside < 0.7"
     pending, firing = group["alert_rule_test"]
     assert pending == {"eval_time": "2m", "alertname": "CacheHitRateCritical", "exp_alerts": []}
@@ -54,25 +61,53 @@ def test_fires_tests_assert_pending_then_firing_with_exact_annotations(generated
 
 
 def test_generated_tests_pass_with_promtool(promtool: str, generated: Path) -> None:
-    [result] = promtool_unit_tests(generated / "prometheus" / "rules_test.yml")
-    assert result.ok, result.detail
+    results = promtool_test_folder(generated / "prometheus" / "tests")
+    assert [r.name.rsplit("/", 1)[1] for r in results] == [
+        f"{path.name}" for path in _test_files(generated)]
+    assert all(r.ok for r in results), [r.detail for r in results if not r.ok]
 
 
-def test_rendering_is_byte_stable() -> None:
-    specs = load_specs(SPECS)
-    assert render_tests(specs) == render_tests(load_specs(SPECS))
+def test_each_test_file_loads_only_rules_of_rules_yml_in_their_groups(generated: Path) -> None:
+    """The per-file rule files are rules.yml cut down: every rule as rules.yml has it, in its group,
+    and together they hold every rule a test reads (so a test never runs against another text)."""
+    full = yaml.safe_load((generated / "prometheus" / "rules.yml").read_text())["groups"]
+    rules_of = {group["name"]: group["rules"] for group in full}
+    seen = []
+    for path in _test_files(generated):
+        test = yaml.safe_load(path.read_text())
+        [rule_file] = test["rule_files"]
+        groups = yaml.safe_load((path.parent / rule_file).read_text())["groups"]
+        assert test["group_eval_order"] == [g["name"] for g in groups]
+        for group in groups:
+            rules = group["rules"]
+            assert [r for r in rules_of[group["name"]] if r in rules] == rules, path.name
+            seen += [r for r in rules if "alert" in r]
+    alerts = [r for group in full for r in group["rules"] if "alert" in r]
+    assert sorted(r["alert"] for r in seen) == sorted(r["alert"] for r in alerts)
+
+
+def test_a_test_file_evaluates_its_chain_only(generated: Path) -> None:
+    """The hit-ratio file loads the three hit-ratio rules and the alerts on them, nothing else."""
+    rules = yaml.safe_load((generated / "prometheus" / "tests" / "rules" / "unified_cache_hit_ratio.yml").read_text())
+    recording, alerting = rules["groups"]
+    assert [(r["record"], r["labels"]["cache_level"]) for r in recording["rules"]] == [
+        ("unified_cache_hit_ratio", level) for level in ("l1", "l2", "overall")]
+    assert {r["alert"] for r in alerting["rules"]} == {
+        "CacheHitRateCritical", "CacheHitRateWarning", "CachePerformanceExcellent", "L1HitRateCritical",
+        "L1HitRateWarning", "L2HitRateCritical", "L2HitRateWarning"}
 
 
 def _mutated(generated: Path, tmp_path: Path, name: str, mutate) -> subprocess.Popen:
+    """The generated tests run against their rule files with `mutate` applied to every rule."""
     folder = tmp_path / name
-    folder.mkdir()
-    rules = yaml.safe_load((generated / "prometheus" / "rules.yml").read_text())
-    for group in rules["groups"]:
-        for rule in group["rules"]:
-            mutate(rule)
-    (folder / "rules.yml").write_text(yaml.safe_dump(rules, sort_keys=False))
-    shutil.copy(generated / "prometheus" / "rules_test.yml", folder / "rules_test.yml")
-    return subprocess.Popen(["promtool", "test", "rules", "rules_test.yml"], cwd=folder,
+    shutil.copytree(generated / "prometheus" / "tests", folder)
+    for path in sorted((folder / "rules").glob("*.yml")):
+        rules = yaml.safe_load(path.read_text())
+        for group in rules["groups"]:
+            for rule in group["rules"]:
+                mutate(rule)
+        path.write_text(yaml.safe_dump(rules, sort_keys=False))
+    return subprocess.Popen(["promtool", "test", "rules", *sorted(p.name for p in folder.glob("*.yml"))], cwd=folder,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -129,18 +164,17 @@ def test_a_changed_recording_rule_fails_its_expression_test(promtool: str, gener
 
 
 def test_golden_fixture_tests_pass_and_name_what_they_cannot_cover(promtool: str, tmp_path: Path) -> None:
+    import shutil
+
     from monspec.build import compile_specs
     from monspec.output import write_tree
-
-    import shutil
 
     fixture = SPECS.parent / "tests" / "fixtures" / "golden_specs"
     build = compile_specs(fixture)
     write_tree(tmp_path / "out", build.files)
-    text = (tmp_path / "out" / "prometheus" / "rules_test.yml").read_text()
-    assert [line for line in text.splitlines() if line.startswith("# Not covered")] == []
-    [result] = promtool_unit_tests(tmp_path / "out" / "prometheus" / "rules_test.yml")
-    assert result.ok, result.detail
+    assert _not_covered(tmp_path / "out") == []
+    results = promtool_test_folder(tmp_path / "out" / "prometheus" / "tests")
+    assert all(r.ok for r in results), [r.detail for r in results if not r.ok]
 
     # A description holding `{{ and }}` as text cannot be expanded by Prometheus' template
     # engine: the alert is named as not covered instead of guessed.
@@ -150,8 +184,7 @@ def test_golden_fixture_tests_pass_and_name_what_they_cannot_cover(promtool: str
     alerts.write_text(alerts.read_text().replace("{{ $value | humanizePercentage }} inline", "{{ and }} braces"))
     build = compile_specs(broken)
     write_tree(tmp_path / "out2", build.files)
-    text = (tmp_path / "out2" / "prometheus" / "rules_test.yml").read_text()
-    assert [line for line in text.splitlines() if line.startswith("# Not covered")] == [
+    assert _not_covered(tmp_path / "out2") == [
         "# Not covered: alert ErrorRatioCritical: cannot replay the template action {{ and }}"]
-    [result] = promtool_unit_tests(tmp_path / "out2" / "prometheus" / "rules_test.yml")
-    assert result.ok, result.detail
+    results = promtool_test_folder(tmp_path / "out2" / "prometheus" / "tests")
+    assert all(r.ok for r in results), [r.detail for r in results if not r.ok]

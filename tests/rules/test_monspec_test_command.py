@@ -8,11 +8,12 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from monspec.cli import main
+from support.processes import require_program
 from monspec.toolcheck.unit_tests import parse_promtool_failures
 
 ROOT = Path(__file__).resolve().parents[2]
 
-PROMTOOL_FAILURE = """Unit Testing:  rules_test.yml
+PROMTOOL_FAILURE = """Unit Testing:  unified_cache_hit_ratio.yml
   FAILED:
     name: CacheHitRateCritical fires: 0.686 inside < 0.7,
     alertname: CacheHitRateCritical, time: 2m30s, 
@@ -52,15 +53,64 @@ def test_passing_output_folder(promtool: str, generated: Path, tmp_path: Path, m
     junit = tmp_path / "junit.xml"
     result = CliRunner().invoke(main, ["test", "--out", str(out), "--junit", str(junit)])
     assert result.exit_code == 0, result.output
-    assert f"ok   promtool test rules {out}/prometheus/rules_test.yml" in result.output
+    assert f"ok   promtool test rules {out}/prometheus/tests/RedisMasterDown.yml" in result.output
+    assert f"ok   vmalert -dryRun -rule={out}/prometheus/rules.yml" in result.output
     suite = ET.parse(junit).getroot()
     assert suite.get("failures") == "0"
+
+
+def test_jobs_run_the_same_checks_side_by_side(promtool: str, generated: Path, tmp_path: Path, monkeypatch) -> None:
+    out = _copy(generated, tmp_path)
+    monkeypatch.chdir(ROOT)
+    serial = CliRunner().invoke(main, ["test", "--out", str(out)])
+    parallel = CliRunner().invoke(main, ["test", "--out", str(out), "--jobs", "3"])
+    assert parallel.exit_code == serial.exit_code == 0, parallel.output
+    assert parallel.output == serial.output
+
+
+def test_rules_vmalert_refuses_fail(promtool: str, generated: Path, tmp_path: Path, monkeypatch) -> None:
+    """A rule Prometheus loads but VictoriaMetrics' vmalert (Debian's) refuses: `keep_firing_for`."""
+    require_program("vmalert")
+    out = _copy(generated, tmp_path)
+    rules = out / "prometheus" / "rules.yml"
+    text = rules.read_text()
+    rules.write_text(text.replace("expr: unified_redis_master_connected == 0\n        for: 30s\n",
+                                  "expr: unified_redis_master_connected == 0\n        for: 30s\n"
+                                  "        keep_firing_for: 5m\n"))
+    assert rules.read_text() != text
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(main, ["test", "--out", str(out)])
+    assert result.exit_code == 1
+    failing = [line for line in result.stderr.splitlines() if line.startswith("FAIL")]
+    assert len(failing) == 1 and failing[0].startswith(f"FAIL vmalert -dryRun -rule={rules}: "), failing
+    assert "unknown fields in rule: keep_firing_for" in failing[0]
+
+
+def test_vmalert_missing_is_a_skip_locally_and_a_failure_in_ci(promtool: str, generated: Path, tmp_path: Path,
+                                                               monkeypatch) -> None:
+    out = _copy(generated, tmp_path)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for program in ("promtool", "amtool"):
+        (bin_dir / program).symlink_to(require_program(program))
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("CI", "false")
+    local = CliRunner().invoke(main, ["test", "--out", str(out)])
+    assert local.exit_code == 0, local.output
+    assert f"skip vmalert -dryRun -rule={out}/prometheus/rules.yml" in local.output
+    assert local.output.splitlines()[-1].endswith(" passed, 0 failed, 1 skipped")
+    monkeypatch.setenv("CI", "true")
+    ci = CliRunner().invoke(main, ["test", "--out", str(out)])
+    assert ci.exit_code == 1
+    assert (f"FAIL vmalert -dryRun -rule={out}/prometheus/rules.yml: vmalert not found on PATH: "
+            "install the Debian package `victoria-metrics` (or run `make programs`)") in ci.stderr
 
 
 def test_each_failing_case_gets_a_line_and_a_junit_testcase(promtool: str, generated: Path, tmp_path: Path,
                                                              monkeypatch) -> None:
     out = _copy(generated, tmp_path)
-    rules = out / "prometheus" / "rules.yml"
+    rules = out / "prometheus" / "tests" / "rules" / "RedisMasterDown.yml"
     text = rules.read_text()
     rules.write_text(text.replace("expr: unified_redis_master_connected == 0\n        for: 30s",
                                   "expr: unified_redis_master_connected == 0\n        for: 1m"))
@@ -70,7 +120,7 @@ def test_each_failing_case_gets_a_line_and_a_junit_testcase(promtool: str, gener
     result = CliRunner().invoke(main, ["test", "--out", str(out), "--junit", str(junit)])
     assert result.exit_code == 1
     failing = [line for line in result.stderr.splitlines() if line.startswith("FAIL")]
-    assert failing == [f"FAIL promtool test rules {out}/prometheus/rules_test.yml: "
+    assert failing == [f"FAIL promtool test rules {out}/prometheus/tests/RedisMasterDown.yml: "
                        "RedisMasterDown fires: 0 inside == 0: alert RedisMasterDown at 30s: "
                        "expected 1 firing alert(s), got 0"]
     suite = ET.parse(junit).getroot()

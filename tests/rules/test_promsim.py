@@ -6,8 +6,16 @@ import math
 import pytest
 
 from monspec.promtest.promsim import (
-    AlertingRule, RecordingRule, Simulation, Unsupported, expand_template, go_value, humanize, humanize_duration,
-    humanize_percentage, key,
+    AlertingRule,
+    RecordingRule,
+    Simulation,
+    Unsupported,
+    expand_template,
+    go_value,
+    humanize,
+    humanize_duration,
+    humanize_percentage,
+    key,
 )
 
 
@@ -25,10 +33,6 @@ def test_rate_extrapolation_matches_promtool() -> None:
     sim.record(300.0)
     assert sim.recorded[60.0] == {key({"__name__": "x:rate"}): 0.023333333333333334}
     assert sim.recorded[300.0] == {key({"__name__": "x:rate"}): 0.11666666666666667}
-
-
-def test_accumulated_series_values_match_promtool() -> None:
-    assert _counter(0.1, 30)[30] == 3.0000000000000013
 
 
 def test_histogram_quantile_matches_promtool() -> None:

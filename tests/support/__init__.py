@@ -1,7 +1,6 @@
 """Shared helpers for tests that start real programs (Redis, Prometheus, Alertmanager, ...).
 
-Import them after putting ``tests/`` on ``sys.path`` (a conftest does
-``sys.path.insert(0, str(Path(__file__).resolve().parents[1]))``), e.g.::
+``tests/`` is on the import path (pytest's ``pythonpath`` in pyproject.toml), e.g.::
 
     from support.processes import require_program, free_port, ManagedProcess
     from support.redis_server import RedisServer

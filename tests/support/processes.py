@@ -9,11 +9,12 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 from typing import Callable, Sequence
 
 import pytest
+
+from monspec.demo.processes import wait_until  # noqa: F401  (re-exported: one poll loop for tests and the demo)
 
 
 def in_ci() -> bool:
@@ -48,17 +49,6 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
             return True
     except OSError:
         return False
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02, what: str = "condition") -> None:
-    """Poll ``check`` until it is true; raise TimeoutError naming ``what`` otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if check():
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 class ManagedProcess:

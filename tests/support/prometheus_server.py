@@ -6,6 +6,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from monspec.demo.processes import http_ok
+
 from .processes import ManagedProcess, free_port, require_program
 
 
@@ -14,18 +16,11 @@ def http_json(url: str, timeout: float = 5.0):
         return json.load(response)
 
 
-def http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 class _ServedProgram:
-    """A program with an HTTP API and a /-/ready endpoint, on a free loopback port."""
+    """A program with an HTTP API and a readiness endpoint, on a free loopback port."""
 
     name = ""
+    ready_path = "/-/ready"
 
     def __init__(self, workdir: Path, config: Path, binary: str):
         self.binary = binary
@@ -43,7 +38,7 @@ class _ServedProgram:
 
     def start(self):
         self.process = ManagedProcess(self.argv(), self.workdir / f"{self.name}.log").start()
-        self.process.wait_ready(lambda: http_ok(f"{self.url}/-/ready"), timeout=30, what=f"{self.name} to be ready")
+        self.process.wait_ready(lambda: http_ok(f"{self.url}{self.ready_path}"), timeout=30, what=f"{self.name} to be ready")
         return self
 
     def stop(self) -> None:

@@ -2,22 +2,16 @@
 a fresh CollectorRegistry per test."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from prometheus_client import CollectorRegistry
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from support.redis_fixtures import (  # noqa: E402,F401  (re-exported fixtures)
+from support.redis_fixtures import (  # noqa: F401  (re-exported fixtures)
     _redis_session_pair,
     redis_pair,
     redis_pair_factory,
     redis_server,
 )
-
-from unified_cache import CacheConfig, ManagerMode, UnifiedConnectionManager  # noqa: E402
+from unified_cache import CacheConfig, ManagerMode, UnifiedConnectionManager
 
 
 @pytest.fixture

@@ -5,46 +5,65 @@ A spec entity can turn a check off with a reason:
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from dataclasses import dataclass, field
 
-from monspec.catalog import Catalog, build_catalog
+from monspec.checks import BY_ID
 from monspec.errors import Problem
+from monspec.lint import (
+    aggregation,
+    alerts,
+    dashboards,
+    hygiene,
+    imported,
+    ranges,
+    references,
+    routing,
+    rulers,
+    syntax,
+    thresholds,
+    types,
+    units,
+)
 from monspec.lint.sites import ExprSite, expression_sites
+from monspec.model import Model
+from monspec.model.catalog import Catalog
 from monspec.spec import SpecSet
 
-
-def check_families() -> tuple[str, ...]:
-    """Every module of this package with a `check(ctx)` function."""
-    names = []
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        if callable(getattr(module, "check", None)):
-            names.append(info.name)
-    return tuple(sorted(names))
+FAMILIES = (aggregation, alerts, dashboards, hygiene, imported, ranges, references, routing, rulers, syntax,
+            thresholds, types, units)
 
 
 @dataclass
 class LintContext:
-    specs: SpecSet
-    catalog: Catalog
+    model: Model
     sites: list[ExprSite]
     problems: list[Problem] = field(default_factory=list)
 
+    @property
+    def specs(self) -> SpecSet:
+        return self.model.specs
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.model.catalog
+
     def report(self, entity, problem: Problem) -> None:
-        """Record a problem unless the entity disabled its check id."""
+        """Record a problem unless the entity disabled its check id; ids and severities are the registry's."""
+        check = BY_ID.get(problem.id)
+        if check is None or check.severity != problem.severity:
+            raise ValueError(f"lint problem {problem.id} ({problem.severity}) does not match monspec.checks")
         config = getattr(entity, "lint", None)
         if config is not None and problem.id in config.disable:
             return
         self.problems.append(problem)
 
 
-def run_lint(specs: SpecSet, families: tuple[str, ...] | None = None) -> list[Problem]:
+def run_lint(model: Model, families: tuple[str, ...] | None = None) -> list[Problem]:
     """All problems of all check families, sorted by file and position."""
-    ctx = LintContext(specs, build_catalog(specs), expression_sites(specs))
-    for family in families or check_families():
-        importlib.import_module(f"monspec.lint.{family}").check(ctx)
+    ctx = LintContext(model, expression_sites(model.specs))
+    for family in FAMILIES:
+        if families is None or family.__name__.rsplit(".", 1)[-1] in families:
+            family.check(ctx)
     unique = {(p.id, str(p.position), p.message): p for p in ctx.problems}
     return sorted(unique.values(), key=lambda p: (str(p.position.file) if p.position else "", p.position.line if p.position else 0,
                                                   p.position.col if p.position else 0, p.id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from monspec.rulemodel import AlertRule, alert_rules
+from monspec.model.rules import AlertRule
 
 
 def check(ctx) -> None:
@@ -23,7 +23,7 @@ def check(ctx) -> None:
     if any(p.id.startswith("alert/unknown-kpi") or p.id == "alert/missing-threshold" for p in ctx.problems):
         return
     seen: dict[str, AlertRule] = {}
-    for rule in alert_rules(specs):
+    for rule in ctx.model.alert_rules:
         if rule.name in seen:
             first = seen[rule.name]
             ctx.report(rule.entity, rule.entity.problem(

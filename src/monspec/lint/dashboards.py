@@ -10,6 +10,15 @@
 - dashboard/line-panel: threshold lines on a panel that draws no lines
 - dashboard/fixed-target-label: a selector fixing `job` or `instance`, which the variables select
 
+dashboard-linter's rules (grafana/dashboard-linter), so a user's own dashboards get the same advice:
+
+- dashboard/panel-description: a panel with neither a description nor a KPI to take one from
+- dashboard/rate-interval: a rate()/irate()/increase() window other than `$__rate_interval`
+- dashboard/editable: provisioned dashboards editable in the UI (`allow_ui_updates: true`)
+- dashboard/job-variable, dashboard/instance-variable: the rendered variable is not a multi-select
+  query variable labelled `Job` / `Instance` with `.+` for All
+- dashboard/datasource-variable: a rendered panel, query or variable not on the `$datasource` variable
+
 PromQL syntax and catalog references of every target are checked by the promql
 families through `Dashboard.expression_fields()`.
 """
@@ -18,9 +27,14 @@ from __future__ import annotations
 import difflib
 
 from monspec import promql
+from monspec.errors import MonspecError
+from monspec.lint.ranges import _range_offset
 from monspec.spec.dashboards import Dashboard, Panel, dashboard_uid, grafana_unit, known_units, kpi_for_expr, lintable
 
 TARGET_LABELS = ("job", "instance")
+RATE_FUNCTIONS = ("rate", "irate", "increase")
+RATE_INTERVAL = ("$__rate_interval", "${__rate_interval}")
+DATASOURCE_UIDS = ("${datasource}", "$datasource")
 
 
 def check(ctx) -> None:
@@ -47,9 +61,74 @@ def check(ctx) -> None:
             else:
                 panel_titles[panel.title] = panel
             _check_panel(ctx, panel)
+        _check_model(ctx, key, dashboard)
+    grafana = specs.project.grafana
+    if grafana.allow_ui_updates:
+        ctx.report(grafana, grafana.problem(
+            "dashboard/editable", "provisioned dashboards are editable in the UI (`allow_ui_updates: true`): "
+            "edits there are lost when Grafana reloads the files", "allow_ui_updates", severity="warning",
+            hint="change the specs instead; or keep it with `lint: {disable: [dashboard/editable], reason: …}`"))
+
+
+def _check_model(ctx, key: str, dashboard) -> None:
+    """The rules on what the renderer makes of the spec; only a spec without errors renders."""
+    from monspec.render.dashboards import dashboard_json
+
+    if any(p.severity == "error" for p in ctx.problems):
+        return
+    try:
+        model = dashboard_json(ctx.model, key, dashboard)
+    except (MonspecError, promql.PromQLSyntaxError):
+        return  # the promql families report it
+    for id, message in model_problems(model):
+        ctx.report(dashboard, dashboard.problem(id, message, key=True))
+
+
+def model_problems(model: dict) -> list[tuple[str, str]]:
+    """dashboard-linter's template and datasource rules over a rendered dashboard: (id, message)."""
+    found = []
+    uid = model.get("uid")
+    variables = {v.get("name"): v for v in model.get("templating", {}).get("list", [])}
+    for name in ("job", "instance"):  # template-job-rule, template-instance-rule
+        variable = variables.get(name) or {}
+        wrong = [what for what, ok in (
+            ("a query variable", variable.get("type") == "query"), (f"labelled {name.title()!r}", variable.get("label") == name.title()),
+            ("multi-select", variable.get("multi") is True), ("with All as `.+`", variable.get("allValue") == ".+"),
+        ) if not ok]
+        if wrong:
+            found.append((f"dashboard/{name}-variable",
+                          f"dashboard {uid!r}: the `{name}` variable is not " + ", not ".join(wrong)))
+    source = variables.get("datasource")  # template-datasource-rule
+    if source is None or source.get("type") != "datasource" or source.get("query") != "prometheus" \
+            or source.get("label") != "Data source":
+        found.append(("dashboard/datasource-variable", f"dashboard {uid!r} has no `datasource` variable of the "
+                      "prometheus type labelled 'Data source'"))
+    uses = [(f"variable `{v['name']}`", v.get("datasource")) for v in variables.values() if v.get("type") == "query"]
+    for panel in _model_panels(model):
+        uses.append((f"panel {panel.get('title')!r}", panel.get("datasource")))
+        uses += [(f"panel {panel.get('title')!r} query {t.get('refId')}", t.get("datasource"))
+                 for t in panel.get("targets", [])]
+    for what, ref in uses:
+        if not isinstance(ref, dict) or ref.get("uid") not in DATASOURCE_UIDS:
+            found.append(("dashboard/datasource-variable", f"dashboard {uid!r}: {what} does not "
+                          "use the `$datasource` variable"))
+    return found
+
+
+def _model_panels(model: dict):
+    for panel in model.get("panels", []):
+        if panel.get("type") == "row":
+            yield from panel.get("panels", [])
+        else:
+            yield panel
 
 
 def _check_panel(ctx, panel) -> None:
+    if not panel.description and all(kpi_for_expr(ctx.specs.kpis, t.expr) is None for t in panel.targets):
+        ctx.report(panel, panel.problem("dashboard/panel-description", f"panel {panel.title!r} has no description",
+                                        "title", severity="warning",
+                                        hint="add `description:` saying what it shows and what a bad value means "
+                                             "(a panel showing a KPI takes the KPI's)"))
     if not panel.targets:
         ctx.report(panel, panel.problem("dashboard/no-targets", f"panel {panel.title!r} has no targets",
                                         "targets" if "targets" in _data(panel) else "title",
@@ -77,6 +156,7 @@ def _check_panel(ctx, panel) -> None:
         if target.thresholds is not None:
             _check_steps(ctx, panel, target, i)
         _check_selectors(ctx, panel, target, i)
+        _check_rate_interval(ctx, panel, target, i)
 
 
 def _data(panel) -> dict:
@@ -132,3 +212,22 @@ def _check_selectors(ctx, panel, target, i: int) -> None:
                     f"`{matcher.name}` is fixed to \"{matcher.value}\": dashboards select it with the ${matcher.name} variable",
                     path, offset=max(offset, selector.offset),
                     hint=f"remove the `{matcher.name}` matcher; every query is filtered on $job and $instance"))
+
+
+def _check_rate_interval(ctx, panel, target, i: int) -> None:
+    try:
+        analysis = promql.parse(lintable(target.expr))
+    except promql.PromQLSyntaxError:
+        return
+    for selector in analysis.selectors:
+        if selector.range_seconds is None or not selector.enclosing or selector.enclosing[0] not in RATE_FUNCTIONS:
+            continue
+        bracket = _range_offset(target.expr, selector.offset)
+        window = target.expr[bracket + 1:target.expr.find("]", bracket)]
+        if window.strip() in RATE_INTERVAL:
+            continue
+        ctx.report(panel, panel.source.problem(
+            "dashboard/rate-interval", f"{selector.enclosing[0]}() over [{window}] in panel {panel.title!r}: "
+            "a fixed window shows nothing when zoomed in and hides spikes when zoomed out",
+            panel.path + ("targets", i, "expr"), offset=bracket, severity="warning",
+            hint="use [$__rate_interval], which Grafana sizes to the step and the scrape interval"))

@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import re
 
-import promql_parser as pp
-
-from monspec.rulemodel import alert_rules
 from monspec.spec.thresholds import format_number
 
 CAMEL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 REQUIRED = ("summary", "description", "runbook_url")
-COMPARISONS = {">", ">=", "<", "<="}
+ORDERINGS = {">", ">=", "<", "<="}
 
 
 def check(ctx) -> None:
-    rules = [r for r in alert_rules(ctx.specs) if r.origin == "alert"]
+    rules = [r for r in ctx.model.alert_rules if r.origin == "alert"]
     for rule in rules:
         alert = rule.entity
         for name in REQUIRED:
@@ -43,40 +40,27 @@ def check(ctx) -> None:
             ctx.report(alert, alert.problem(
                 "alert/name-case", f"alert name `{rule.name}` is not CamelCase", key=True,
                 hint="name the alert by a snake_case key (cache_hit_rate_critical -> CacheHitRateCritical)"))
-        condition = _condition(rule.expr, leaf=True)
-        if rule.for_ is None and condition is not None:
+        if rule.for_ is None and rule.conditions and not rule.absent:
             ctx.report(alert, alert.problem(
                 "alert/missing-for", f"threshold alert `{rule.name}` has no `for`: a single evaluation past "
-                f"{format_number(condition[2])} fires it", key=True, severity="warning",
+                f"{format_number(rule.conditions[0].value)} fires it", key=True, severity="warning",
                 hint="add `for: 5m` (or the time the condition must hold)"))
     _warning_stricter(ctx, rules)
-
-
-def _condition(expr: str, leaf: bool = False):
-    """(lhs text, op, number) when the alert is one `<expr> <op> <number>` comparison
-    (with leaf=True: the first such comparison of an `and`)."""
-    try:
-        node = pp.parse(expr)
-    except ValueError:
-        return None
-    while isinstance(node, pp.ParenExpr) or (leaf and isinstance(node, pp.BinaryExpr) and str(node.op) == "and"):
-        node = node.expr if isinstance(node, pp.ParenExpr) else node.lhs
-    if isinstance(node, pp.BinaryExpr) and str(node.op) in COMPARISONS | {"==", "!="} \
-            and not (node.modifier and node.modifier.return_bool) and isinstance(node.rhs, pp.NumberLiteral):
-        return (node.lhs.prettify(), str(node.op), float(node.rhs.val))
-    return None
 
 
 def _warning_stricter(ctx, rules) -> None:
     by_lhs: dict[str, dict[str, list]] = {}
     for rule in rules:
-        condition = _condition(rule.expr)
-        if condition is None or condition[1] not in COMPARISONS or rule.severity not in ("warning", "critical"):
+        if len(rule.conditions) != 1 or rule.absent or rule.severity not in ("warning", "critical"):
             continue
-        by_lhs.setdefault(condition[0], {}).setdefault(rule.severity, []).append((rule, condition))
+        [condition] = rule.conditions
+        if condition.op in ORDERINGS:
+            by_lhs.setdefault(condition.lhs_text, {}).setdefault(rule.severity, []).append((rule, condition))
     for levels in by_lhs.values():
-        for warning, (_, w_op, w_value) in levels.get("warning", []):
-            for critical, (_, c_op, c_value) in levels.get("critical", []):
+        for warning, w in levels.get("warning", []):
+            w_op, w_value = w.op, w.value
+            for critical, c in levels.get("critical", []):
+                c_op, c_value = c.op, c.value
                 high = w_op in (">", ">=")
                 if high != (c_op in (">", ">=")):
                     continue

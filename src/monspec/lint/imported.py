@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 
 from monspec import promql
-from monspec.rulemodel import alert_rules
 
 SYNTHETIC = {"up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
              "scrape_series_added", "ALERTS", "ALERTS_FOR_STATE"}
@@ -27,7 +26,7 @@ def check(ctx) -> None:
     if not groups:
         return
     project = specs.project.name
-    own = {f"{project}.recording": bool(specs.recording_rules), f"{project}.alerts": bool(alert_rules(specs))}
+    own = {f"{project}.recording": bool(specs.recording_rules), f"{project}.alerts": bool(ctx.model.alert_rules)}
     recorded = {r.record for g in groups.values() for r in g.rules if r.record}
     known = set(ctx.catalog.series) | recorded | SYNTHETIC
     for name, group in groups.items():

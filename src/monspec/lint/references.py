@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from monspec.catalog import TARGET_LABELS
+from monspec.model.catalog import TARGET_LABELS
 
 
 def check(ctx) -> None:

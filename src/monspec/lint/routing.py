@@ -13,14 +13,14 @@ import difflib
 import re
 from urllib.parse import parse_qsl, urlsplit
 
-from monspec.rulemodel import rule_groups
 from monspec.spec.routing import Route
 
 LITERAL_FIELDS = {"routing_key": "routing_key_file", "api_url": "api_url_file", "auth_password": "auth_password_file"}
 SECRET_HOSTS = ("hooks.slack.com", "events.pagerduty.com", "outlook.office.com", "discord.com/api/webhooks")
 SECRET_PARAMS = re.compile(r"^(token|access_token|api_?key|key|secret|sig|signature|password|passwd|pass|auth|code)$", re.I)
 KEY_LIKE = re.compile(r"^(?=.*\d)(?=.*[a-zA-Z])[A-Za-z0-9]{32}$")  # a PagerDuty integration key
-SLACK_HOOK = re.compile(r"https://hooks\.slack\.com/\S+")
+TOKEN_LIKE = re.compile(r"(?=.*\d)(?=.*[a-zA-Z])[A-Za-z0-9_\-]{20,}")  # a key in a webhook path
+PUBLIC_ENDPOINTS = {"events.pagerduty.com": ("/v2/enqueue", "/generic/2010-04-15/create_event.json")}
 
 
 def check(ctx) -> None:
@@ -33,7 +33,7 @@ def check(ctx) -> None:
                 if getattr(config, literal, None) is not None:
                     ctx.report(receiver, config.problem(
                         "routing/literal-secret", f"literal `{literal}` in {kind} receiver `{receiver.name}`: "
-                        "secrets must not be written into specs", literal, key=True,
+                        "secrets must not be written into specs", literal, key=True, secret=True,
                         hint=f"put the value in a file readable by Alertmanager and set `{file_field}` to its path"))
             for field_name, value in _strings(config):
                 if field_name in LITERAL_FIELDS:
@@ -42,7 +42,7 @@ def check(ctx) -> None:
                 if reason:
                     ctx.report(receiver, config.problem(
                         "routing/literal-secret", f"`{field_name}` of {kind} receiver `{receiver.name}` {reason}",
-                        field_name, hint=_hint(kind)))
+                        field_name, hint=_hint(kind), secret=True))
     known = set(routing.receivers)
     used: set[str] = set()
 
@@ -62,7 +62,7 @@ def check(ctx) -> None:
         if name not in used:
             ctx.report(receiver, receiver.problem("routing/unused-receiver", f"receiver `{name}` is reached by no route",
                                                   key=True, severity="warning"))
-    alerts = [rule for group in rule_groups(ctx.specs) for rule in group.rules if not hasattr(rule, "record")]
+    alerts = ctx.model.all_alert_rules
     names = sorted({rule.name for rule in alerts})
     for entity, equal, regex, fields in _alertname_matchers(routing):
         for field_name, kind, value in ((fields[0], "=", equal.get("alertname")), (fields[1], "=~", regex.get("alertname"))):
@@ -88,19 +88,23 @@ def check(ctx) -> None:
 
 
 def secret_reason(value: str) -> str | None:
-    """Why a string looks like a secret, or None."""
+    """Why a string looks like a secret, or None; the reason never repeats the secret."""
     text = value.strip()
     if KEY_LIKE.match(text):
         return "looks like a literal integration key"
     for match in re.finditer(r"https?://\S+", text):
-        url = match.group(0)
-        parts = urlsplit(url)
-        if any(host in (parts.netloc + parts.path) for host in SECRET_HOSTS) and (parts.path.strip("/") or parts.query):
-            return f"holds a literal webhook URL ({parts.netloc}{'/…' if parts.path else ''})"
-        if parts.password:
-            return "holds a password inside a URL"
+        parts = urlsplit(match.group(0))
+        host = parts.hostname or ""
+        if parts.username is not None or parts.password is not None:
+            return "holds credentials inside a URL (user:password@)"
         if any(SECRET_PARAMS.match(k) for k, _ in parse_qsl(parts.query, keep_blank_values=True)):
             return "holds a credential in the URL's query string"
+        if parts.path.rstrip("/") in PUBLIC_ENDPOINTS.get(host, ()):
+            continue
+        if any(known in host + parts.path for known in SECRET_HOSTS) and (parts.path.strip("/") or parts.query):
+            return f"holds a literal webhook URL ({host}/…)"
+        if any(TOKEN_LIKE.fullmatch(segment) for segment in parts.path.split("/")):
+            return f"holds what looks like a secret in the URL's path ({host}/…)"
     return None
 
 

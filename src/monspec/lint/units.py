@@ -11,8 +11,6 @@ import re
 
 import promql_parser as pp
 
-from monspec.rulemodel import alert_rules
-
 ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
 CLAIMS = (
     ("ms", re.compile(r"\s?(ms)\b"), "seconds", 1000.0, "humanizeDuration", "milliseconds"),
@@ -24,7 +22,7 @@ RATE_UNITS = {"ops"}
 
 
 def check(ctx) -> None:
-    for rule in alert_rules(ctx.specs):
+    for rule in ctx.model.alert_rules:
         if rule.origin != "alert":
             continue  # KPI-derived and absence annotations are written by monspec itself
         try:

@@ -21,6 +21,8 @@ from functools import lru_cache
 
 import promql_parser as pp
 
+from monspec.promql import label_matches
+
 LOOKBACK = 300.0
 COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
 ARITHMETIC = {"+", "-", "*", "/", "%", "^"}
@@ -63,15 +65,6 @@ def _arith(op: str, a: float, b: float) -> float:
     if op == "%":
         return math.fmod(a, b) if b != 0 else math.nan
     return a ** b
-
-
-def _matches(op: str, value: str, candidate: str) -> bool:
-    if op == "=":
-        return candidate == value
-    if op == "!=":
-        return candidate != value
-    hit = re.fullmatch(value, candidate) is not None
-    return hit if op == "=~" else not hit
 
 
 _MATCH_OPS = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
@@ -148,7 +141,7 @@ class Simulation:
             labels = dict(k)
             if name is not None and labels.get("__name__") != name:
                 continue
-            if all(_matches(op, v, labels.get(lbl, "")) for lbl, op, v in matchers):
+            if all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in matchers):
                 out.append((labels, values))
         return sorted(out, key=lambda item: key(item[0]))
 
@@ -171,7 +164,7 @@ class Simulation:
             labels = dict(k)
             if name is not None and labels.get("__name__") != name:
                 continue
-            if all(_matches(op, v, labels.get(lbl, "")) for lbl, op, v in matchers):
+            if all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in matchers):
                 out.append(Sample(labels, value))
         return out
 

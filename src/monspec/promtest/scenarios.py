@@ -1,4 +1,4 @@
-"""generated/prometheus/rules_test.yml: promtool unit tests that pin every alert's threshold and `for`.
+"""promtool unit-test scenarios that pin every alert's threshold and `for` (generated/prometheus/tests/).
 
 For each alert whose condition is a comparison with a number (or an `and` of such
 comparisons), the generator feeds the *raw* metrics (counters, histogram buckets,
@@ -18,7 +18,7 @@ Each recording rule gets a `promql_expr_test` with the exact value its inputs gi
 Expected values come from `promsim`, which replays Prometheus' arithmetic (rate
 extrapolation, histogram_quantile, template functions) bit for bit; promtool confirms.
 Rules whose PromQL or annotation templates it cannot replay are listed at the top of
-the file as not covered, with the reason.
+their test file as not covered, with the reason. `promtest.files` decides the files.
 """
 from __future__ import annotations
 
@@ -28,9 +28,12 @@ from dataclasses import dataclass, field
 
 import promql_parser as pp
 
-from monspec.catalog import Catalog, build_catalog
+from monspec.model import Model
+from monspec.model.catalog import Catalog
+from monspec.model.conditions import unparen
+from monspec.model.rules import AlertRule, RecordRule
+from monspec.promql import escape_label_value, label_matches
 from monspec.promtest.promsim import (
-    COMPARISONS,
     AlertingRule,
     RecordingRule,
     Simulation,
@@ -41,12 +44,9 @@ from monspec.promtest.promsim import (
     selector_names,
 )
 from monspec.render import yamltext
-from monspec.rulemodel import AlertRule, RecordRule, alert_rules, recording_rules, rule_groups
-from monspec.spec import SpecSet
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.spec.thresholds import format_number
 
-PATH = "prometheus/rules_test.yml"
 RATIO_BASE = 1000  # counter increments per input interval behind a ratio
 MARGIN = 0.02  # "just inside / outside": 2% of the threshold
 HISTOGRAM_SPAN = 1000
@@ -71,9 +71,8 @@ class Counter:
 
 @dataclass
 class Leaf:
-    """One `<expr> <op> <number>` condition of an alert."""
+    """One `<expr> <op> <number>` condition of an alert, with the values just inside and outside it."""
 
-    node: object
     lhs: object
     op: str
     threshold: float
@@ -102,14 +101,15 @@ class Scenario:
 
 
 class Generator:
-    def __init__(self, specs: SpecSet):
+    def __init__(self, model: Model):
+        specs = model.specs
         self.specs = specs
-        self.catalog: Catalog = build_catalog(specs)
+        self.catalog: Catalog = model.catalog
         project = specs.project
         self.interval = parse_duration(project.scrape_interval)
         self.eval_interval = parse_duration(project.evaluation_interval)
         self.target_labels = {"job": project.job, "instance": project.scrape_target}
-        self.records = recording_rules(specs)
+        self.records = model.recording_rules
         self.sim_rules = [RecordingRule(r.record, r.expr, r.labels) for r in self.records]
         self._chains: dict[str, list[RecordingRule]] = {}
         self._rules_by_name: dict[str, list[RecordingRule]] = {}
@@ -153,7 +153,7 @@ class Generator:
 
     def _drive_arith(self, node, target: float) -> dict:
         op = str(node.op)
-        lhs, rhs = _unparen(node.lhs), _unparen(node.rhs)
+        lhs, rhs = unparen(node.lhs), unparen(node.rhs)
         if isinstance(rhs, pp.NumberLiteral):
             k = float(rhs.val)
             inverse = {"*": target / k if k else math.nan, "/": target * k, "+": target - k, "-": target + k}[op]
@@ -191,7 +191,7 @@ class Generator:
         return out
 
     def _drive_quantile(self, node, target: float) -> dict:
-        q_node, inner = _unparen(node.args[0]), node.args[1]
+        q_node, inner = unparen(node.args[0]), node.args[1]
         if not isinstance(q_node, pp.NumberLiteral):
             raise Unsupported("histogram_quantile with a computed quantile")
         q = float(q_node.val)
@@ -224,7 +224,7 @@ class Generator:
         series = self.catalog.get(name)
         labels = {"__name__": name, **self.target_labels}
         for label, op, value in matchers:
-            if label in self.target_labels and not _match(op, value, self.target_labels[label]):
+            if label in self.target_labels and not label_matches(op, value, self.target_labels[label]):
                 raise Unsupported(f"a selector on {label}{op}\"{value}\"")
         known = series.labels if series is not None else {}
         for label, allowed in sorted(known.items()):
@@ -232,7 +232,7 @@ class Generator:
                 continue
             wanted = [(op, v) for lbl, op, v in matchers if lbl == label]
             candidates = sorted(allowed) if allowed else [v for op, v in wanted if op == "="] or ["example"]
-            choice = next((c for c in candidates if all(_match(op, v, c) for op, v in wanted)), None)
+            choice = next((c for c in candidates if all(label_matches(op, v, c) for op, v in wanted)), None)
             if choice is None:
                 raise Unsupported(f"no allowed value of `{label}` matches the selector")
             labels[label] = choice
@@ -249,9 +249,9 @@ class Generator:
         names = sorted(series.labels)
         for values in itertools.product(*(sorted(series.labels[n] or ()) for n in names)):
             labels = {"__name__": name, **self.target_labels, **dict(zip(names, values, strict=False))}
-            if not all(_match(op, v, labels.get(lbl, "")) for lbl, op, v in must):
+            if not all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in must):
                 continue
-            if must_not and all(_match(op, v, labels.get(lbl, "")) for lbl, op, v in must_not):
+            if must_not and all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in must_not):
                 continue
             return labels
         raise Unsupported(f"no series of `{name}` is in the denominator but not the numerator")
@@ -313,9 +313,10 @@ class Generator:
         return out
 
     def alert_scenarios(self, alert: AlertRule) -> list[Scenario]:
-        ast = pp.parse(alert.expr)
-        absent = isinstance(ast, pp.Call) and ast.func.name == "absent"
-        leaves = _leaves(ast.args[0] if absent and isinstance(ast, pp.Call) else ast)
+        if not alert.conditions:
+            raise Untestable("its condition is not `<expr> <comparison> <number>` (or an `and` of them)")
+        absent = alert.absent
+        leaves = [Leaf(c.lhs, c.op, c.value) for c in alert.conditions]
         for_seconds = parse_duration(alert.for_) if alert.for_ else 0.0
         horizon = _ceil(for_seconds + self.chain_window(alert.expr) + 300, self.eval_interval)
         rule = AlertingRule(alert.name, alert.expr, for_seconds, alert.labels)
@@ -415,28 +416,11 @@ class Generator:
         return scenario
 
 
-def _unparen(node):
-    while isinstance(node, pp.ParenExpr):
-        node = node.expr
-    return node
-
-
-def _leaves(node) -> list[Leaf]:
-    node = _unparen(node)
-    if isinstance(node, pp.BinaryExpr) and str(node.op) == "and":
-        return _leaves(node.lhs) + _leaves(node.rhs)
-    if isinstance(node, pp.BinaryExpr) and str(node.op) in COMPARISONS and not (node.modifier and node.modifier.return_bool):
-        lhs, rhs = _unparen(node.lhs), _unparen(node.rhs)
-        if isinstance(rhs, pp.NumberLiteral) and not isinstance(lhs, pp.NumberLiteral):
-            return [Leaf(node, lhs, str(node.op), float(rhs.val))]
-    raise Untestable("its condition is not `<expr> <comparison> <number>` (or an `and` of them)")
-
-
 def _counter_selector(node):
     """The selector under rate()/increase() in `agg(rate(sel[w]))`, else None."""
-    node = _unparen(node)
+    node = unparen(node)
     while isinstance(node, pp.AggregateExpr) and str(node.op) == "sum":
-        node = _unparen(node.expr)
+        node = unparen(node.expr)
     if isinstance(node, pp.Call) and node.func.name in ("rate", "increase") and isinstance(node.args[0], pp.MatrixSelector):
         return node.args[0].vector_selector
     return None
@@ -466,18 +450,7 @@ def _ceil(seconds: float, step: float) -> float:
 
 
 def _agree(rule_labels: dict[str, str], matchers: list) -> bool:
-    return all(_match(op, v, rule_labels[lbl]) for lbl, op, v in matchers if lbl in rule_labels)
-
-
-def _match(op: str, value: str, candidate: str) -> bool:
-    import re
-
-    if op == "=":
-        return candidate == value
-    if op == "!=":
-        return candidate != value
-    hit = re.fullmatch(value, candidate) is not None
-    return hit if op == "=~" else not hit
+    return all(label_matches(op, v, rule_labels[lbl]) for lbl, op, v in matchers if lbl in rule_labels)
 
 
 def _le(bound: float) -> str:
@@ -507,12 +480,8 @@ def _nice_target(rule: RecordRule, catalog: Catalog) -> float:
 def _selector_text(name: str, labels: dict[str, str]) -> str:
     if not labels:
         return name
-    inner = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items()))
+    inner = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels.items()))
     return f"{name}{{{inner}}}"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _series_text(k) -> str:
@@ -578,7 +547,7 @@ def _render_group(out: list[str], scenario: Scenario, interval: float, kind: str
 def _labels_text(labels: dict[str, str]) -> str:
     labels = dict(labels)
     name = labels.pop("__name__", "")
-    inner = ", ".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items()))
+    inner = ", ".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels.items()))
     return f"{name}{{{inner}}}"
 
 
@@ -586,34 +555,3 @@ def _value_text(value: float) -> str:
     if math.isnan(value) or math.isinf(value):
         return f'"{_number(value)}"'
     return repr(float(value)) if not float(value).is_integer() else format_number(value)
-
-
-def render_tests(specs: SpecSet) -> str:
-    gen = Generator(specs)
-    groups: list[tuple[Scenario, str]] = []
-    uncovered: list[str] = []
-    for rule in gen.records:
-        try:
-            groups.append((gen.record_scenario(rule), "record"))
-        except Unsupported as exc:
-            uncovered.append(f"recording rule {_selector_text(rule.record, rule.labels)}: {exc}")
-    for alert in alert_rules(specs):
-        try:
-            for scenario in gen.alert_scenarios(alert):
-                groups.append((scenario, "alert"))
-        except Unsupported as exc:
-            uncovered.append(f"alert {alert.name}: {exc}")
-    out = ["# Generated by monspec from specs/ — do not edit; run `make generate`.",
-           "# promtool unit tests: `promtool test rules rules_test.yml` (or `monspec test`)."]
-    for line in uncovered:
-        out.append(f"# Not covered: {line}")
-    out += ["rule_files:", "  - rules.yml", f"evaluation_interval: {format_duration(gen.eval_interval)}"]
-    # Recording rules first, as the expected timings assume (promtool's default order is random).
-    out.append("group_eval_order:")
-    out.extend(f"  - {yamltext.scalar(group.name, 2)}" for group in rule_groups(specs))
-    out.append("tests:")
-    for scenario, kind in groups:
-        _render_group(out, scenario, gen.interval, kind)
-    if not groups:
-        out[-1] = "tests: []"
-    return "\n".join(out) + "\n"

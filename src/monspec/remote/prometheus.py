@@ -5,81 +5,115 @@ live Prometheus and judged by its own thresholds.
 """
 from __future__ import annotations
 
+import enum
 import json
 import math
 import re
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from monspec.errors import MonspecError
+from monspec.remote.http import WebError, check_url, one_line, request
 from monspec.spec import SpecSet
 from monspec.spec.durations import parse_duration
 from monspec.spec.thresholds import Range, Threshold
 
 
 class PrometheusUnreachable(MonspecError):
-    """Prometheus did not answer; `verify` reports this as UNKNOWN."""
+    """Prometheus did not answer, or not as Prometheus answers; `verify` reports this as UNKNOWN (exit 3)."""
 
 
 class PrometheusClient:
     def __init__(self, url: str, timeout: float = 10.0):
-        self.url = url.rstrip("/")
+        try:
+            self.url = check_url(url, "--prometheus", "http://127.0.0.1:9090", insecure=True)  # no token travels to Prometheus
+        except WebError as exc:
+            raise PrometheusUnreachable(str(exc)) from None
         self.timeout = timeout
 
     def _get(self, path: str, params: dict | list | None = None) -> Any:
         query = ("?" + urllib.parse.urlencode(params, doseq=True)) if params else ""
         try:
-            with urllib.request.urlopen(f"{self.url}{path}{query}", timeout=self.timeout) as response:
-                body = json.load(response)
-        except urllib.error.HTTPError as exc:
-            try:
-                body = json.load(exc)
-            except ValueError:
-                raise PrometheusUnreachable(f"Prometheus at {self.url} answered HTTP {exc.code} for {path}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise PrometheusUnreachable(f"cannot reach Prometheus at {self.url}: {reason}") from None
-        if body.get("status") != "success":
-            raise MonspecError(f"Prometheus rejected {path}: {body.get('errorType')}: {body.get('error')}")
-        return body["data"]
+            answer = request(f"{self.url}{path}{query}", headers={"Accept": "application/json"}, timeout=self.timeout)
+        except WebError as exc:
+            raise PrometheusUnreachable(f"cannot reach Prometheus at {self.url}: {exc}") from None
+        try:
+            body = json.loads(answer.body)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or body.get("status") not in ("success", "error"):
+            what = f"HTTP {answer.status}" if answer.status >= 400 else "something that is not Prometheus' JSON"
+            raise PrometheusUnreachable(f"Prometheus at {self.url} answered {path} with {what}")
+        if body["status"] != "success":
+            detail = f"{one_line(body.get('errorType'))}: {one_line(body.get('error'))}"
+            if answer.status >= 500:
+                raise PrometheusUnreachable(f"Prometheus at {self.url} failed on {path} (HTTP {answer.status}, {detail})")
+            raise MonspecError(f"Prometheus rejected {path}: {detail}")
+        return body.get("data")
+
+    def _read(self, path: str, read: Callable[[Any], Any], params: dict | list | None = None) -> Any:
+        """`read` applied to the answer's data; an answer of another shape makes Prometheus unusable."""
+        data = self._get(path, params)
+        try:
+            return read(data)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            raise PrometheusUnreachable(f"Prometheus at {self.url} answered {path} in an unexpected shape") from None
 
     def query(self, expr: str) -> list[tuple[dict[str, str], float]]:
         """Instant query; each sample as (labels, value)."""
-        data = self._get("/api/v1/query", {"query": expr})
-        kind, result = data["resultType"], data["result"]
-        if kind == "scalar":
-            return [({}, float(result[1]))]
-        if kind == "vector":
-            return [(sample["metric"], float(sample["value"][1])) for sample in result]
-        raise MonspecError(f"query returned a {kind}, expected an instant vector: {expr}")
+        kind, samples = self._read("/api/v1/query", _samples, {"query": expr})
+        if samples is None:
+            raise MonspecError(f"query returned a {one_line(kind)}, expected an instant vector: {expr}")
+        return samples
 
     def rules(self) -> list[dict]:
-        return [rule for group in self._get("/api/v1/rules")["groups"] for rule in group["rules"]]
+        return self._read("/api/v1/rules", lambda d: [dict(r) for g in d["groups"] for r in g["rules"]])
 
     def alerts(self) -> list[dict]:
-        return self._get("/api/v1/alerts")["alerts"]
+        return self._read("/api/v1/alerts", lambda d: [dict(a) for a in d["alerts"]])
 
     def metadata(self) -> dict[str, list[dict]]:
-        return self._get("/api/v1/metadata")
+        return self._read("/api/v1/metadata", dict)
 
     def metric_names(self, job: str) -> set[str]:
-        return set(self._get("/api/v1/label/__name__/values", [("match[]", f'{{job="{job}"}}')]))
+        return self._read("/api/v1/label/__name__/values", lambda d: {str(n) for n in d},
+                          [("match[]", f'{{job="{job}"}}')])
 
     def series(self, match: str) -> list[dict[str, str]]:
-        return self._get("/api/v1/series", [("match[]", match)])
+        return self._read("/api/v1/series", lambda d: [dict(s) for s in d], [("match[]", match)])
 
     def targets(self) -> list[dict]:
         """Active scrape targets with their health and last scrape."""
-        return self._get("/api/v1/targets", {"state": "active"})["activeTargets"]
+        return self._read("/api/v1/targets", lambda d: [dict(t) for t in d["activeTargets"]], {"state": "active"})
+
+
+def _samples(data: Any) -> tuple[str, list[tuple[dict[str, str], float]] | None]:
+    """(result type, samples) of an instant query; samples None for a type that is not a vector or scalar."""
+    kind, result = data["resultType"], data["result"]
+    if kind == "scalar":
+        return kind, [({}, float(result[1]))]
+    if kind == "vector":
+        return kind, [({str(k): str(v) for k, v in sample["metric"].items()}, float(sample["value"][1]))
+                      for sample in result]
+    return str(kind), None
 
 
 STATUS_ORDER = ("OK", "NO DATA", "WARNING", "CRITICAL")
 
+
+
+class VerifyStatus(enum.IntEnum):
+    """`monspec verify`'s exit codes, the monitoring-plugin convention (not monspec's ExitCode:
+    2 here is CRITICAL, there a usage error)."""
+
+    OK = 0
+    WARNING = 1
+    CRITICAL = 2
+    UNKNOWN = 3  # Prometheus unreachable
 
 @dataclass
 class KpiReading:
@@ -115,14 +149,14 @@ class VerifyReport:
     targets: list[TargetReading] = field(default_factory=list)
 
     @property
-    def exit_code(self) -> int:
-        """Like a monitoring plugin: 0 OK, 1 WARNING (or missing data / metrics), 2 CRITICAL."""
+    def exit_code(self) -> VerifyStatus:
+        """Like a monitoring plugin: OK, WARNING (or missing data / metrics), CRITICAL (a target down)."""
         statuses = {r.status for r in self.readings} | {t.status for t in self.targets}
         if "CRITICAL" in statuses:
-            return 2
+            return VerifyStatus.CRITICAL
         if "WARNING" in statuses or "NO DATA" in statuses or self.absent_metrics:
-            return 1
-        return 0
+            return VerifyStatus.WARNING
+        return VerifyStatus.OK
 
     def as_json(self) -> str:
         targets = [{**asdict(t), "status": t.status} for t in self.targets]
@@ -144,7 +178,6 @@ class VerifyReport:
         lines.append("")
         lines.append(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; {len(self.absent_metrics)} absent metrics")
         return "\n".join(lines)
-
 
     def targets_table(self) -> list[str]:
         """Which targets of each job are up: `JOB: n/m targets up`, then each target."""
@@ -209,9 +242,6 @@ def _seconds_since(rfc3339: str, now: float) -> float | None:
 def verify(specs: SpecSet, client: PrometheusClient) -> VerifyReport:
     report = VerifyReport()
     job = specs.project.job
-    report.targets = scrape_readings(client, [job])
-    # A KPI of a target that is not up is not judged from its last values.
-    blind = {t.instance for t in report.targets if t.health != "up"}
     for kpi in specs.kpis.values():
         samples: list[tuple[dict[str, str], float | None]] = list(client.query(kpi.expr))
         samples = [(labels, value) for labels, value in samples if labels.get("job", job) == job]
@@ -219,10 +249,15 @@ def verify(specs: SpecSet, client: PrometheusClient) -> VerifyReport:
             samples = [({}, None)]
         for labels, value in sorted(samples, key=lambda s: s[0].get("instance", "")):
             clean = None if value is None or math.isnan(value) else value
-            status = "NO DATA" if labels.get("instance") in blind else judge(kpi, value)
             report.readings.append(KpiReading(
-                kpi.name, kpi.display_title, labels.get("instance", "-"), clean, status,
+                kpi.name, kpi.display_title, labels.get("instance", "-"), clean, judge(kpi, value),
                 _text(kpi.target), _text(kpi.warning), _text(kpi.critical)))
+    report.targets = scrape_readings(client, [job])
+    # A KPI of a target that is not up is not judged from its last values (rate windows keep them for minutes).
+    blind = {t.instance for t in report.targets if t.health != "up"}
+    for reading in report.readings:
+        if reading.instance in blind:
+            reading.status = "NO DATA"
     present = client.metric_names(job)
     for name, metric in sorted(specs.metrics.items()):
         wanted = f"{name}_count" if metric.type == "histogram" else name

@@ -1,14 +1,19 @@
 """Grafana dashboards (generated/grafana/dashboards/<uid>.json) with grafanalib.
 
-Current panel types only (timeseries, stat, heatmap, table), schemaVersion 39, a
-`datasource` variable every panel and target uses, and `job` / `instance` variables
-every selector is filtered on. Colour steps come from the KPI when a target's
-expression is a KPI's, from the target's own `thresholds` otherwise.
+Current panel types only (timeseries, stat, heatmap, table), a `datasource` variable every
+panel and target uses, and multi-select `job` / `instance` variables every selector is
+filtered on. Colour steps, the description and the links of a panel come from the KPI when
+a target's expression is a KPI's (the runbook section and the alert rule of each of its
+alerts), from the spec otherwise. For incidents every dashboard shows the spec set's
+firing alerts as annotations (the `ALERTS` series) and opens with an "Alerts" row: one
+state tile per alert (OK / pending / firing). grafanalib builds the model;
+`dashboard_normalise.normalise` then makes it the model the target Grafana version stores.
 """
 from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from typing import Any
 
 import attr
@@ -17,32 +22,50 @@ from grafanalib._gen import DashboardEncoder
 
 from monspec import promql
 from monspec.errors import MonspecError
+from monspec.model import Model
+from monspec.model.rules import AlertRule
+from monspec.render.dashboard_normalise import normalise
 from monspec.spec import SpecSet
 from monspec.spec.dashboards import Dashboard, Panel, Target, dashboard_uid, grafana_unit, kpi_for_expr, lintable
 from monspec.spec.models import Kpi
 from monspec.spec.thresholds import Range, Threshold
 
-SCHEMA_VERSION = 39
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 TARGET_FILTERS = (("job", "$job"), ("instance", "$instance"))
 SIZES = {"stat": (6, 4), "timeseries": (12, 8), "heatmap": (12, 8), "table": (12, 8)}
 GRID_COLUMNS = 24
+# The alert state tiles: ALERTS gives 2 for firing, 1 for pending, 0 when neither.
+STATE_QUERY = ('max(ALERTS{{alertname="{name}", alertstate="firing"}}) * 2'
+               ' or max(ALERTS{{alertname="{name}", alertstate="pending"}}) or vector(0)')
+STATES = ((0, "OK", "green"), (1, "Pending", "orange"), (2, "Firing", "red"))
+STATE_TILE = (4, 2)  # width, height of one alert's tile
+BUILTIN_ANNOTATIONS = {
+    "builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True, "hide": True,
+    "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts",
+    "target": {"limit": 100, "matchAny": False, "tags": [], "type": "dashboard"}, "type": "dashboard",
+}
 # Worst to best, for a list of n colour steps (n values give n + 1 colours).
 LADDERS = {1: ["red", "green"], 2: ["red", "yellow", "green"], 3: ["red", "orange", "yellow", "green"]}
 
 
-def render(specs: SpecSet) -> dict[str, str]:
+def render(model: Model) -> dict[str, str]:
+    specs = model.specs
     out = {}
     for key, dashboard in sorted(specs.dashboards.items()):
-        data = dashboard_json(specs, key, dashboard)
+        data = dashboard_json(model, key, dashboard)
         out[f"grafana/dashboards/{data['uid']}.json"] = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return out
 
 
-def dashboard_json(specs: SpecSet, key: str, dashboard: Dashboard) -> dict:
-    """The dashboard model as Grafana stores it (what provisioning loads and the API receives)."""
+def dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str | None = None) -> dict:
+    """The dashboard model as Grafana `version` (default: the project's) stores it."""
+    specs = model.specs
     project = specs.project
-    panels = [_panel(specs, panel, i + 1, pos) for i, (panel, pos) in enumerate(zip(dashboard.panels, layout(dashboard.panels), strict=False))]
+    alerts = model.all_alert_rules
+    overview, top = _overview(alerts, len(dashboard.panels) + 1)
+    positions = [{**pos, "y": pos["y"] + top} for pos in layout(dashboard.panels)]
+    panels = overview + [_panel(specs, alerts, panel, i + 1, pos)
+                         for i, (panel, pos) in enumerate(zip(dashboard.panels, positions, strict=True))]
     built = g.Dashboard(
         title=dashboard.title,
         uid=dashboard_uid(project.name, key, dashboard),
@@ -51,16 +74,69 @@ def dashboard_json(specs: SpecSet, key: str, dashboard: Dashboard) -> dict:
         refresh=dashboard.refresh,
         time=g.Time(dashboard.time.from_, dashboard.time.to),
         timezone=dashboard.timezone,
-        schemaVersion=SCHEMA_VERSION,
+        schemaVersion=project.grafana.schema_version,
         graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
+        editable=project.grafana.allow_ui_updates,
         templating=g.Templating(_variables(project)),
+        annotations=g.Annotations([BUILTIN_ANNOTATIONS] + ([_alert_annotation(alerts)] if alerts else [])),
         panels=panels,
     )
     data = json.loads(json.dumps(built.to_json_data(), cls=DashboardEncoder))
-    for variable in data["templating"]["list"]:
+    for variable in data["templating"]["list"]:  # grafanalib writes a multi-select's current value as a string
+        if variable["name"] == "job":
+            variable["current"] = {"selected": True, "text": [project.job], "value": [project.job]}
         if variable["name"] == "instance":
             variable["current"] = {"selected": True, "text": ["All"], "value": ["$__all"]}
-    return data
+    return normalise(data, version or project.grafana.version)
+
+
+def _alert_annotation(alerts: list[AlertRule]) -> dict:
+    """The spec set's firing alerts from the datasource's ALERTS series, on every time panel.
+
+    Only `expr`: the title/text/tag formats are not in Grafana 10.4's annotation kind, nor in
+    the typed model of grafana-foundation-sdk 11.6 (a decoder drops them); Grafana then shows
+    the series' labels (alertname, severity, …) on each annotation.
+    """
+    names = "|".join(re.escape(a.name) for a in alerts)
+    return {"datasource": DATASOURCE, "enable": True, "hide": False, "iconColor": "red", "name": "Firing alerts",
+            "expr": f'ALERTS{{alertstate="firing", alertname=~"{names}"}}'}
+
+
+def _overview(alerts: list[AlertRule], first_id: int) -> tuple[list, int]:
+    """An "Alerts" row with one state tile per alert, then the row of the spec's panels; and their height."""
+    if not alerts:
+        return [], 0
+    width, height = STATE_TILE
+    per_row = GRID_COLUMNS // width
+    tiles_height = height * -(-len(alerts) // per_row)
+    state = g.Stat(
+        id=first_id + 1, title="Alert states", dataSource=DATASOURCE,
+        description="Each alert of this spec set: OK, pending (its condition holds, `for` has not passed) or "
+                    "firing, from the ALERTS series of the data source.",
+        targets=[{"datasource": DATASOURCE, "editorMode": "code", "expr": STATE_QUERY.format(name=a.name),
+                  "format": "time_series", "instant": True, "legendFormat": a.name, "range": False,
+                  "refId": _ref(i)} for i, a in enumerate(alerts)],
+        gridPos=g.GridPos(h=tiles_height, w=GRID_COLUMNS, x=0, y=1), reduceCalc="lastNotNull", graphMode="none",
+        colorMode="background", textMode="value_and_name", format="none", maxDataPoints=None,
+        mappings=[g.StatValueMappings(*[g.StatValueMappingItem(text, str(value), color) for value, text, color in STATES])],
+        thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 1}, {"color": "red", "value": 2}])
+    rows = [g.RowPanel(id=first_id, title="Alerts", gridPos=g.GridPos(h=1, w=GRID_COLUMNS, x=0, y=0)), state,
+            g.RowPanel(id=first_id + 2, title="Panels", gridPos=g.GridPos(h=1, w=GRID_COLUMNS, x=0, y=tiles_height + 1))]
+    return rows, tiles_height + 2
+
+
+def _links(alerts: list[AlertRule], kpis: list) -> list[dict]:
+    """The runbook section and the alert rule of every alert on the panel's KPIs."""
+    links: list[dict] = []
+    names = {k.name for k in kpis}
+    for alert in alerts:
+        if alert.kpi is None or alert.kpi.name not in names:
+            continue
+        for title, url in ((f"Runbook: {alert.name}", alert.annotations["runbook_url"]),
+                           (f"Alert rule: {alert.name}", "/alerting/list?search=" + urllib.parse.quote(f"rule:{alert.name}"))):
+            links.append({"asDropdown": False, "icon": "external link", "includeVars": False, "keepTime": False,
+                          "tags": [], "targetBlank": True, "title": title, "tooltip": "", "type": "link", "url": url})
+    return links
 
 
 def _variables(project) -> list:
@@ -69,7 +145,8 @@ def _variables(project) -> list:
         g.Template(name="datasource", label="Data source", query="prometheus", type="datasource",
                    default=project.datasource),
         g.Template(name="job", label="Job", query="label_values(up, job)", dataSource=query,
-                   default=project.job, refresh=g.REFRESH_ON_TIME_RANGE_CHANGE, sort=g.SORT_ALPHA_ASC),
+                   default=project.job, includeAll=True, multi=True, allValue=".+",
+                   refresh=g.REFRESH_ON_TIME_RANGE_CHANGE, sort=g.SORT_ALPHA_ASC),
         g.Template(name="instance", label="Instance", query='label_values(up{job=~"$job"}, instance)',
                    dataSource=query, default="$__all", includeAll=True, multi=True, allValue=".+",
                    refresh=g.REFRESH_ON_TIME_RANGE_CHANGE, sort=g.SORT_ALPHA_ASC),
@@ -182,7 +259,22 @@ def _ref(i: int) -> str:
     return chr(ord("A") + i) if i < 26 else f"Q{i}"
 
 
-def _panel(specs: SpecSet, panel: Panel, panel_id: int, pos: dict):
+def panel_kpis(specs: SpecSet, panel: Panel) -> list[Kpi]:
+    """The KPIs a panel's targets show, in target order."""
+    kpis: dict[str, Kpi] = {}
+    for target in panel.targets:
+        kpi = kpi_for_expr(specs.kpis, target.expr)
+        if kpi is not None:
+            kpis.setdefault(kpi.name, kpi)
+    return list(kpis.values())
+
+
+def panel_description(specs: SpecSet, panel: Panel) -> str:
+    """The spec's description, else the descriptions of the KPIs it shows."""
+    return panel.description or " ".join(f"{k.description.rstrip('.')}." for k in panel_kpis(specs, panel))
+
+
+def _panel(specs: SpecSet, alerts: list[AlertRule], panel: Panel, panel_id: int, pos: dict):
     targets = [_target_json(t, _ref(i), panel) for i, t in enumerate(panel.targets)]
     units = [grafana_unit(t.unit) or grafana_unit(panel.unit) for t in panel.targets]
     unit = grafana_unit(panel.unit) or (units[0] if units else None) or ""
@@ -203,10 +295,11 @@ def _panel(specs: SpecSet, panel: Panel, panel_id: int, pos: dict):
             properties.append({"id": "thresholds", "value": {"mode": "absolute", "steps": steps[i]}})
         if properties:
             overrides.append({"matcher": {"id": "byFrameRefID", "options": targets[i]["refId"]}, "properties": properties})
-    description = panel.description
+    description = panel_description(specs, panel)
     common = dict(
         id=panel_id, title=panel.title, dataSource=DATASOURCE, targets=targets, gridPos=_grid(pos),
         description=description or None, timeFrom=panel.timespan, maxDataPoints=None,
+        links=_links(alerts, panel_kpis(specs, panel)),
     )
     if panel.panel_type == "timeseries":
         lines = [(_line_value(specs, line), line) for line in panel.thresholds]

@@ -1,16 +1,15 @@
-"""generated/prometheus/rules.yml: the recording rules and alerts of `monspec.rulemodel`."""
+"""generated/prometheus/rules.yml: the recording rules and alerts of `monspec.model.rules`."""
 from __future__ import annotations
 
-from monspec.render import render_template
-from monspec.rulemodel import rule_groups
-from monspec.spec import SpecSet
+from monspec.model import Model
+from monspec.render.templates import render_template
 
 RULES_PATH = "prometheus/rules.yml"
 
 
-def render_rules_text(specs: SpecSet) -> str:
-    return render_template("rules.yml.j2", groups=rule_groups(specs))
+def render_rules_text(model: Model) -> str:
+    return render_template("rules.yml.j2", groups=model.groups)
 
 
-def render(specs: SpecSet) -> dict[str, str]:
-    return {RULES_PATH: render_rules_text(specs)}
+def render(model: Model) -> dict[str, str]:
+    return {RULES_PATH: render_rules_text(model)}

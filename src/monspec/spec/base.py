@@ -4,11 +4,13 @@ Nothing here imports another spec module, so every spec module may import it.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema
 
+from monspec.checks import BY_ID
 from monspec.spec.durations import parse_duration
 from monspec.spec.thresholds import Range, Threshold, parse_threshold
 
@@ -20,10 +22,25 @@ Severity = Literal["critical", "warning", "info"]
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 SNAKE_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+GRAFANA_UID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def grafana_uid(value: str | None) -> str | None:
+    """A Grafana uid (dashboard or folder) as given, or a ValueError that says what one is."""
+    if value is not None and not GRAFANA_UID.match(value):
+        raise ValueError(f"a Grafana uid is 1-40 letters, digits, `-` or `_`, got {value!r}")
+    return value
 
 
 def _duration(value: Any) -> str:
     parse_duration(value)
+    return value
+
+
+def _interval(value: Any) -> str:
+    seconds = parse_duration(value)
+    if not 1 <= seconds <= 86400:
+        raise ValueError(f"an interval of {value} is outside 1s to 1d")
     return value
 
 
@@ -36,6 +53,9 @@ def _threshold(value: Any) -> Threshold | Range:
 Duration = Annotated[str, BeforeValidator(_duration), WithJsonSchema({
     "type": "string", "pattern": r"^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$",
     "description": "Prometheus duration such as 30s, 5m, 1h30m"})]
+Interval = Annotated[str, BeforeValidator(_interval), WithJsonSchema({
+    "type": "string", "pattern": r"^((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?$",
+    "description": "How often Prometheus scrapes or evaluates: a duration from 1s to 1d, such as 15s"})]
 ThresholdValue = Annotated[Threshold | Range, BeforeValidator(_threshold), WithJsonSchema({
     "anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*((>=|<=|==|!=|>|<)?\s*[-+.\d]+\s*%?|[-+.\d]+\s*%?\s*-\s*[-+.\d]+\s*%?)\s*$"}],
     "description": "Threshold in the guide's notation: \">0.90\", \"<0.001\", \"==0\", \"70-90%\""})]
@@ -78,8 +98,19 @@ class Located(Placed):
         return self._name
 
 
+def _known_check(value: str) -> str:
+    if value not in BY_ID:
+        close = difflib.get_close_matches(value, sorted(BY_ID), n=1, cutoff=0.6)
+        raise ValueError(f"unknown check id `{value}`" + (f", did you mean `{close[0]}`?" if close else
+                                                          " (docs/lint.md lists them)"))
+    return value
+
+
+CheckId = Annotated[str, AfterValidator(_known_check)]
+
+
 class LintConfig(Strict):
     """Turns checks off for one entity, with the reason shown in the docs."""
 
-    disable: list[str]
+    disable: list[CheckId]
     reason: str = Field(min_length=1)

@@ -48,10 +48,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from monspec.spec.base import Duration, LintConfig, Located, Placed, Strict
+from monspec.spec.base import Duration, LintConfig, Located, Placed, Strict, grafana_uid
 
 Visualization = Literal["timeseries", "graph", "stat", "heatmap", "table"]
-UID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 COLOR = re.compile(r"^(#[0-9a-fA-F]{6}|[a-z]+(-[a-z]+)*)$")
 
 # Grafana's interval variables, replaced by a zero-padded `5m` of the same length so
@@ -142,9 +141,7 @@ class Dashboard(Located):
     @field_validator("uid")
     @classmethod
     def _uid(cls, value: str | None) -> str | None:
-        if value is not None and not UID.match(value):
-            raise ValueError(f"a Grafana uid is 1-40 letters, digits, `-` or `_`, got {value!r}")
-        return value
+        return grafana_uid(value)
 
     def expression_fields(self) -> Iterator[tuple[Panel, tuple, str]]:
         """(panel, field path below the panel, expression for lint) for every target."""
@@ -194,9 +191,22 @@ def dashboard_uid(project_name: str, key: str, dashboard: Dashboard) -> str:
 
 
 def kpi_for_expr(kpis: dict, expr: str):
-    """The KPI whose expression this is (whitespace ignored), or None: its thresholds colour the panel."""
-    wanted = re.sub(r"\s+", "", expr)
-    for kpi in kpis.values():
-        if re.sub(r"\s+", "", kpi.expr) == wanted:
-            return kpi
-    return None
+    """The KPI whose expression this is (whitespace ignored), or None: its thresholds colour the panel.
+
+    A dict lookup in an index of the KPIs built once per KPI set (the last one asked about), not a
+    regex per KPI per target, which made dashboards quadratic in the size of the spec set."""
+    global _last_index
+    source, size, index = _last_index
+    if source is not kpis or size != len(kpis):
+        index = {}
+        for kpi in kpis.values():
+            index.setdefault(_squeezed(kpi.expr), kpi)
+        _last_index = (kpis, len(kpis), index)
+    return index.get(_squeezed(expr))
+
+
+def _squeezed(expr: str) -> str:
+    return "".join(expr.split())
+
+
+_last_index: tuple[dict, int, dict] = ({}, 0, {})

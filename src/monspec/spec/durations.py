@@ -1,27 +1,36 @@
 """Prometheus durations ("30s", "1h30m") checked and converted to seconds."""
 from __future__ import annotations
 
+import math
 import re
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+MAX_SECONDS = 10 * _UNITS["y"]  # a bound that keeps every later stage's arithmetic small
 _DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
 
 
 def parse_duration(text: str) -> float:
     """Seconds in a Prometheus duration; ValueError names the accepted form."""
     if not isinstance(text, str):
-        raise ValueError(f"expected a duration such as \"5m\" or \"30s\", got {type(text).__name__} {text!r}")
+        raise ValueError(f"expected a duration such as \"5m\" or \"30s\", got {type(text).__name__} {_short(text)}")
     match = _DURATION.match(text)
     if not text or not match or not any(match.groups()):
         raise ValueError(
-            f"invalid duration {text!r}: use a number and a unit, largest unit first, e.g. \"30s\", \"5m\", \"1h30m\" "
+            f"invalid duration {_short(text)}: use a number and a unit, largest unit first, e.g. \"30s\", \"5m\", \"1h30m\" "
             "(units: ms, s, m, h, d, w, y)"
         )
     seconds = 0.0
     for amount, unit in zip(match.groups(), ("y", "w", "d", "h", "m", "s", "ms"), strict=False):
         if amount:
-            seconds += int(amount) * _UNITS[unit]
+            seconds += int(amount) * _UNITS[unit] if len(amount) <= 12 else math.inf
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"duration {_short(text)} is longer than 10y, the longest monspec accepts")
     return seconds
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:36] + "…"
 
 
 def format_duration(seconds: float) -> str:

@@ -7,6 +7,8 @@ column of a value they reject.
 """
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ PathKey = tuple[Any, ...]
 FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeInfo:
     line: int  # 1-indexed
     col: int  # 1-indexed
@@ -78,10 +80,14 @@ class SourceFile:
 
     def problem(self, id: str, message: str, path: PathKey, *, key: bool = False,
                 hint: str | None = None, offset: int | None = None,
-                related: tuple[Position, ...] = (), severity: str = "error") -> Problem:
+                related: tuple[Position, ...] = (), severity: str = "error", secret: bool = False) -> Problem:
+        """A Problem with the source line and a caret; with `secret`, the value at path is masked in that line."""
         pos = self.position_in_scalar(path, offset) if offset is not None else self.position(path, key=key)
-        return Problem(id, message, pos, severity=severity, hint=hint, related=related,
-                       source_line=self.line_text(pos.line))
+        line = self.line_text(pos.line)
+        value = self.values.get(tuple(path))
+        if secret and value is not None and value.line == pos.line:
+            line = line[: value.col - 1] + "****"
+        return Problem(id, message, pos, severity=severity, hint=hint, related=related, source_line=line)
 
 
 def value_at(data: Any, path: PathKey) -> Any:
@@ -102,10 +108,80 @@ def _block_indent(text_lines: list[str], start_line0: int) -> int:
     return 0
 
 
+MAX_FILE_BYTES = 1024 * 1024  # about 6,000 alerts; loading takes some 80 bytes of memory per byte
+MAX_VALUES = 200_000  # per file, every alias use counted: bounds an alias bomb's time and memory
+MAX_DEPTH = 64
+_STR = "tag:yaml.org,2002:str"
+_SCALAR_TAGS = {f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "timestamp")}
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_TAG_HINTS = {
+    "tag:yaml.org,2002:merge": "YAML merge keys (`<<`) are not supported: write the keys out",
+    "tag:yaml.org,2002:value": "a bare `=` is not a value: quote it ('=')",
+}
+
+
+class NodeWalk:
+    """The bounds every walk over composed YAML nodes keeps (spec files and `monspec import` alike):
+    a budget of values with every alias use counted, a nesting depth, and no alias cycles."""
+
+    def __init__(self, path: Path, text: str):
+        self.path, self.text = path, text
+        self.count = 0
+        self.open: set[int] = set()  # collections being walked: an alias back into one of them is a cycle
+
+    def fail(self, node: yaml.Node, message: str, id: str = "yaml/unsupported", hint: str | None = None) -> SpecError:
+        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        lines = self.text.splitlines()
+        return SpecError(Problem(id, message, Position(self.path, line, col), hint=hint,
+                                 source_line=lines[line - 1] if 0 < line <= len(lines) else ""))
+
+    @contextlib.contextmanager
+    def visit(self, node: yaml.Node, depth: int) -> Iterator[None]:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise self.fail(node, f"this file holds more than {MAX_VALUES:,} values (every use of an alias counted)",
+                            "yaml/too-large", "split it into several files, or use fewer aliases")
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"nested more than {MAX_DEPTH} levels deep", "yaml/too-large")
+        if id(node) in self.open:
+            raise self.fail(node, "an alias refers to a mapping or list that contains it", "yaml/recursive-alias")
+        if isinstance(node, yaml.ScalarNode):
+            yield
+            return
+        self.open.add(id(node))
+        try:
+            yield
+        finally:
+            self.open.discard(id(node))
+
+
+def read_text(path: Path, within: Path | None = None) -> str:
+    """A YAML file's text within the size bound; SpecError when it is too large, unreadable, not UTF-8,
+    or (with `within`) a symlink that leads out of that folder: its target is never read or shown."""
+    if within is not None and Path(within).resolve() not in path.resolve().parents:
+        raise SpecError(Problem("spec/symlink", f"this file is a symlink that leads out of {within}",
+                                Position(path, 1, 1), hint="copy the file into the spec folder instead"))
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SpecError(Problem("yaml/too-large", f"this file is {size:,} bytes, over the limit of "
+                                    f"{MAX_FILE_BYTES:,} bytes per spec file", Position(path, 1, 1),
+                                    hint="split it into several files"))
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(Problem("spec/unreadable", f"cannot read this file: {exc.strerror}", Position(path, 1, 1))) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(Problem("yaml/encoding", f"not UTF-8 text: {exc.reason}", Position(path, 1, 1))) from None
+
+
 class _Builder:
+    """Turns composed nodes into plain data, with positions, within the bounds of NodeWalk."""
+
     def __init__(self, path: Path, text: str):
         self.src = SourceFile(path=path, text=text, data=None)
         self.lines = text.splitlines()
+        self.walk = NodeWalk(path, text)
+        self.fail = self.walk.fail
         self.constructor = yaml.SafeLoader("")
         self.problems: list[Problem] = []
 
@@ -116,39 +192,58 @@ class _Builder:
         return NodeInfo(mark.line + 1, mark.column + 1, style, indent)
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
-        self.src.values[path] = self.info(node)
-        if isinstance(node, yaml.MappingNode):
-            out: dict[Any, Any] = {}
-            seen: dict[Any, yaml.Node] = {}
-            for key_node, value_node in node.value:
-                key = self.constructor.construct_object(key_node, deep=True)
-                if not isinstance(key, (str, int, float, bool)) or key is None:
-                    key = str(key)
-                if key in seen:
-                    first = seen[key].start_mark
-                    pos = Position(self.src.path, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                    self.problems.append(Problem(
-                        "yaml/duplicate-key", f"duplicate key {key!r} in this mapping", pos,
-                        related=(Position(self.src.path, first.line + 1, first.column + 1),),
-                        hint="YAML keeps only the last one; remove or rename one of them",
-                        source_line=self.src.line_text(pos.line)))
-                    continue
-                seen[key] = key_node
-                self.src.keys[path + (key,)] = self.info(key_node)
-                out[key] = self.build(value_node, path + (key,))
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
-        return self.constructor.construct_object(node, deep=True)
+        with self.walk.visit(node, len(path)):
+            self.src.values[path] = self.info(node)
+            if isinstance(node, yaml.ScalarNode):
+                return self.scalar(node)
+            if node.tag not in _COLLECTION_TAGS:
+                raise self.fail(node, f"unsupported YAML tag {node.tag!r}", hint="remove the tag")
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
+            assert isinstance(node, yaml.MappingNode)
+            return self.mapping(node, path)
+
+    def mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(key_node, "a key must be a plain value, not a mapping or a list")
+            key = self.scalar(key_node)
+            if not isinstance(key, (str, int, float, bool)):
+                key = str(key)
+            if key in seen:
+                first = seen[key].start_mark
+                pos = Position(self.src.path, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                self.problems.append(Problem(
+                    "yaml/duplicate-key", f"duplicate key {key!r} in this mapping", pos,
+                    related=(Position(self.src.path, first.line + 1, first.column + 1),),
+                    hint="YAML keeps only the last one; remove or rename one of them",
+                    source_line=self.src.line_text(pos.line)))
+                continue
+            seen[key] = key_node
+            self.src.keys[path + (key,)] = self.info(key_node)
+            out[key] = self.build(value_node, path + (key,))
+        return out
+
+    def scalar(self, node: yaml.Node) -> Any:
+        if node.tag in _TAG_HINTS:
+            raise self.fail(node, _TAG_HINTS[node.tag])
+        if node.tag not in _SCALAR_TAGS:
+            raise self.fail(node, f"unsupported YAML tag {node.tag!r}", hint="remove the tag, or quote the value")
+        if node.tag == _STR:
+            return node.value
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (ValueError, OverflowError, yaml.YAMLError):
+            kind = {"int": "a whole number", "float": "a number", "bool": "true or false", "timestamp": "a date"}.get(
+                node.tag.rsplit(":", 1)[-1], node.tag)
+            raise self.fail(node, f"{node.value[:40]!r} is not {kind}", "yaml/invalid-value") from None
 
 
-def load_file(path: Path) -> SourceFile:
+def load_file(path: Path, within: Path | None = None) -> SourceFile:
     """Parse one spec file; raise SpecError with the YAML problem's position when it is not YAML."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise SpecError(Problem("yaml/encoding", f"not UTF-8 text: {exc.reason}", Position(path, 1, 1))) from None
-    return load_text(path, text)
+    return load_text(path, read_text(path, within))
 
 
 def load_text(path: Path, text: str) -> SourceFile:

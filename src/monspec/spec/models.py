@@ -44,14 +44,15 @@ alerts:
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from monspec.spec.base import (
     LABEL_NAME,
     METRIC_NAME,
     Duration,
+    Interval,
     LintConfig,
     Located,
     Placed,
@@ -59,9 +60,36 @@ from monspec.spec.base import (
     Strict,
     ThresholdValue,
     Unit,
+    grafana_uid,
 )
 from monspec.spec.dashboards import Dashboard
 from monspec.spec.routing import Routing
+
+# Grafana versions dashboards can target, with the dashboard schemaVersion each one writes
+# itself: a dashboard at that version is not migrated when Grafana loads it.
+GRAFANA_SCHEMA_VERSIONS = {"11.6": 41, "10.4": 39}
+
+
+class GrafanaSettings(Placed):
+    """How the dashboards meet Grafana: target version, folder, provisioning."""
+
+    version: Literal["11.6", "10.4"] = Field(
+        "11.6", description="Grafana the dashboards are written for: its schemaVersion (11.6: 41, 10.4: 39) and "
+                            "panel options, so Grafana loads them without migrating.")
+    folder: str | None = Field(None, description="Folder of the dashboards; defaults to the project's `title`.")
+    folder_uid: Annotated[str | None, AfterValidator(grafana_uid)] = Field(
+        None, description="Uid of that folder; defaults to a slug of its name.")
+    allow_ui_updates: bool = Field(
+        False, description="Provisioning's `allowUiUpdates`: when true, dashboards are editable in the UI and "
+                           "`monspec push` may overwrite provisioned ones; UI edits are lost on the next reload.")
+    folders_from_files_structure: bool = Field(False, description="Provisioning's `foldersFromFilesStructure`.")
+    dashboards_path: str | None = Field(None, description="Where Grafana reads the dashboard files "
+                                               "(default /var/lib/grafana/dashboards/<project name>).")
+    lint: LintConfig | None = None
+
+    @property
+    def schema_version(self) -> int:
+        return GRAFANA_SCHEMA_VERSIONS[self.version]
 
 
 class Project(Placed):
@@ -69,8 +97,8 @@ class Project(Placed):
     title: str = Field(description="Human name, used in dashboards and docs.")
     job: str = Field(description="Prometheus scrape job name of the service.")
     scrape_target: str = Field("127.0.0.1:8000", description="host:port that generated/prometheus/prometheus.yml scrapes.")
-    scrape_interval: Duration = "15s"
-    evaluation_interval: Duration = "30s"
+    scrape_interval: Interval = "15s"
+    evaluation_interval: Interval = "30s"
     absence_for: Duration = Field("2m", description="How long the scrape job may be gone before its absence alert fires.")
     runbook_base_url: str = Field(description="URL of the generated alerts.md; alerts link to its anchors.")
     datasource: str = Field("Prometheus", description="Name of the Grafana Prometheus data source.")
@@ -79,7 +107,8 @@ class Project(Placed):
     absence_alert: bool = Field(True, description="Add the <Name>TargetMissing (no target of `job` up) and "
                                 "<Name>TargetDown (one target down) alerts on `up` "
                                 "(`monspec import` turns it off so imported rules stay exactly as they were).")
-    grafana_folder: str | None = Field(None, description="Grafana folder of the dashboards; defaults to `title`.")
+    grafana: GrafanaSettings = Field(default_factory=lambda: GrafanaSettings.model_validate({}),
+                                     description="Grafana target and provisioning.")
 
     @field_validator("runbook_base_url")
     @classmethod
@@ -188,11 +217,6 @@ class Alert(Located):
         return self
 
 
-class Profile(Located):
-    description: str
-    settings: dict[str, bool | int | float]
-
-
 class ImportedRule(Placed):
     """One rule of an imported group, written to rules.yml exactly as given: no project labels,
     no generated annotations, the name as it is."""
@@ -228,7 +252,7 @@ class ImportedRule(Placed):
 class RuleGroupSpec(Located):
     """A rules.yml group kept as it was (written by `monspec import`); its name is its key."""
 
-    interval: Duration | None = None
+    interval: Interval | None = None
     limit: int | None = Field(None, ge=0, description="Prometheus' per-group limit on alerts / series (0: none).")
     imported_from: str | None = Field(None, description="Where the group came from, for the reader.")
     rules: list[ImportedRule] = Field(min_length=1)
@@ -242,7 +266,6 @@ class SpecFile(Strict):
     recording_rules: list[RecordingRule] = Field(default_factory=list)
     kpis: dict[str, Kpi] = Field(default_factory=dict)
     alerts: dict[str, Alert] = Field(default_factory=dict)
-    profiles: dict[str, Profile] = Field(default_factory=dict)
     routing: Routing | None = None
     rule_groups: dict[str, RuleGroupSpec] = Field(default_factory=dict)
     dashboards: dict[str, Dashboard] = Field(default_factory=dict)

@@ -125,7 +125,7 @@ class Webhook(Placed):
     @classmethod
     def _http(cls, value: str) -> str:
         if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"expected an http(s) URL with a host, got {value!r}")
+            raise ValueError("expected an http(s) URL with a host")  # not echoed: it may hold a secret
         return value
 
 

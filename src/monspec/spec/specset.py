@@ -7,8 +7,10 @@ and a name defined twice is an error that names both places.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,6 @@ from monspec.spec.models import (
     Alert,
     Kpi,
     Metric,
-    Profile,
     Project,
     RecordingRule,
     RuleGroupSpec,
@@ -43,7 +44,6 @@ class SpecSet:
     recording_rules: list[RecordingRule] = field(default_factory=list)
     kpis: dict[str, Kpi] = field(default_factory=dict)
     alerts: dict[str, Alert] = field(default_factory=dict)
-    profiles: dict[str, Profile] = field(default_factory=dict)
     routing: Routing | None = None
     rule_groups: dict[str, RuleGroupSpec] = field(default_factory=dict)
     dashboards: dict[str, Dashboard] = field(default_factory=dict)
@@ -57,7 +57,7 @@ class _Merged:
     routing: Routing | None = None
     files: list[SourceFile] = field(default_factory=list)
     sections: dict[str, Any] = field(default_factory=lambda: {
-        "metrics": {}, "recording_rules": [], "kpis": {}, "alerts": {}, "profiles": {}, "rule_groups": {}, "dashboards": {}})
+        "metrics": {}, "recording_rules": [], "kpis": {}, "alerts": {}, "rule_groups": {}, "dashboards": {}})
 
 
 def spec_files(root: Path) -> list[Path]:
@@ -68,15 +68,19 @@ def spec_files(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def load_specs(root: Path) -> SpecSet:
-    """Load and validate every spec file; raise SpecError listing every problem found."""
+def load_specs(root: Path, exclude: Iterable[Path] = ()) -> SpecSet:
+    """Load and validate every spec file but those in `exclude` (the file an import is about to
+    replace); raise SpecError listing every problem found."""
     root = Path(root)
+    skip = {Path(p).resolve() for p in exclude}
     specs = _Merged()
     problems: list[Problem] = []
     for path in spec_files(root):
+        if path.resolve() in skip:
+            continue
         shown = _display_path(path)
         try:
-            source = load_file(shown)
+            source = load_file(shown, within=root)
         except SpecError as exc:
             problems.extend(exc.problems)
             continue
@@ -96,7 +100,7 @@ def load_specs(root: Path) -> SpecSet:
 
 def _display_path(path: Path) -> Path:
     try:
-        return path.resolve().relative_to(Path.cwd().resolve())
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(Path.cwd()))  # a symlink keeps its own name
     except ValueError:
         return path
 

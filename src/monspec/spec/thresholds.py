@@ -1,6 +1,7 @@
 """The guide's compact threshold notation (">0.90", "<0.001", "70-90%", "==0") as typed values."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -61,24 +62,42 @@ class Range:
         return f"{format_number(self.low)}-{format_number(self.high)}"
 
 
+def _finite(number: object, raw: object) -> float:
+    """A threshold's number as a float; infinities, NaN and numbers beyond a float's range are errors
+    (an alert on `> inf` could never fire)."""
+    bounds = "use a number between -1e300 and 1e300"
+    try:
+        value = float(number)  # type: ignore[arg-type]
+    except OverflowError:  # a whole number beyond a float's range
+        raise ValueError(f"threshold {_short(raw)} is too large: {bounds}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"threshold {_short(raw)} is not a finite number: {bounds}")
+    if abs(value) > 1e300:
+        raise ValueError(f"threshold {_short(raw)} is too large: {bounds}")
+    return value
+
+
+def _short(raw: object) -> str:
+    text = repr(raw)
+    return text if len(text) <= 24 else text[:20] + "…"
+
+
 def parse_threshold(raw: object) -> Threshold | Range:
     """Parse a threshold; a bare number means `== number`, a trailing % divides by 100."""
-    if isinstance(raw, bool):
-        return Threshold("==", float(raw))
-    if isinstance(raw, (int, float)):
-        return Threshold("==", float(raw))
+    if isinstance(raw, (bool, int, float)):
+        return Threshold("==", _finite(raw, raw))
     if not isinstance(raw, str):
         raise ValueError(f"expected a threshold such as \">0.90\", \"<0.001\" or \"70-90%\", got {type(raw).__name__}")
     match = _COMPARE.match(raw)
     if match:
         op, number, percent = match.groups()
-        value = float(number) / (100 if percent else 1)
+        value = _finite(number, raw) / (100 if percent else 1)
         return Threshold(op or "==", value)
     match = _RANGE.match(raw)
     if match:
         low, low_pct, high, high_pct = match.groups()
         scale = 100 if (low_pct or high_pct) else 1
-        lo, hi = float(low) / scale, float(high) / scale
+        lo, hi = _finite(low, raw) / scale, _finite(high, raw) / scale
         if lo > hi:
             raise ValueError(f"range {raw!r} has its low end above its high end")
         return Range(lo, hi)

@@ -1,4 +1,4 @@
-"""promtool and amtool, run as subprocesses; a missing program is a ToolError naming its package."""
+"""promtool, amtool and vmalert, run as subprocesses; a missing program is a ToolError naming its package."""
 from __future__ import annotations
 
 import shutil
@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monspec.errors import ToolError
+from monspec.promql import escape_label_value
 
-PACKAGES = {"promtool": "prometheus", "amtool": "prometheus-alertmanager"}
+PACKAGES = {"promtool": "prometheus", "amtool": "prometheus-alertmanager", "vmalert": "victoria-metrics"}
 
 
 @dataclass
@@ -31,18 +32,28 @@ def find(program: str) -> str:
     return path
 
 
-def run(program: str, *args: str, cwd: Path | None = None, timeout: float = 120) -> ToolResult:
+def run(program: str, *args: str, cwd: Path | None = None, timeout: float = 120, interleaved: bool = False) -> ToolResult:
+    """Output is stdout then stderr, or both as the program wrote them (`interleaved`)."""
     argv = [find(program), *args]
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=timeout)
-    return ToolResult(argv, proc.returncode, (proc.stdout + proc.stderr).strip())
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT if interleaved else subprocess.PIPE,
+                          text=True, cwd=cwd, timeout=timeout)
+    return ToolResult(argv, proc.returncode, (proc.stdout + (proc.stderr or "")).strip())
 
 
 def promtool_check_rules(rules: Path) -> ToolResult:
     return run("promtool", "check", "rules", str(rules))
 
 
-def promtool_test_rules(tests: Path) -> ToolResult:
-    return run("promtool", "test", "rules", tests.name, cwd=tests.parent)
+def promtool_test_rules(*tests: Path) -> ToolResult:
+    """`promtool test rules` on test files of one folder (their `rule_files` are relative to it); each
+    file's failures follow its `Unit Testing:` heading."""
+    return run("promtool", "test", "rules", *(t.name for t in tests), cwd=tests[0].parent, timeout=1800,
+               interleaved=True)
+
+
+def vmalert_dry_run(rules: Path) -> ToolResult:
+    """VictoriaMetrics' vmalert parses the rules as its engine would run them, and exits."""
+    return run("vmalert", "-dryRun", f"-rule={rules}", "-loggerLevel=ERROR")
 
 
 def promtool_check_config(config: Path) -> ToolResult:
@@ -59,9 +70,5 @@ def amtool_routes_test(config: Path, labels: dict[str, str], expect: list[str] |
     args = ["config", "routes", "test", f"--config.file={config}"]
     if expect is not None:
         args.append("--verify.receivers=" + ",".join(expect))
-    args += [f'{k}="{_escape(v)}"' for k, v in sorted(labels.items())]
+    args += [f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels.items())]
     return run("amtool", *args)
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

@@ -1,11 +1,14 @@
-"""`monspec test`: the real promtool (and amtool) run on the output folder, one result per case."""
+"""`monspec test`: the real promtool, vmalert and amtool run on the output folder, one result per case."""
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
+from monspec.errors import ToolError
 from monspec.toolcheck import programs
 
 
@@ -14,30 +17,87 @@ class CaseResult:
     name: str
     ok: bool
     detail: str = ""
+    skipped: bool = False
 
     def line(self) -> str:
-        status = "ok  " if self.ok else "FAIL"
+        status = "skip" if self.skipped else "ok  " if self.ok else "FAIL"
         first = self.detail.strip().splitlines()[0] if self.detail.strip() and not self.ok else ""
         return f"{status} {self.name}" + (f": {first}" if first else "")
 
 
-def run_tool_tests(specs_dir: Path, out_dir: Path) -> list[CaseResult]:
+def run_tool_tests(specs_dir: Path, out_dir: Path, jobs: int = 1) -> list[CaseResult]:
+    """Every check on the output folder; `jobs` promtool / amtool processes run at once."""
     results = []
     rules = out_dir / "prometheus" / "rules.yml"
     if rules.exists():
         r = programs.promtool_check_rules(rules)
         results.append(CaseResult(f"promtool check rules {rules}", r.ok, r.output))
+        results.append(vmalert_check(rules))
     else:
         results.append(CaseResult(f"promtool check rules {rules}", False, "file missing: run `monspec generate`"))
     config = out_dir / "prometheus" / "prometheus.yml"
     if config.exists():
         r = programs.promtool_check_config(config)
         results.append(CaseResult(f"promtool check config {config}", r.ok, r.output))
-    tests = out_dir / "prometheus" / "rules_test.yml"
-    if tests.exists():
-        results.extend(promtool_unit_tests(tests))
-    results.extend(amtool_tests(specs_dir, out_dir))
+    results.extend(promtool_test_folder(out_dir / "prometheus" / "tests", jobs))
+    results.extend(amtool_tests(specs_dir, out_dir, jobs))
     return results
+
+
+def vmalert_check(rules: Path) -> CaseResult:
+    """`vmalert -dryRun`: the rules load unchanged on VictoriaMetrics. Skipped when vmalert is not
+    installed, except under CI=true, where a missing program is a failure."""
+    name = f"vmalert -dryRun -rule={rules}"
+    try:
+        r = programs.vmalert_dry_run(rules)
+    except ToolError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            return CaseResult(name, False, exc.problems[0].message)
+        return CaseResult(name, True, exc.problems[0].message, skipped=True)
+    return CaseResult(name, r.ok, r.output)
+
+
+def promtool_test_folder(folder: Path, jobs: int = 1) -> list[CaseResult]:
+    """promtool test rules on every test file of the folder (generated/prometheus/tests)."""
+    files = sorted(folder.glob("*.yml"))
+    if not files:
+        return [CaseResult(f"promtool test rules {folder}/*.yml", False, "no test files: run `monspec generate`")]
+    return promtool_test_files(files, jobs)
+
+
+def promtool_test_files(files: list[Path], jobs: int = 1) -> list[CaseResult]:
+    """promtool test rules on test files of one folder, in `jobs` batches run side by side (promtool
+    runs one file after another); one result per file, or one per failing case."""
+    batches = [files[i::jobs] for i in range(min(jobs, len(files)))]
+    with ThreadPoolExecutor(max_workers=len(batches)) as pool:
+        outputs = list(pool.map(lambda batch: programs.promtool_test_rules(*batch).output, batches))
+    sections: dict[str, str] = {}
+    for output in outputs:
+        sections.update(_per_file(output))
+    results = []
+    for path in files:
+        output = sections.get(path.name, "")
+        name = f"promtool test rules {path}"
+        if "SUCCESS" in output and "FAILED" not in output:
+            results.append(CaseResult(name, True, output))
+            continue
+        cases = parse_promtool_failures(output)
+        results += [CaseResult(f"{name}: {case}", False, detail) for case, detail in cases] or [
+            CaseResult(name, False, output or "promtool reported nothing for this file")]
+    return results
+
+
+def _per_file(output: str) -> dict[str, str]:
+    """promtool's report of several files, split at its `Unit Testing:  <file>` headings."""
+    sections: dict[str, str] = {}
+    current = None
+    for line in output.splitlines():
+        if line.startswith("Unit Testing:"):
+            current = line.split(":", 1)[1].strip()
+            sections[current] = ""
+        elif current is not None:
+            sections[current] += line + "\n"
+    return sections
 
 
 _CASE = re.compile(r"^(alertname: (?P<alert>.+?)|expr: (?P<expr>.+?)), time: (?P<time>[^,]+),?$")
@@ -90,15 +150,18 @@ def write_junit(results: list[CaseResult], path: Path) -> None:
     failures = sum(not r.ok for r in results)
     cases = []
     for r in results:
-        body = "" if r.ok else f"<failure message={quoteattr(r.detail.splitlines()[0] if r.detail else 'failed')}>{escape(r.detail)}</failure>"
+        first = r.detail.splitlines()[0] if r.detail else "failed"
+        body = (f"<skipped message={quoteattr(first)}/>" if r.skipped else "" if r.ok
+                else f"<failure message={quoteattr(first)}>{escape(r.detail)}</failure>")
         cases.append(f'  <testcase classname="monspec" name={quoteattr(r.name)}>{body}</testcase>')
     path.write_text(
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<testsuite name="monspec test" tests="{len(results)}" failures="{failures}">\n'
+        f'<testsuite name="monspec test" tests="{len(results)}" failures="{failures}" '
+        f'skipped="{sum(r.skipped for r in results)}">\n'
         + "\n".join(cases) + "\n</testsuite>\n")
 
 
-def amtool_tests(specs_dir: Path, out_dir: Path) -> list[CaseResult]:
+def amtool_tests(specs_dir: Path, out_dir: Path, jobs: int = 1) -> list[CaseResult]:
     """amtool check-config, then for every alert of rules.yml `amtool config routes test` with its labels,
     verifying the receivers that the routing spec's tree promises (Routing.receivers_for)."""
     import yaml
@@ -114,17 +177,20 @@ def amtool_tests(specs_dir: Path, out_dir: Path) -> list[CaseResult]:
     rules = out_dir / "prometheus" / "rules.yml"
     if routing is None or not rules.exists():
         return results
-    for group in (yaml.safe_load(rules.read_text()) or {}).get("groups") or []:
-        for rule in group.get("rules") or []:
-            if "alert" not in rule:
-                continue
-            labels = {**{str(k): str(v) for k, v in (rule.get("labels") or {}).items()}, "alertname": rule["alert"]}
-            expect = routing.receivers_for(labels)
-            r = programs.amtool_routes_test(config, labels, expect)
-            got = next((line for line in r.output.splitlines() if line and not line.lower().startswith("warning")), "")
-            detail = r.output if r.ok else f"expected receivers {','.join(expect)}, amtool routed to {got}\n{r.output}"
-            severity = labels.get("severity", "")
-            results.append(CaseResult(
-                f"amtool config routes test {rule['alert']}" + (f" (severity={severity})" if severity else "")
-                + f" -> {','.join(expect)}", r.ok, detail))
+
+    def route_test(rule: dict) -> CaseResult:
+        labels = {**{str(k): str(v) for k, v in (rule.get("labels") or {}).items()}, "alertname": rule["alert"]}
+        expect = routing.receivers_for(labels)
+        r = programs.amtool_routes_test(config, labels, expect)
+        got = next((line for line in r.output.splitlines() if line and not line.lower().startswith("warning")), "")
+        detail = r.output if r.ok else f"expected receivers {','.join(expect)}, amtool routed to {got}\n{r.output}"
+        severity = labels.get("severity", "")
+        return CaseResult(
+            f"amtool config routes test {rule['alert']}" + (f" (severity={severity})" if severity else "")
+            + f" -> {','.join(expect)}", r.ok, detail)
+
+    alerts = [rule for group in (yaml.safe_load(rules.read_text()) or {}).get("groups") or []
+              for rule in group.get("rules") or [] if "alert" in rule]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results.extend(pool.map(route_test, alerts))
     return results

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from monspec.promql import needs_parens
+from monspec.model.conditions import Condition, parse_conditions, threshold_conditions
+from monspec.promql import escape_label_value, needs_parens
 from monspec.spec import SpecSet
 from monspec.spec.models import Kpi
 from monspec.spec.thresholds import Threshold
@@ -58,6 +59,8 @@ class AlertRule:
     steps: list[str] = field(default_factory=list)
     description: str = ""
     impact: str | None = None
+    conditions: tuple[Condition, ...] = ()  # the comparisons the expression is made of; () when it is anything else
+    absent: bool = False  # the conditions are wrapped in absent(...)
 
 
 @dataclass
@@ -66,6 +69,7 @@ class RuleGroup:
     interval: str | None
     rules: list[Any]
     limit: int | None = None
+    origin: str = "project"  # "project" | "imported"
 
 
 def kpi_condition(kpi: Kpi, threshold: Threshold) -> str:
@@ -92,7 +96,12 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
         threshold = getattr(kpi, alert.level) if kpi is not None and alert.level else None
         if alert.kpi and alert.level:
             covered.add((alert.kpi, alert.level))
-        expr = kpi_condition(kpi, threshold) if kpi is not None and threshold is not None else (alert.expr or "").strip()
+        if kpi is not None and threshold is not None:
+            expr = kpi_condition(kpi, threshold)
+            conditions, absent = threshold_conditions(kpi.expr, threshold.op, threshold.value), False
+        else:
+            expr = (alert.expr or "").strip()
+            conditions, absent = parse_conditions(expr)
         labels = {**base_labels, **alert.labels, "severity": alert.severity}
         if kpi is not None:
             labels["kpi"] = kpi.name
@@ -107,7 +116,7 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
             keep_firing_for=alert.keep_firing_for, labels=dict(sorted(labels.items())),
             annotations=annotations, entity=alert, origin="alert", severity=alert.severity, kpi=kpi,
             level=alert.level, threshold=threshold, steps=list(alert.steps), description=alert.description,
-            impact=alert.impact))
+            impact=alert.impact, conditions=conditions, absent=absent))
     for kpi in specs.kpis.values():
         for level in ("critical", "warning"):
             threshold = getattr(kpi, level)
@@ -125,7 +134,7 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
                 annotations={"summary": summary, "description": description,
                              "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
                 entity=kpi, origin="kpi", severity=level, kpi=kpi, level=level, threshold=threshold,
-                description=description))
+                description=description, conditions=threshold_conditions(kpi.expr, threshold.op, threshold.value)))
     if project.absence_alert:
         rules.append(target_down_rule(specs))
         rules.append(absence_rule(specs))
@@ -134,8 +143,7 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
 
 def _up(project) -> str:
     """`up` of the project's scrape job, the job name escaped for a PromQL string."""
-    job = project.job.replace("\\", "\\\\").replace('"', '\\"')
-    return f'up{{job="{job}"}}'
+    return f'up{{job="{escape_label_value(project.job)}"}}'
 
 
 def target_down_rule(specs: SpecSet) -> AlertRule:
@@ -146,8 +154,10 @@ def target_down_rule(specs: SpecSet) -> AlertRule:
     description = (f"A target of the scrape job `{project.job}` has failed its scrapes for {project.absence_for}: "
                    "its alerts cannot fire and its panels show stale values until it is back.")
     labels = {**project.labels, "severity": "warning"}
+    expr = f"{_up(project)} == 0"
+    conditions, absent = parse_conditions(expr)
     return AlertRule(
-        name=name, expr=f"{_up(project)} == 0", for_=project.absence_for, keep_firing_for=None,
+        name=name, expr=expr, conditions=conditions, absent=absent, for_=project.absence_for, keep_firing_for=None,
         labels=dict(sorted(labels.items())),
         annotations={"summary": f"{project.title}: target {{{{ $labels.instance }}}} of {project.job} is down",
                      "description": description,
@@ -164,8 +174,10 @@ def absence_rule(specs: SpecSet) -> AlertRule:
     description = (f"No target of the scrape job `{project.job}` has been up for {project.absence_for}. "
                    "Every other alert on this service is blind until it is back.")
     labels = {**project.labels, "severity": "critical"}
+    expr = f"absent({_up(project)} == 1)"
+    conditions, absent = parse_conditions(expr)
     return AlertRule(
-        name=name, expr=f"absent({_up(project)} == 1)", for_=project.absence_for, keep_firing_for=None,
+        name=name, expr=expr, conditions=conditions, absent=absent, for_=project.absence_for, keep_firing_for=None,
         labels=dict(sorted(labels.items())),
         annotations={"summary": f"{project.title}: no {project.job} target is up",
                      "description": description,
@@ -184,19 +196,21 @@ def imported_groups(specs: SpecSet) -> list[RuleGroup]:
             if rule.record is not None:
                 rules.append(RecordRule(rule.record, rule.expr, dict(rule.labels), rule))
             else:
+                conditions, absent = parse_conditions(rule.expr)
                 rules.append(AlertRule(
                     name=rule.alert, expr=rule.expr, for_=rule.for_, keep_firing_for=rule.keep_firing_for,
                     labels=dict(rule.labels), annotations=dict(rule.annotations), entity=rule, origin="imported",
-                    severity=rule.labels.get("severity", ""), description=rule.annotations.get("description", "")))
-        groups.append(RuleGroup(name, group.interval, rules, group.limit))
+                    severity=rule.labels.get("severity", ""), description=rule.annotations.get("description", ""),
+                    conditions=conditions, absent=absent))
+        groups.append(RuleGroup(name, group.interval, rules, group.limit, origin="imported"))
     return groups
 
 
-def rule_groups(specs: SpecSet) -> list[RuleGroup]:
-    """The project's recording and alert groups (when not empty), then the imported groups in spec order."""
+def recording_group(specs: SpecSet) -> list[RuleGroup]:
     project = specs.project
-    own = [
-        RuleGroup(f"{project.name}.recording", project.evaluation_interval, recording_rules(specs)),
-        RuleGroup(f"{project.name}.alerts", project.evaluation_interval, alert_rules(specs)),
-    ]
-    return [group for group in own if group.rules] + imported_groups(specs)
+    return [RuleGroup(f"{project.name}.recording", project.evaluation_interval, recording_rules(specs))]
+
+
+def alert_group(specs: SpecSet) -> list[RuleGroup]:
+    project = specs.project
+    return [RuleGroup(f"{project.name}.alerts", project.evaluation_interval, alert_rules(specs))]

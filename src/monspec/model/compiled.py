@@ -1,0 +1,47 @@
+"""The compiled model: one per run, built from the loaded specs, read by lint and every renderer.
+
+Rule groups come from an explicit list of producers (the project's recording rules, its alerts,
+then the imported groups); a new kind of rule (SLO burn rates, say) is one more producer.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from monspec.model.catalog import Catalog, build_catalog
+from monspec.model.rules import AlertRule, RecordRule, RuleGroup, alert_group, imported_groups, recording_group
+from monspec.spec import SpecSet
+
+GroupProducer = Callable[[SpecSet], list[RuleGroup]]
+
+PRODUCERS: tuple[GroupProducer, ...] = (recording_group, alert_group, imported_groups)
+
+
+@dataclass(frozen=True)
+class Model:
+    specs: SpecSet
+    catalog: Catalog
+    groups: tuple[RuleGroup, ...]  # as rules.yml lists them; empty groups left out
+
+    @property
+    def recording_rules(self) -> list[RecordRule]:
+        """The project's own recording rules (imported groups excepted)."""
+        return self._own(f"{self.specs.project.name}.recording")
+
+    @property
+    def alert_rules(self) -> list[AlertRule]:
+        """The project's own alerts: hand-written, KPI-derived, then the absence alert."""
+        return self._own(f"{self.specs.project.name}.alerts")
+
+    @property
+    def all_alert_rules(self) -> list[AlertRule]:
+        """Every alert rules.yml holds, imported ones included."""
+        return [rule for group in self.groups for rule in group.rules if isinstance(rule, AlertRule)]
+
+    def _own(self, name: str) -> list:
+        return next((list(g.rules) for g in self.groups if g.name == name and g.origin == "project"), [])
+
+
+def build_model(specs: SpecSet) -> Model:
+    groups = tuple(group for produce in PRODUCERS for group in produce(specs) if group.rules)
+    return Model(specs, build_catalog(specs), groups)
