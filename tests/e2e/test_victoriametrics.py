@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from e2e.conftest import GENERATED
 from e2e.stack import (
-    GENERATED,
     Demo,
     demo_args,
     live_alertmanager_config,
