@@ -146,45 +146,43 @@ def _up(project) -> str:
     return f'up{{job="{escape_label_value(project.job)}"}}'
 
 
-def target_down_rule(specs: SpecSet) -> AlertRule:
-    """Fires per target that fails its scrape: one dead exporter among several is not silence
-    (the absence alert only sees the job when every target is gone)."""
+def _scrape_rule(specs: SpecSet, suffix: str, expr: str, severity: str, summary: str, description: str,
+                 steps: list[str]) -> AlertRule:
+    """An alert on the scrape job itself (`up`), held for the project's `absence_for`."""
     project = specs.project
-    name = camel(project.name) + "TargetDown"
-    description = (f"A target of the scrape job `{project.job}` has failed its scrapes for {project.absence_for}: "
-                   "its alerts cannot fire and its panels show stale values until it is back.")
-    labels = {**project.labels, "severity": "warning"}
-    expr = f"{_up(project)} == 0"
+    name = camel(project.name) + suffix
+    labels = {**project.labels, "severity": severity}
     conditions, absent = parse_conditions(expr)
     return AlertRule(
         name=name, expr=expr, conditions=conditions, absent=absent, for_=project.absence_for, keep_firing_for=None,
         labels=dict(sorted(labels.items())),
-        annotations={"summary": f"{project.title}: target {{{{ $labels.instance }}}} of {project.job} is down",
-                     "description": description,
+        annotations={"summary": summary, "description": description,
                      "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
-        entity=project, origin="absence", severity="warning", description=description,
-        steps=["Check that the process on the target is running and serves /metrics",
-               "Check the target's last scrape error on Prometheus's /targets page"])
+        entity=project, origin="absence", severity=severity, description=description, steps=steps)
+
+
+def target_down_rule(specs: SpecSet) -> AlertRule:
+    """Fires per target that fails its scrape: one dead exporter among several is not silence
+    (the absence alert only sees the job when every target is gone)."""
+    p = specs.project
+    return _scrape_rule(
+        specs, "TargetDown", f"{_up(p)} == 0", "warning",
+        f"{p.title}: target {{{{ $labels.instance }}}} of {p.job} is down",
+        f"A target of the scrape job `{p.job}` has failed its scrapes for {p.absence_for}: "
+        "its alerts cannot fire and its panels show stale values until it is back.",
+        ["Check that the process on the target is running and serves /metrics",
+         "Check the target's last scrape error on Prometheus's /targets page"])
 
 
 def absence_rule(specs: SpecSet) -> AlertRule:
     """Fires when no target of the scrape job is up, so a dead exporter never looks healthy."""
-    project = specs.project
-    name = camel(project.name) + "TargetMissing"
-    description = (f"No target of the scrape job `{project.job}` has been up for {project.absence_for}. "
-                   "Every other alert on this service is blind until it is back.")
-    labels = {**project.labels, "severity": "critical"}
-    expr = f"absent({_up(project)} == 1)"
-    conditions, absent = parse_conditions(expr)
-    return AlertRule(
-        name=name, expr=expr, conditions=conditions, absent=absent, for_=project.absence_for, keep_firing_for=None,
-        labels=dict(sorted(labels.items())),
-        annotations={"summary": f"{project.title}: no {project.job} target is up",
-                     "description": description,
-                     "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
-        entity=project, origin="absence", severity="critical", description=description,
-        steps=["Check that the service is running and serves /metrics",
-               "Check Prometheus service discovery and the target's last scrape error on /targets"])
+    p = specs.project
+    return _scrape_rule(
+        specs, "TargetMissing", f"absent({_up(p)} == 1)", "critical", f"{p.title}: no {p.job} target is up",
+        f"No target of the scrape job `{p.job}` has been up for {p.absence_for}. "
+        "Every other alert on this service is blind until it is back.",
+        ["Check that the service is running and serves /metrics",
+         "Check Prometheus service discovery and the target's last scrape error on /targets"])
 
 
 def imported_groups(specs: SpecSet) -> list[RuleGroup]:
