@@ -32,9 +32,6 @@ def _connection_options(fn):
     return wrapper
 
 
-PROBE = click.option("--probe", type=click.IntRange(min=0), default=1000, show_default=True,
-                     help="Reads of a short probe workload first, so a fresh process has figures (0: none).")
-
 
 def _config(redis_url, replica_url, database_url, profile, **extra) -> CacheConfig:
     try:
@@ -93,51 +90,82 @@ def demo(port, redis_url, replica_url, database_url, profile, keys, l1_size, rat
                   echo=lambda line: click.echo(line) or sys.stdout.flush()))
 
 
+def _source_options(fn):
+    @click.option("--metrics-url", envvar="UCM_METRICS_URL", default=None,
+                  help="/metrics of the running cache, e.g. http://127.0.0.1:8000/metrics ($UCM_METRICS_URL).")
+    @click.option("--prometheus-url", envvar="PROMETHEUS_URL", default=None,
+                  help="Prometheus scraping the cache: last 5 minutes of all instances, and its alerts ($PROMETHEUS_URL).")
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _running_stats(metrics_url, prometheus_url):
+    """Stats of the running service: Prometheus when given (fleet, 5 m), else its /metrics."""
+    from . import remote
+
+    if not (metrics_url or prometheus_url):
+        raise click.UsageError("say where the running cache is: --metrics-url URL or --prometheus-url URL")
+    try:
+        if prometheus_url:
+            return remote.stats_from_prometheus(prometheus_url)
+        return remote.stats_from_metrics(metrics_url)
+    except remote.SourceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
 @main.command()
-@_connection_options
-@PROBE
-def health(redis_url, replica_url, database_url, profile, probe):
-    """The guide's daily check; exit 1 when anything needs attention."""
-    config = _config(redis_url, replica_url, database_url, profile)
+@_source_options
+def health(metrics_url, prometheus_url):
+    """The guide's daily check of the running cache; exit 1 when anything needs attention."""
+    from . import remote
 
-    async def body(manager):
-        await ops.probe(manager, probe)
-        return await manager.get_cache_stats(), manager.get_connection_metrics()
-
-    stats, conn = _run(_with_manager(config, body))
+    stats = _running_stats(metrics_url, prometheus_url)
     ok, lines = ops.health_report(stats)
     click.echo("=== Daily Cache Performance Check ===")
     click.echo(f"Date: {datetime.datetime.now().isoformat(timespec='seconds')}")
+    click.echo(f"Source: {prometheus_url or metrics_url}")
     click.echo("Overall Performance: " + lines[0])
-    for line in lines[1:]:
+    for line in lines[1:4]:
         click.echo(line)
-    click.echo("Connections:")
-    click.echo(f"  Redis master: {'connected' if conn.redis_master_connected else 'DISCONNECTED'}")
-    click.echo(f"  Redis replica: {'connected' if conn.redis_replica_connected else 'not connected'}")
-    click.echo(f"  Database pool: {conn.active_connections} active ({conn.pool_utilization:.0%})")
+    click.echo("Recent Performance Alerts:")
+    if prometheus_url:
+        try:
+            alert_lines = remote.alert_lines(remote.active_alerts(prometheus_url))
+        except remote.SourceError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        ok = ok and not any("🚨" in line for line in alert_lines)
+    else:
+        alert_lines = ["  unknown: give --prometheus-url to read the alerts"]
+    for line in alert_lines:
+        click.echo(line)
+    for line in lines[4:]:
+        click.echo(line)
     click.echo("=== Performance Check Complete ===")
     sys.exit(0 if ok else 1)
 
 
 @main.command()
 @click.option("--iterations", type=click.IntRange(min=1), default=10000, show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True, help="JSON file to write.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None, help="Also write the JSON here.")
 @click.option("--keys", type=click.IntRange(min=1), default=None, help="Distinct keys (default 2.5x the L1 size).")
-@click.option("--concurrency", type=click.IntRange(min=1), default=1, show_default=True, help="Concurrent readers.")
 @_connection_options
-def benchmark(iterations, output, keys, concurrency, redis_url, replica_url, database_url, profile):
-    """The guide's weekly benchmark: manager vs database alone, same run, same reads."""
+def benchmark(iterations, output, keys, redis_url, replica_url, database_url, profile):
+    """The guide's weekly benchmark: the cache vs the database it fronts; exit 1 on a missed target."""
     config = _config(redis_url, replica_url, database_url, profile, enable_warming=False)
-    result = _run(_with_manager(config, lambda m: ops.run_benchmark(m, iterations, keys=keys, concurrency=concurrency)))
-    with open(output, "w") as fh:
-        json.dump(result, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-    cur, base = result["enhanced_performance"], result["baseline_performance"]
-    click.echo(f"enhanced: {cur['throughput_rps']:.0f} ops/s, mean {cur['response_times_ms']['mean']:.4f} ms, "
-               f"hit rate {cur['overall_hit_rate']:.2%} (L1 {cur['l1_hit_rate']:.2%})")
-    click.echo(f"baseline: {base['throughput_rps']:.0f} ops/s, mean {base['response_times_ms']['mean']:.4f} ms (database only)")
-    click.echo(f"throughput improvement: {result['improvement']['throughput']:.1f}x")
-    click.echo(f"results written to {output}")
+    result = _run(_with_manager(config, lambda m: ops.run_benchmark(m, iterations, keys=keys)))
+    for line in ops.benchmark_report(result):
+        click.echo(line)
+    if output:
+        with open(output, "w") as fh:
+            json.dump(result, fh, indent=2, sort_keys=True)
+            fh.write("\n")
+        click.echo(f"results written to {output}")
+    sys.exit(0 if result["targets_met"] else 1)
 
 
 @main.command()
@@ -161,17 +189,10 @@ def regression(redis_url, replica_url, database_url, profile):
 
 
 @main.command()
-@_connection_options
-@PROBE
-def tune(redis_url, replica_url, database_url, profile, probe):
-    """The guide's tuning recommendations."""
-    config = _config(redis_url, replica_url, database_url, profile)
-
-    async def body(manager):
-        await ops.probe(manager, probe)
-        return await manager.get_cache_stats()
-
-    stats = _run(_with_manager(config, body))
+@_source_options
+def tune(metrics_url, prometheus_url):
+    """The guide's tuning recommendations for the running cache."""
+    stats = _running_stats(metrics_url, prometheus_url)
     recommendations = ops.tuning_recommendations(stats)
     click.echo("=== Performance Tuning Recommendations ===")
     if recommendations:
@@ -179,6 +200,35 @@ def tune(redis_url, replica_url, database_url, profile, probe):
             click.echo(f"{i}. {rec}")
     else:
         click.echo("No tuning recommendations - performance is optimal")
+
+
+@main.command()
+@click.option("--port", type=int, required=True, help="Port of the running `ucm demo` (its /metrics port).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.argument("settings", nargs=-1, required=False)
+def fault(port, host, settings):
+    """Inject faults into a running `ucm demo`: errors=SHARE l1_delay_ms=MS l1_size=N, or clear.
+
+    Without settings, prints the current ones.
+    """
+    import urllib.error
+    import urllib.request
+
+    from .faults import parse_settings
+
+    try:
+        parse_settings(list(settings))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    query = "&".join(settings)
+    url = f"http://{host}:{port}/fault" + (f"?{query}" if query else "")
+    request = urllib.request.Request(url, method="POST" if settings else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            click.echo(response.read().decode().strip())
+    except (OSError, urllib.error.URLError) as exc:
+        click.echo(f"error: cannot reach {url}: {exc}", err=True)
+        sys.exit(2)
 
 
 @main.command("export-metrics")

@@ -64,9 +64,17 @@ class CacheConfig:
 
     redis_url: str | None = field(default="redis://127.0.0.1:6379/0", metadata={"env": "REDIS_URL"})
     redis_replica_url: str | None = field(default=None, metadata={"env": "REDIS_REPLICA_URL"})
+    # "host:port,host:port": discover the master through Sentinel (REDIS_URL is then unused).
+    redis_sentinels: str | None = field(default=None, metadata={"env": "REDIS_SENTINELS"})
+    redis_sentinel_service: str = field(default="mymaster", metadata={"env": "REDIS_SENTINEL_SERVICE"})
     database_url: str | None = field(default=None, metadata={"env": "DATABASE_URL"})
     data_dir: str = field(default_factory=default_data_dir, metadata={"env": "UCM_DATA_DIR"})
     l1_cache_size: int = field(default=2000, metadata={"env": "UCM_L1_CACHE_SIZE"})
+    # Bound on the sum of L1 entries' measured sizes (UTF-8 key + JSON value), see l1.py.
+    l1_max_bytes: int = field(default=64 * 1024 * 1024, metadata={"env": "UCM_L1_MAX_BYTES"})
+    # Longest an L1 entry is served while the invalidation channel is down (other instances'
+    # writes cannot reach this L1 then).
+    l1_unsynced_ttl: float = field(default=1.0, metadata={"env": "UCM_L1_UNSYNCED_TTL"})
     cache_ttl_seconds: int = field(default=3600, metadata={"env": "UCM_CACHE_TTL_SECONDS"})
     enable_warming: bool = field(default=True, metadata={"env": "UCM_ENABLE_WARMING"})
     warming_interval: float = field(default=300.0, metadata={"env": "UCM_WARMING_INTERVAL"})
@@ -78,6 +86,8 @@ class CacheConfig:
     health_check_interval: float = field(default=5.0, metadata={"env": "UCM_HEALTH_CHECK_INTERVAL"})
     redis_socket_timeout: float = field(default=0.5, metadata={"env": "UCM_REDIS_SOCKET_TIMEOUT"})
     key_frequency_top_n: int = field(default=20, metadata={"env": "UCM_KEY_FREQUENCY_TOP_N"})
+    # hashed (default: sha256 prefix of the key) | plain (the key itself, opt-in) | off (no series)
+    key_frequency_labels: str = field(default="hashed", metadata={"env": "UCM_KEY_FREQUENCY_LABELS"})
     profile: str | None = field(default=None, metadata={"env": "UCM_PROFILE"})
 
     def __post_init__(self) -> None:
@@ -91,6 +101,14 @@ class CacheConfig:
             raise ValueError(f"UCM_WARMING_BATCH_SIZE must be >= 1, got {self.warming_batch_size}")
         if self.redis_max_connections < 1 or self.database_max_connections < 1:
             raise ValueError("REDIS_MAX_CONNECTIONS and DATABASE_MAX_CONNECTIONS must be >= 1")
+        if self.l1_max_bytes < 1 or self.l1_unsynced_ttl <= 0:
+            raise ValueError("UCM_L1_MAX_BYTES must be >= 1 and UCM_L1_UNSYNCED_TTL > 0")
+        if not 1 <= self.key_frequency_top_n <= 100:
+            raise ValueError(f"UCM_KEY_FREQUENCY_TOP_N must be 1..100, got {self.key_frequency_top_n}")
+        if self.key_frequency_labels not in ("hashed", "plain", "off"):
+            raise ValueError(
+                f"UCM_KEY_FREQUENCY_LABELS must be hashed, plain or off, got {self.key_frequency_labels!r}"
+            )
         if self.profile is not None and self.profile not in PROFILES:
             raise ValueError(f"unknown profile {self.profile!r}; choose one of {sorted(PROFILES)}")
 

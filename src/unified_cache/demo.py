@@ -11,10 +11,12 @@ import asyncio
 import signal
 import time
 
-from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+from prometheus_client import REGISTRY, CollectorRegistry
 
 from .config import CacheConfig
+from .errors import UnifiedCacheError
 from .manager import ManagerMode, UnifiedConnectionManager
+from .server import CacheServer
 from .workload import ZipfKeys, value_for
 
 
@@ -31,18 +33,19 @@ async def run_demo(
 ) -> dict:
     manager = UnifiedConnectionManager(ManagerMode.HIGH_AVAILABILITY, config=config, registry=registry)
     await manager.initialize()
-    server, thread = start_http_server(port, addr="127.0.0.1", registry=registry)
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    server = CacheServer(registry, manager, loop, port=port).start()
+    stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread
             pass
-    echo(f"serving metrics on http://127.0.0.1:{server.server_port}/metrics")
+    echo(f"serving metrics on http://127.0.0.1:{server.port}/metrics")
+    echo(f"inject faults with: ucm fault --port {server.port} errors=0.2   (or l1_delay_ms=20, l1_size=10, clear)")
     workload = ZipfKeys(keys, prefix="demo:")
     rnd = workload.random
-    done = 0
+    done = failed = 0
     versions: dict[str, int] = {}
     start = time.monotonic()
     try:
@@ -58,20 +61,23 @@ async def run_demo(
                     pass
                 continue
             for key in workload.draw(min(due, 1000)):
-                if rnd.random() < write_ratio:
-                    versions[key] = versions.get(key, 0) + 1
-                    await manager.set_cached(key, value_for(key, versions[key]))
-                elif await manager.get_cached(key) is None:
-                    await manager.set_cached(key, value_for(key, versions.get(key, 0)))
+                try:
+                    if rnd.random() < write_ratio:
+                        versions[key] = versions.get(key, 0) + 1
+                        await manager.set_cached(key, value_for(key, versions[key]))
+                    elif await manager.get_cached(key) is None:
+                        await manager.set_cached(key, value_for(key, versions.get(key, 0)))
+                except UnifiedCacheError:
+                    failed += 1  # counted in the metrics (injected faults, database errors); go on
                 done += 1
             await asyncio.sleep(0)
     finally:
         stats = await manager.get_cache_stats()
         await manager.close()
-        server.shutdown()
-        server.server_close()
+        server.stop()
     summary = {
         "operations": done,
+        "failed": failed,
         "seconds": round(time.monotonic() - start, 3),
         "hit_rate": round(stats.hit_rate, 4),
         "health_status": stats.health_status,

@@ -7,6 +7,13 @@ on a private thread pool, so the event loop never blocks on disk or network, and
 connections come from a bounded pool of ``DATABASE_MAX_CONNECTIONS``.
 
 Values are stored as bytes and never expire here: TTLs belong to the caches.
+
+Every row carries a ``version`` that the database itself increments on each write, under
+the row lock (``version = version + 1`` in the upsert), so versions of one key follow the
+commit order whatever instance wrote. A delete keeps the row as a tombstone (empty value,
+next version) so a slow reader holding the old version can still be told it is old. The
+caches only ever install a version newer than what they hold (see :mod:`unified_cache.l2`).
+Tombstones are not purged: one small row per deleted key.
 """
 from __future__ import annotations
 
@@ -24,6 +31,8 @@ from urllib.parse import urlparse
 from .errors import ConfigurationError, DatabaseError
 
 TABLE = "ucm_cache"
+TOMBSTONE = b""  # JSON never encodes to nothing, so an empty value marks a deleted key
+SQLITE_BUSY_TIMEOUT = 2.0  # seconds a SQLite writer waits for the lock before DatabaseError
 
 
 class Database:
@@ -53,16 +62,33 @@ class Database:
         self.active = 0
         self._executor = ThreadPoolExecutor(max_workers=min(max_connections, 32), thread_name_prefix="ucm-db")
 
+    def connect(self) -> Any:
+        """A new connection outside the pool, for callers that query the table directly
+        (the benchmark's database-only baseline)."""
+        conn = self._connect()
+        if self.dialect == "postgresql":
+            conn.autocommit = True
+        return conn
+
+    def select_value_sql(self) -> str:
+        return f"SELECT value FROM {TABLE} WHERE key = {self._p}"
+
     @property
     def pool_utilization(self) -> float:
         return self.active / self.max_connections
 
     async def start(self) -> None:
         blob = "BLOB" if self.dialect == "sqlite" else "BYTEA"
-        ddl = f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, value {blob} NOT NULL, updated_at DOUBLE PRECISION NOT NULL)"
+        ddl = (
+            f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, value {blob} NOT NULL, "
+            "updated_at DOUBLE PRECISION NOT NULL, version BIGINT NOT NULL DEFAULT 0)"
+        )
 
         def create(cur: Any) -> None:
             cur.execute(ddl)
+            cur.execute(f"SELECT * FROM {TABLE} LIMIT 0")
+            if "version" not in [d[0] for d in cur.description]:  # a table from before versions
+                cur.execute(f"ALTER TABLE {TABLE} ADD COLUMN version BIGINT NOT NULL DEFAULT 0")
 
         await self._run(create, write=True)
 
@@ -76,82 +102,110 @@ class Database:
             except Exception:
                 pass
 
-    async def get(self, key: str) -> bytes | None:
-        sql = f"SELECT value FROM {TABLE} WHERE key = {self._p}"
+    async def get(self, key: str) -> tuple[bytes | None, int]:
+        """``(raw, version)``: raw is None when the key is absent or deleted."""
+        sql = f"SELECT value, version FROM {TABLE} WHERE key = {self._p}"
 
-        def op(cur: Any) -> bytes | None:
+        def op(cur: Any) -> tuple[bytes | None, int]:
             cur.execute(sql, (key,))
             row = cur.fetchone()
-            return None if row is None else bytes(row[0])
+            if row is None:
+                return None, 0
+            raw = bytes(row[0])
+            return (raw or None), int(row[1])
 
         return await self._run(op)
 
-    async def get_many(self, keys: list[str]) -> dict[str, bytes]:
+    async def get_many(self, keys: list[str]) -> dict[str, tuple[bytes, int]]:
+        """Present (not deleted) keys among ``keys``: key -> (raw, version)."""
         if not keys:
             return {}
 
-        def op(cur: Any) -> dict[str, bytes]:
-            found: dict[str, bytes] = {}
+        def op(cur: Any) -> dict[str, tuple[bytes, int]]:
+            found: dict[str, tuple[bytes, int]] = {}
             for i in range(0, len(keys), 500):
                 chunk = keys[i : i + 500]
                 marks = ", ".join([self._p] * len(chunk))
-                cur.execute(f"SELECT key, value FROM {TABLE} WHERE key IN ({marks})", chunk)
-                found.update((k, bytes(v)) for k, v in cur.fetchall())
+                cur.execute(f"SELECT key, value, version FROM {TABLE} WHERE key IN ({marks})", chunk)
+                found.update((k, (bytes(v), int(n))) for k, v, n in cur.fetchall() if bytes(v))
             return found
 
         return await self._run(op)
 
-    async def set(self, key: str, raw: bytes, now: float) -> None:
+    def _upsert_sql(self) -> str:
         p = self._p
-        sql = (
-            f"INSERT INTO {TABLE} (key, value, updated_at) VALUES ({p}, {p}, {p}) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+        return (
+            f"INSERT INTO {TABLE} (key, value, updated_at, version) VALUES ({p}, {p}, {p}, 1) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, "
+            f"version = {TABLE}.version + 1 RETURNING version"
         )
 
-        def op(cur: Any) -> None:
+    async def set(self, key: str, raw: bytes, now: float) -> int:
+        """Store ``raw``; returns the new version."""
+        sql = self._upsert_sql()
+
+        def op(cur: Any) -> int:
             cur.execute(sql, (key, raw, now))
-
-        await self._run(op, write=True)
-
-    async def set_many(self, items: dict[str, bytes], now: float) -> None:
-        """Store many entries in one transaction."""
-        p = self._p
-        sql = (
-            f"INSERT INTO {TABLE} (key, value, updated_at) VALUES ({p}, {p}, {p}) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
-        )
-        rows = [(k, v, now) for k, v in items.items()]
-
-        def op(cur: Any) -> None:
-            cur.executemany(sql, rows)
-
-        await self._run(op, write=True)
-
-    async def delete(self, key: str) -> bool:
-        sql = f"DELETE FROM {TABLE} WHERE key = {self._p}"
-
-        def op(cur: Any) -> bool:
-            cur.execute(sql, (key,))
-            return cur.rowcount > 0
+            return int(cur.fetchone()[0])
 
         return await self._run(op, write=True)
 
-    async def delete_many(self, keys: list[str]) -> None:
-        sql = f"DELETE FROM {TABLE} WHERE key = {self._p}"
-        rows = [(k,) for k in keys]
+    async def set_many(self, items: dict[str, bytes], now: float) -> dict[str, int]:
+        """Store many entries in one transaction; returns key -> new version."""
+        sql = self._upsert_sql()
 
-        def op(cur: Any) -> None:
-            cur.executemany(sql, rows)
+        def op(cur: Any) -> dict[str, int]:
+            versions = {}
+            for key, raw in items.items():
+                cur.execute(sql, (key, raw, now))
+                versions[key] = int(cur.fetchone()[0])
+            return versions
 
-        await self._run(op, write=True)
+        return await self._run(op, write=True)
 
-    async def recent(self, limit: int) -> dict[str, bytes]:
-        """The most recently written entries (used by startup warming)."""
-        sql = f"SELECT key, value FROM {TABLE} ORDER BY updated_at DESC LIMIT {int(limit)}"
+    def _tombstone_sql(self) -> str:
+        p = self._p
+        return (
+            f"UPDATE {TABLE} SET value = {p}, updated_at = {p}, version = version + 1 "
+            f"WHERE key = {p} AND value <> {p} RETURNING version"
+        )
 
-        def op(cur: Any) -> dict[str, bytes]:
-            cur.execute(sql)
-            return {k: bytes(v) for k, v in cur.fetchall()}
+    async def delete(self, key: str, now: float) -> int | None:
+        """Delete ``key`` (leaving a tombstone); its new version, or None when it was absent."""
+        sql = self._tombstone_sql()
+
+        def op(cur: Any) -> int | None:
+            cur.execute(sql, (TOMBSTONE, now, key, TOMBSTONE))
+            row = cur.fetchone()
+            return None if row is None else int(row[0])
+
+        return await self._run(op, write=True)
+
+    async def delete_many(self, keys: list[str], now: float) -> dict[str, int]:
+        """Delete many keys in one transaction; key -> new version for those that existed."""
+        sql = self._tombstone_sql()
+
+        def op(cur: Any) -> dict[str, int]:
+            versions = {}
+            for key in keys:
+                cur.execute(sql, (TOMBSTONE, now, key, TOMBSTONE))
+                row = cur.fetchone()
+                if row is not None:
+                    versions[key] = int(row[0])
+            return versions
+
+        return await self._run(op, write=True)
+
+    async def recent(self, limit: int) -> dict[str, tuple[bytes, int]]:
+        """The most recently written present entries (used by startup warming)."""
+        sql = (
+            f"SELECT key, value, version FROM {TABLE} WHERE value <> {self._p} "
+            f"ORDER BY updated_at DESC LIMIT {int(limit)}"
+        )
+
+        def op(cur: Any) -> dict[str, tuple[bytes, int]]:
+            cur.execute(sql, (TOMBSTONE,))
+            return {k: (bytes(v), int(n)) for k, v, n in cur.fetchall()}
 
         return await self._run(op)
 
@@ -230,7 +284,9 @@ def _sqlite(path: Path, max_connections: int, on_error: Callable[[], None]) -> D
         conn.execute("PRAGMA journal_mode=WAL")
 
     def connect() -> sqlite3.Connection:
-        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        # A writer waits at most SQLITE_BUSY_TIMEOUT for another writer's lock, then the call
+        # fails as DatabaseError (counted in unified_database_connection_errors_total).
+        conn = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT, check_same_thread=False)
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 

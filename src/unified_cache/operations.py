@@ -5,7 +5,6 @@ Thresholds and output are the guide's. The `ucm` commands are thin wrappers arou
 """
 from __future__ import annotations
 
-import asyncio
 import csv
 import datetime
 import json
@@ -155,15 +154,24 @@ async def export_metrics_to_csv(manager: UnifiedConnectionManager, filename: str
     return row
 
 
-def _latency_summary(times: list[float], wall: float, hit_rate: float) -> dict:
+#: The guide's weekly benchmark targets ("Target: ≥8x", "≥8x", "≥5x") and its headline figure.
+GUIDE_TARGETS = {"throughput": 8.0, "response_time": 8.0}
+GUIDE_HEADLINE = 8.4
+#: The guide's hit-rate target is a ratio against a cache-less baseline whose hit rate is 0
+#: (undefined); the benchmark judges the guide's overall hit-rate target (>90%) instead.
+HIT_RATE_TARGET = 0.90
+
+
+def _latency_summary(times: list[float], hit_rate: float) -> dict:
     ordered = sorted(times)
 
     def pct(q: float) -> float:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
+    total = sum(times)
     return {
         "operations": len(times),
-        "throughput_rps": len(times) / wall if wall > 0 else 0.0,
+        "throughput_rps": len(times) / total if total > 0 else 0.0,
         "response_times_ms": {
             "mean": statistics.fmean(times) * 1000,
             "p50": pct(0.50),
@@ -174,69 +182,81 @@ def _latency_summary(times: list[float], wall: float, hit_rate: float) -> dict:
     }
 
 
-async def _drive(sequence: list[str], op, concurrency: int) -> tuple[list[float], float]:
-    """Run ``op(key)`` for every key with ``concurrency`` workers; per-op times and wall time."""
-    perf = time.perf_counter
-    times: list[float] = []
-    it = iter(sequence)
+async def run_benchmark(manager: UnifiedConnectionManager, iterations: int, keys: int | None = None,
+                        seed: int = 42) -> dict:
+    """The weekly benchmark, honest edition: one zipf read sequence served three ways, one
+    reader at a time, per-read times summed (throughput = reads / time spent reading):
 
-    async def worker() -> None:
-        for key in it:
-            t = perf()
-            await op(key)
-            times.append(perf() - t)
+    - ``enhanced_performance``: ``await manager.get_cached(key)`` (L1, then Redis, then L3);
+    - ``baseline_performance``: the database the cache fronts, called as an application
+      without the cache would: one connection, in the calling thread (SQLite in-process,
+      PostgreSQL over loopback), plus the JSON decoding the manager also does;
+    - ``thread_pool_hop``: the same database read through the library's L3 pool, so the
+      cost of the hop to a worker thread shows apart from the database's own.
 
-    wall0 = perf()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return times, perf() - wall0
-
-
-async def run_benchmark(
-    manager: UnifiedConnectionManager, iterations: int, keys: int | None = None, seed: int = 42,
-    concurrency: int = 1,
-) -> dict:
-    """The weekly benchmark: the same zipf read sequence served by the manager
-    (``enhanced_performance``) and by the database alone (``baseline_performance``),
-    each by ``concurrency`` readers (default one: per-read cost without queueing).
-
-    Keys default to 2.5x the L1 capacity, so L1 cannot simply hold everything. Every key
-    is stored first; one unmeasured pass of ``iterations`` reads brings the caches to steady
-    state, then the measured pass runs. The baseline reads each key from L3 directly (same
-    database, same pool, same decoding); it has no cache, so its hit rate is 0.
+    Keys default to 2.5x the L1 capacity, so L1 cannot simply hold everything. Every key is
+    stored first; one unmeasured pass brings the caches to steady state.
     """
-    if iterations < 1 or concurrency < 1:
-        raise ValueError("iterations and concurrency must be >= 1")
+    if iterations < 1:
+        raise ValueError("iterations must be >= 1")
+    perf = time.perf_counter
     n_keys = keys or max(10, int(manager.config.l1_cache_size * 2.5))
     workload = ZipfKeys(n_keys, s=1.2, prefix="ucm:bench:", seed=seed)
     await manager.set_many_cached({key: value_for(key) for key in workload.keys})
     manager.l1.clear()
-    await _drive(workload.draw(iterations), manager.get_cached, concurrency)  # warm-up, not measured
+    for key in workload.draw(iterations):  # warm-up, not measured
+        await manager.get_cached(key)
     sequence = workload.draw(iterations)
 
     before = (manager.l1_hits, manager.l2_hits, manager.total_requests)
-    times, wall = await _drive(sequence, manager.get_cached, concurrency)
+    times = []
+    for key in sequence:
+        t = perf()
+        await manager.get_cached(key)
+        times.append(perf() - t)
     l1_hits = manager.l1_hits - before[0]
     l2_hits = manager.l2_hits - before[1]
     total = manager.total_requests - before[2]
-    enhanced = _latency_summary(times, wall, (l1_hits + l2_hits) / total)
+    enhanced = _latency_summary(times, (l1_hits + l2_hits) / total)
     enhanced["l1_hit_rate"] = l1_hits / total
     enhanced["l2_hit_rate"] = l2_hits / (total - l1_hits) if total > l1_hits else 0.0
 
     db = manager.l3
+    conn, sql = db.connect(), db.select_value_sql()
+    direct = []
+    try:
+        for key in sequence:
+            t = perf()
+            cur = conn.cursor()
+            cur.execute(sql, (key,))
+            json.loads(bytes(cur.fetchone()[0]))
+            cur.close()
+            direct.append(perf() - t)
+    finally:
+        conn.close()
+    baseline = _latency_summary(direct, 0.0)
 
-    async def from_database(key: str) -> None:
-        json.loads(await db.get(key))
-
-    base_times, base_wall = await _drive(sequence, from_database, concurrency)
-    baseline = _latency_summary(base_times, base_wall, 0.0)
+    hop = []
+    for key in sequence:
+        t = perf()
+        json.loads((await db.get(key))[0])
+        hop.append(perf() - t)
+    pooled = _latency_summary(hop, 0.0)
 
     await manager.delete_many_cached(workload.keys)
+    improvement = {
+        "throughput": enhanced["throughput_rps"] / baseline["throughput_rps"],
+        "response_time": baseline["response_times_ms"]["mean"] / enhanced["response_times_ms"]["mean"],
+        "vs_thread_pool_hop": pooled["response_times_ms"]["mean"] / enhanced["response_times_ms"]["mean"],
+    }
+    met = (improvement["throughput"] >= GUIDE_TARGETS["throughput"]
+           and improvement["response_time"] >= GUIDE_TARGETS["response_time"]
+           and enhanced["overall_hit_rate"] >= HIT_RATE_TARGET)
     return {
         "timestamp": datetime.datetime.now().isoformat(),
         "iterations": iterations,
         "workload": {
             "keys": n_keys,
-            "concurrency": concurrency,
             "zipf_s": workload.s,
             "expected_top_l1_share": round(workload.share_of_top(manager.config.l1_cache_size), 4),
             "l1_cache_size": manager.config.l1_cache_size,
@@ -245,8 +265,30 @@ async def run_benchmark(
         },
         "enhanced_performance": enhanced,
         "baseline_performance": baseline,
-        "improvement": {
-            "throughput": enhanced["throughput_rps"] / baseline["throughput_rps"],
-            "response_time": baseline["response_times_ms"]["mean"] / enhanced["response_times_ms"]["mean"],
-        },
+        "thread_pool_hop": pooled,
+        "improvement": improvement,
+        "targets": {**GUIDE_TARGETS, "overall_hit_rate": HIT_RATE_TARGET, "guide_headline": GUIDE_HEADLINE},
+        "targets_met": met,
     }
+
+
+def benchmark_report(result: dict) -> list[str]:
+    """The guide's benchmark analysis lines, with the measured figures beside its claims."""
+    cur, base, hop = result["enhanced_performance"], result["baseline_performance"], result["thread_pool_hop"]
+    imp = result["improvement"]
+    ms = lambda perf: perf["response_times_ms"]  # noqa: E731
+    return [
+        "Performance Benchmark Results:",
+        f"  Cache:                 {cur['throughput_rps']:.0f} ops/s, mean {ms(cur)['mean']:.4f} ms, "
+        f"p50 {ms(cur)['p50']:.4f} ms, p99 {ms(cur)['p99']:.4f} ms, hit rate {cur['overall_hit_rate']:.2%} "
+        f"(L1 {cur['l1_hit_rate']:.2%})",
+        f"  Database alone:        {base['throughput_rps']:.0f} ops/s, mean {ms(base)['mean']:.4f} ms "
+        f"({result['workload']['database']}, calling thread)",
+        f"  Database via L3 pool:  {hop['throughput_rps']:.0f} ops/s, mean {ms(hop)['mean']:.4f} ms "
+        "(thread-pool hop included)",
+        f"  Throughput Improvement: {imp['throughput']:.1f}x (Target: ≥8x; the guide claims {GUIDE_HEADLINE}x)",
+        f"  Response Time Improvement: {imp['response_time']:.1f}x (Target: ≥8x)",
+        f"  Hit Rate: {cur['overall_hit_rate']:.2%} (Target: >90%; the guide's ≥5x is undefined against "
+        "a database with no hits)",
+        f"  Overall Assessment: {'✅ TARGETS MET' if result['targets_met'] else '⚠️ PERFORMANCE DEGRADATION'}",
+    ]

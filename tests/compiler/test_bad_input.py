@@ -16,7 +16,6 @@ from monspec.output import read_tree
 from support.processes import require_program
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "golden_specs"
-PROJECT = (FIXTURE / "project.yaml").read_text(encoding="utf-8")
 
 
 @dataclass

@@ -1,10 +1,12 @@
 """Fixtures for the unified_cache tests: real Redis (master + replica), a temp data dir,
-a fresh CollectorRegistry per test."""
+a fresh CollectorRegistry per test, and ``config``: run once on SQLite and once on a real
+PostgreSQL (every test that takes ``config`` covers both L3 databases)."""
 from __future__ import annotations
 
 import pytest
 from prometheus_client import CollectorRegistry
 
+from support.postgres_server import postgres_server, postgres_url  # noqa: F401  (re-exported fixtures)
 from support.redis_fixtures import (  # noqa: F401  (re-exported fixtures)
     _redis_session_pair,
     redis_pair,
@@ -36,9 +38,15 @@ def make_config(tmp_path):
     return make
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request):
+    """None (SQLite under the data dir) or the URL of an empty PostgreSQL database."""
+    return None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture
-def config(make_config, redis_pair):
-    return make_config(*redis_pair)
+def config(make_config, redis_pair, database_url):
+    return make_config(*redis_pair, database_url=database_url)
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import redis as redis_sync
-
 from ucm_helpers import ops, run, sample
+
 from unified_cache import DatabaseError, UnifiedConnectionManager
 from unified_cache.l1 import MISS, L1Cache
 from unified_cache.l2 import KEY_PREFIX
@@ -26,8 +26,8 @@ def test_miss_at_every_level_then_write_through(config, make_manager, registry, 
             assert [ops(registry, lvl, st) for lvl in ("l1", "l2", "l3") for st in ("hit", "miss")] == [0, 1, 0, 1, 0, 1]
             await m.set_cached("k", {"n": 1}, ttl=120)
             # write-through: the database, Redis and L1 hold the value
-            assert await m.l3.get("k") == b'{"n":1}'
-            assert redis_sync.Redis(port=master.port).get(KEY_PREFIX + "k") == b'{"n":1}'
+            assert await m.l3.get("k") == (b'{"n":1}', 1)
+            assert redis_sync.Redis(port=master.port).get(KEY_PREFIX + "k") == b'1:{"n":1}'
             assert 0 < await m.l2.ttl("k") <= 120
             assert "k" in m.l1
             assert await m.get_cached("k") == {"n": 1}
@@ -64,7 +64,7 @@ def test_l3_hit_refills_l2_and_l1(config, make_manager, registry, redis_pair):
             redis_sync.Redis(port=master.port).delete(KEY_PREFIX + "k")
             assert await m.get_cached("k") == "v"
             assert (ops(registry, "l2", "miss"), ops(registry, "l3", "hit")) == (1, 1)
-            assert redis_sync.Redis(port=master.port).get(KEY_PREFIX + "k") == b'"v"'
+            assert redis_sync.Redis(port=master.port).get(KEY_PREFIX + "k") == b'1:"v"'
             assert "k" in m.l1
             stats = await m.get_cache_stats()
             assert (stats.l3_hits, stats.hit_rate) == (1, 0.0)
@@ -93,8 +93,8 @@ def test_delete_removes_every_level(config, make_manager, redis_pair):
             await m.set_cached("gone", 1)
             assert await m.delete_cached("gone") is True
             assert "gone" not in m.l1
-            assert await m.l3.get("gone") is None
-            assert redis_sync.Redis(port=master.port).exists(KEY_PREFIX + "gone") == 0
+            assert await m.l3.get("gone") == (None, 2)  # a tombstone at the next version
+            assert redis_sync.Redis(port=master.port).get(KEY_PREFIX + "gone") == b"2:"
             assert await m.get_cached("gone") is None
             assert await m.delete_cached("gone") is False
 
@@ -110,7 +110,7 @@ def test_non_json_values_are_refused_before_anything_is_written(config, make_man
                 assert "JSON" in str(exc)
             else:
                 raise AssertionError("expected ValueError")
-            assert await m.l3.get("bad") is None
+            assert await m.l3.get("bad") == (None, 0)
             assert "bad" not in m.l1
 
     run(body())
@@ -136,9 +136,9 @@ def test_l1_ttl_expiry_falls_through_to_l2(config, make_manager, registry):
 def test_l1_lru_eviction_order_and_metrics(registry):
     cache = L1Cache(3)
     for k in "abc":
-        cache.set(k, k, ttl=60)
+        cache.set(k, k, ttl=60, version=1, size=2)
     assert cache.get("a") == "a"  # a becomes most recent
-    cache.set("d", "d", ttl=60)  # evicts b, the least recently used
+    cache.set("d", "d", ttl=60, version=1, size=2)  # evicts b, the least recently used
     assert cache.get("b") is MISS
     assert cache.keys() == ["c", "a", "d"]
     assert cache.evictions == 1
@@ -147,10 +147,11 @@ def test_l1_lru_eviction_order_and_metrics(registry):
 
 def test_l1_memory_accounting_returns_to_zero():
     cache = L1Cache(2)
-    cache.set("a", "x" * 1000, ttl=60)
-    assert cache.memory_bytes > 1000
-    cache.set("b", {"k": "v"}, ttl=60)
-    cache.set("c", [1, 2, 3], ttl=60)  # evicts a
+    cache.set("a", "x" * 1000, ttl=60, version=1, size=1003)
+    assert cache.memory_bytes == 1003
+    cache.set("b", {"k": "v"}, ttl=60, version=1, size=10)
+    cache.set("c", [1, 2, 3], ttl=60, version=1, size=8)  # evicts a
+    assert cache.memory_bytes == 18
     cache.delete("b")
     cache.delete("c")
     assert (len(cache), cache.memory_bytes) == (0, 0)
@@ -243,14 +244,14 @@ def test_bulk_write_and_delete(config, make_manager, registry, redis_pair):
     async def body():
         async with make_manager(config) as m:
             await m.set_many_cached(items, ttl=60)
-            assert await m.l3.get_many(list(items)) == {k: f'{{"i":{v["i"]}}}'.encode() for k, v in items.items()}
-            assert redis_sync.Redis(port=master.port).get(KEY_PREFIX + "b7") == b'{"i":7}'
+            assert await m.l3.get_many(list(items)) == {k: (f'{{"i":{v["i"]}}}'.encode(), 1) for k, v in items.items()}
+            assert redis_sync.Redis(port=master.port).get(KEY_PREFIX + "b7") == b'1:{"i":7}'
             assert 0 < await m.l2.ttl("b7") <= 60
             assert await m.get_cached("b7") == {"i": 7} and ops(registry, "l1", "hit") == 1
             await m.delete_many_cached(list(items))
             assert len(m.l1) == 0
             assert await m.l3.get_many(list(items)) == {}
-            assert redis_sync.Redis(port=master.port).exists(*(KEY_PREFIX + k for k in items)) == 0
+            assert set(redis_sync.Redis(port=master.port).mget([KEY_PREFIX + k for k in items])) == {b"2:"}
 
     run(body())
 
