@@ -8,11 +8,10 @@ alert above info that the row does not name must stay quiet.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import json
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from monspec.demo.stack import CACHES, Stack
 
