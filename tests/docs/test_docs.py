@@ -93,8 +93,7 @@ def test_bundled_sections_name_dashboards_receiver_and_inhibition() -> None:
     specs = load_specs(SPECS)
     section = _section(render(build_model(specs))[PATH], "RedisMasterDown")
     assert "**Receiver:** `cache-oncall` (pagerduty, webhook)" in section
-    assert "**Muted while:** RedisClusterDown already says the master and the replica are down, and L2 serves nothing." \
-        in section
+    assert "**Muted while:** RedisClusterDown already says the master and the replica are down." in section
     if getattr(specs, "dashboards", {}):
         assert "→ System Health" in section  # the executive dashboard's panel on unified_redis_master_connected
     warning = _section(render(build_model(specs))[PATH], "CacheHitRateWarning")
