@@ -12,14 +12,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,reference]'
 	touch $(STAMP)
 
+# Every spec set: the bundled one, then each examples/<name>/ (specs/ compiled into its own generated/).
+EXAMPLES := $(patsubst %/specs,%,$(wildcard examples/*/specs))
+
 generate: $(STAMP)
 	$(BIN)/monspec generate
+	for ex in $(EXAMPLES); do $(BIN)/monspec generate --specs $$ex/specs --out $$ex/generated || exit 1; done
 
 check: $(STAMP)
 	$(BIN)/monspec check
+	for ex in $(EXAMPLES); do $(BIN)/monspec check --specs $$ex/specs --out $$ex/generated || exit 1; done
 
 lint: $(STAMP)
 	$(BIN)/monspec lint
+	for ex in $(EXAMPLES); do $(BIN)/monspec lint --specs $$ex/specs || exit 1; done
 
 style: $(STAMP)
 	$(BIN)/ruff check src

@@ -61,6 +61,12 @@ CHECKS: tuple[Check, ...] = (
     Check("rule-group/duplicate-name", "error", "an imported group named like a generated one"),
     Check("rule/record-name", "warning", "a recording rule named without `level:metric:operations` colons"),
     Check("catalog/unverified", "warning", "an imported metric not yet confirmed in the catalog"),
+    Check("catalog/missing-component", "error", "a metric of a project with several components names none"),
+    Check("spec/unknown-component", "error", "`component:` names no component of the project"),
+    Check("alert/unknown-parent", "error", "an alert's `parent:` names no alert"),
+    Check("promql/unsupported-by-target", "error", "PromQL the project's target Prometheus version cannot load"),
+    Check("test/uncovered", "warning", "a rule no generated promtool test covers"),
+    Check("catalog/unknown-unit", "warning", "a unit outside the known list (it still renders)"),
 )
 
 BY_ID: dict[str, Check] = {check.id: check for check in CHECKS}

@@ -126,11 +126,18 @@ def _problem_json(p: Problem) -> dict:
 @handled
 def test(specs_dir: Path, out_dir: Path, junit: Path | None, jobs: int) -> None:
     """Run the real promtool, vmalert (when installed) and amtool on the output folder."""
+    from click.core import ParameterSource
+
     from monspec.toolcheck.unit_tests import run_tool_tests, write_junit
 
+    ctx = click.get_current_context()
+    if ctx.get_parameter_source("out_dir") != ParameterSource.DEFAULT and \
+            ctx.get_parameter_source("specs_dir") == ParameterSource.DEFAULT:
+        raise click.UsageError("`--out` names another output folder: give `--specs` too, the specs it was "
+                               "generated from (the routing and coverage checks read them)")
     results = run_tool_tests(specs_dir, out_dir, jobs)
     for result in results:
-        click.echo(result.line(), err=not result.ok)
+        click.echo(result.report(), err=not result.ok)
     if junit:
         write_junit(results, junit)
     failed = [r for r in results if not r.ok]

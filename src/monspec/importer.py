@@ -201,7 +201,7 @@ def import_file(path: Path, existing=None, name: str | None = None) -> Imported:
     project_name = None
     if existing is None or existing.project is None:
         project_name = _project_name(name or path.stem)
-    text = _spec_text(path, groups, metrics, project_name)
+    text = _spec_text(path, groups, metrics, project_name, manifest_metadata(path) if project_name else {})
     return Imported(text, len(groups), len(rules), sorted(metrics), project_name is not None)
 
 
@@ -250,7 +250,19 @@ def _guess_unit(name: str) -> str:
     return "none"
 
 
-def _spec_text(path: Path, groups, metrics: dict[str, dict], project_name: str | None) -> str:
+def manifest_metadata(path: Path) -> dict:
+    """name, namespace and labels of the first PrometheusRule manifest in the file (empty for a rule file),
+    so a re-generated manifest lands where the imported one was and its ruleSelector still finds it."""
+    for data in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        if isinstance(data, dict) and data.get("kind") == "PrometheusRule" and isinstance(data.get("metadata"), dict):
+            meta = data["metadata"]
+            labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+            return {"name": meta.get("name"), "namespace": meta.get("namespace"),
+                    "labels": {str(k): str(v) for k, v in labels.items() if k != "app.kubernetes.io/managed-by"}}
+    return {}
+
+
+def _spec_text(path: Path, groups, metrics: dict[str, dict], project_name: str | None, metadata: dict) -> str:
     s, k = yamltext.scalar, yamltext.key
     out = [f"# Imported by `monspec import` from {path.name}.",
            "# `rule_groups` are written to rules.yml exactly as they are here; move rules to",
@@ -266,6 +278,14 @@ def _spec_text(path: Path, groups, metrics: dict[str, dict], project_name: str |
             f"  runbook_base_url: {s(f'https://runbooks.example.com/{project_name}/alerts.md', 2)}",
             "  absence_alert: false  # true adds a <Name>TargetMissing alert on up{job=...}",
         ]
+        if any(metadata.get(k) for k in ("name", "namespace", "labels")):
+            out.append("  kubernetes:  # the imported manifest's metadata, kept for generated/kubernetes/prometheusrule.yaml")
+            for key in ("name", "namespace"):
+                if metadata.get(key):
+                    out.append(f"    {key}: {s(str(metadata[key]), 4)}")
+            if metadata.get("labels"):
+                out.append("    labels:")
+                out += [f"      {k(n)}: {s(v, 6)}" for n, v in sorted(metadata["labels"].items())]
     if metrics:
         out += ["# Metrics the rules read that no catalog names; check each against the exporter,",
                 "# fill in type / unit / labels / help, then drop `unverified`.",

@@ -202,3 +202,103 @@ def needs_parens(expr: str) -> bool:
     except ValueError:
         return True
     return isinstance(ast, pp.BinaryExpr)
+
+
+def with_matchers(expr: str, wanted, analysed: str | None = None) -> str:
+    """The expression with the matcher texts `wanted(selector)` returns (e.g. `job="api"`) inserted
+    into each selector. `analysed` is the text to parse when it differs from `expr` only by
+    same-length substitutions (Grafana's `$__rate_interval`), so offsets agree."""
+    inserts = []
+    for selector in parse(analysed or expr).selectors:
+        missing = wanted(selector)
+        if not missing:
+            continue
+        if selector.name is None:
+            raise ValueError(f"cannot add {', '.join(missing)} to a selector without a metric name in {expr!r}")
+        end = selector.offset + len(selector.name)
+        brace = re.compile(r"\s*\{\s*(\}?)").match(expr, end)
+        if brace:
+            inserts.append((brace.end(0) - len(brace.group(1)), ", ".join(missing) + ("" if brace.group(1) else ", ")))
+        else:
+            inserts.append((end, "{" + ", ".join(missing) + "}"))
+    for offset, text in sorted(inserts, reverse=True):
+        expr = expr[:offset] + text + expr[offset:]
+    return expr
+
+
+def keeps_label(expr: str, label: str, recorded, raw_has) -> bool:
+    """Whether the series `expr` returns can carry `label`. `recorded(name)` gives the expressions of the
+    recording rules of that name (empty for a raw metric), `raw_has(name, label)` whether a raw series
+    carries it; an aggregation `by` without it, `without` it, `on()` matching without it, or a
+    function that builds new series (absent, vector, time, scalar) drops it."""
+
+    def walk(node, seen: frozenset) -> bool:
+        if isinstance(node, pp.ParenExpr):
+            return walk(node.expr, seen)
+        if isinstance(node, pp.MatrixSelector):
+            return walk(node.vector_selector, seen)
+        if isinstance(node, pp.SubqueryExpr):
+            return walk(node.expr, seen)
+        if isinstance(node, pp.VectorSelector):
+            name = node.name or ""
+            if any(m.name == label and _MATCH_OPS[str(m.op)] == "=" and m.value == "" for m in node.matchers.matchers):
+                return False
+            rules = [] if name in seen else list(recorded(name))
+            if rules:
+                return any(walk(pp.parse(r), seen | {name}) for r in rules)
+            return raw_has(name, label)
+        if isinstance(node, pp.AggregateExpr):
+            kind, labels = _grouping(node)
+            if kind == "by":
+                return label in labels and walk(node.expr, seen)
+            if kind == "without":
+                return label not in labels and walk(node.expr, seen)
+            return str(node.op) in ("topk", "bottomk", "limitk", "limit_ratio") and walk(node.expr, seen)
+        if isinstance(node, pp.BinaryExpr):
+            lhs_scalar = _scalar(node.lhs)
+            rhs_scalar = _scalar(node.rhs)
+            if lhs_scalar and rhs_scalar:
+                return False
+            if lhs_scalar or rhs_scalar:
+                return walk(node.rhs if lhs_scalar else node.lhs, seen)
+            modifier = node.modifier
+            matching = modifier.matching if modifier is not None else None
+            set_op = str(node.op) in ("and", "or", "unless")
+            sides = [node.lhs, node.rhs] if str(node.op) == "or" else [node.lhs]
+            card = str(modifier.card) if modifier is not None else ""
+            if matching is not None and not set_op and "OneToOne" in card:
+                on = str(matching).strip().startswith("on")
+                if on and label not in matching.labels:
+                    return False
+                if not on and label in matching.labels:
+                    return False
+            if modifier is not None and ("ManyToOne" in card or "OneToMany" in card):
+                many = node.lhs if "ManyToOne" in card else node.rhs
+                return walk(many, seen) or label in (modifier.group_labels or [])
+            return any(walk(side, seen) for side in sides)
+        if isinstance(node, pp.Call):
+            if node.func.name in ("absent", "absent_over_time"):
+                return False  # absent() keeps equality matchers only; job/instance filters do not apply
+            if node.func.name in ("vector", "time", "scalar", "pi"):
+                return False
+            if node.func.name in ("label_replace", "label_join") and len(node.args) > 1 and getattr(node.args[1], "val", None) == label:
+                return True
+            vectors = [a for a in node.args if not isinstance(a, (pp.NumberLiteral, pp.StringLiteral))]
+            return any(walk(a, seen) for a in vectors)
+        if isinstance(node, pp.UnaryExpr):
+            return walk(node.expr, seen)
+        return False
+
+    return walk(parse(expr).ast, frozenset())
+
+
+def _scalar(node) -> bool:
+    while isinstance(node, pp.ParenExpr):
+        node = node.expr
+    if isinstance(node, (pp.NumberLiteral, pp.StringLiteral)):
+        return True
+    if isinstance(node, pp.Call) and node.func.name in ("time", "scalar", "pi"):
+        return True
+    if isinstance(node, pp.BinaryExpr):
+        return _scalar(node.lhs) and _scalar(node.rhs)
+    return False

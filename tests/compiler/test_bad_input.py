@@ -152,7 +152,7 @@ alerts:
 specs/bad.yaml:3:11: error: `shop_request_duration_seconds` is a histogram: its base name has no value to compare [promql/histogram-as-value]
       expr: shop_request_duration_seconds > 0.5
             ^
-  hint: compare a quantile instead: histogram_quantile(0.95, sum by (job, instance, le) (rate(shop_request_duration_seconds_bucket[5m]))), or the recorded `shop_request_duration_seconds:p95`"""),
+  hint: compare a quantile instead: histogram_quantile(0.95, sum by (job, instance, le) (rate(shop_request_duration_seconds_bucket[5m]))), or the recorded `shop_request_duration_seconds:p99`"""),
     Case("duplicate-name", "bad.yaml", """\
 kpis:
   error_ratio:
@@ -209,9 +209,42 @@ kpis:
     description: keys warmed
     target: ">50 per cycle"
 """, """\
-specs/bad.yaml:6:13: error: `target`: cannot read threshold '>50 per cycle': write an operator and a number (">0.90", "<0.001", "==0"), a band ("70-90%"), or a plain number; put words such as "per cycle" in the KPI's `unit` or `description` [spec/invalid]
+specs/bad.yaml:6:13: error: `target`: cannot read threshold '>50 per cycle': write an operator and a number (">0.90", "<0.001", "==0") or a band ("70-90%"); put words such as "per cycle" in the KPI's `unit` or `description` [spec/invalid]
       target: ">50 per cycle"
               ^"""),
+    Case("bare-number-threshold", "bad.yaml", """\
+kpis:
+  latency:
+    expr: shop_queue_utilization
+    unit: ratio
+    description: d
+    warning: 0.5
+""", """\
+specs/bad.yaml:6:14: error: `warning`: threshold '0.5' has no comparison: write ">0.5" when higher is worse or "<0.5" when lower is worse ("==0.5" only if exactly that value is meant) [spec/invalid]
+      warning: 0.5
+               ^"""),
+    Case("bare-number-threshold-string", "bad.yaml", """\
+kpis:
+  latency:
+    expr: shop_queue_utilization
+    unit: ratio
+    description: d
+    critical: "90%"
+""", """\
+specs/bad.yaml:6:15: error: `critical`: threshold '90%' has no comparison: write ">90%" when higher is worse or "<90%" when lower is worse ("==90%" only if exactly that value is meant) [spec/invalid]
+      critical: "90%"
+                ^"""),
+    Case("syntax-the-target-prometheus-cannot-load", "bad.yaml", """\
+recording_rules:
+  - record: shop_queue:top2
+    unit: ratio
+    help: The two fullest queues.
+    expr: limitk(2, shop_queue_utilization)
+""", """\
+specs/bad.yaml:5:11: error: `limitk` needs Prometheus 2.54; the target is 2.42 (project.prometheus_version) [promql/unsupported-by-target]
+      expr: limitk(2, shop_queue_utilization)
+            ^
+  hint: rewrite it for the target, or raise `prometheus_version` when every Prometheus (and promtool) that loads these rules is that new"""),
     Case("duplicate-yaml-key", "bad.yaml", """\
 kpis:
   a:

@@ -15,7 +15,7 @@ from monspec.spec.thresholds import Range, Threshold, parse_threshold
 @pytest.mark.parametrize("raw,parsed", [
     (">0.90", Threshold(">", 0.9)), ("<0.001", Threshold("<", 0.001)), ("==0", Threshold("==", 0.0)),
     (">= 5", Threshold(">=", 5.0)), (">95%", Threshold(">", 0.95)), ("70-90%", Range(0.7, 0.9)),
-    ("0.2-0.4", Range(0.2, 0.4)), (1, Threshold("==", 1.0)), ("1e-3", Threshold("==", 0.001)),
+    ("0.2-0.4", Range(0.2, 0.4)), ("==1e-3", Threshold("==", 0.001)),
 ])
 def test_threshold_notation(raw, parsed) -> None:
     assert parse_threshold(raw) == parsed
@@ -25,6 +25,11 @@ def test_threshold_notation(raw, parsed) -> None:
     (">50 per cycle", "cannot read threshold '>50 per cycle'"),
     ("90-70%", "range '90-70%' has its low end above its high end"),
     ([1], "expected a threshold such as"),
+    (True, "expected a threshold such as"),
+    # A bare number states no comparison (it used to mean `==`, an alert that never fires).
+    (0.5, "threshold '0.5' has no comparison: write \">0.5\" when higher is worse or \"<0.5\""),
+    (1, "threshold '1' has no comparison"),
+    ("1e-3", "threshold '1e-3' has no comparison"),
 ])
 def test_threshold_errors(raw, message) -> None:
     with pytest.raises(ValueError) as exc:

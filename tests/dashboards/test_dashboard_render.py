@@ -370,3 +370,27 @@ def test_provisioning_settings_come_from_the_project(tmp_path) -> None:
     assert provider["options"] == {"path": "/etc/grafana/dashboards", "foldersFromFilesStructure": True}
     board = json.loads(render_dashboards.render(model)["grafana/dashboards/unified-cache-executive-overview.json"])
     assert (board["schemaVersion"], board["editable"]) == (39, True)
+
+
+def test_series_aggregated_away_from_instance_get_no_instance_filter(tmp_path) -> None:
+    """With $instance at All (`.+`), `instance=~"$instance"` hides a series recorded `by (job)`."""
+    from monspec.model.catalog import build_catalog
+
+    specs_dir = tmp_path / "specs"
+    specs_dir.mkdir()
+    (specs_dir / "all.yaml").write_text("""\
+project: {name: api, title: API, job: api, runbook_base_url: "https://r.example.com/a.md"}
+metrics:
+  http_requests_total: {type: counter, unit: operations, help: Requests., labels: {code: any}}
+recording_rules:
+  - {record: "job:http_requests:rate5m", unit: ops, help: By job., expr: "sum by (job) (rate(http_requests_total[5m]))"}
+  - {record: "instance:http_requests:rate5m", unit: ops, help: By instance., expr: "sum by (job, instance) (rate(http_requests_total[5m]))"}
+""")
+    catalog = build_catalog(load_specs(specs_dir))
+    assert filtered("job:http_requests:rate5m", catalog.carries) == 'job:http_requests:rate5m{job=~"$job"}'
+    assert filtered("instance:http_requests:rate5m / on (job) group_left job:http_requests:rate5m", catalog.carries) == (
+        'instance:http_requests:rate5m{job=~"$job", instance=~"$instance"} / on (job) group_left '
+        'job:http_requests:rate5m{job=~"$job"}')
+    # A raw series still carries instance: filtering before the aggregation is what the variable means.
+    assert filtered("sum by (code) (rate(http_requests_total[$__rate_interval]))", catalog.carries) == (
+        'sum by (code) (rate(http_requests_total{job=~"$job", instance=~"$instance"}[$__rate_interval]))')

@@ -77,7 +77,7 @@ non-ASCII — café, 日本語 — and a trailing newline.
 
 **Receiver:** `shop-pager` (pagerduty), `shop-audit` (webhook)
 
-**Labels:** `kpi=error_ratio`, `severity=critical`, `team=checkout`
+**Labels:** `kpi=error_ratio`, `page=true`, `severity=critical`, `team=checkout`
 """
 
 
@@ -93,7 +93,7 @@ def test_bundled_sections_name_dashboards_receiver_and_inhibition() -> None:
     specs = load_specs(SPECS)
     section = _section(render(build_model(specs))[PATH], "RedisMasterDown")
     assert "**Receiver:** `cache-oncall` (pagerduty, webhook)" in section
-    assert "**Muted while:** RedisClusterDown already says the master and the replica are down." in section
+    assert "**Muted while:** RedisClusterDown is firing on the same job, instance: it already covers this alert." in section
     if getattr(specs, "dashboards", {}):
         assert "→ System Health" in section  # the executive dashboard's panel on unified_redis_master_connected
     warning = _section(render(build_model(specs))[PATH], "CacheHitRateWarning")

@@ -92,8 +92,20 @@ def test_unverified_metrics_and_known_recorded_series() -> None:
     assert data["metrics"]["payments_queue_depth_count"]["type"] == "counter"
     assert data["project"] == {"name": "prometheusrule", "title": "prometheusrule", "job": "prometheusrule",
                                "runbook_base_url": "https://runbooks.example.com/prometheusrule/alerts.md",
-                               "absence_alert": False}
+                               "absence_alert": False,
+                               # The manifest's metadata is kept: the regenerated PrometheusRule lands in the same
+                               # namespace under the same name, with the label its ruleSelector looks for.
+                               "kubernetes": {"name": "payments", "namespace": "monitoring",
+                                              "labels": {"release": "kube-prometheus-stack"}}}
     assert list(data["rule_groups"]) == ["payments.recording", "payments.alerts", "payments.extra"]
+
+
+def test_regenerated_manifest_keeps_the_imported_metadata(tmp_path: Path) -> None:
+    _, build = _import_alone(Path(__file__).parent / "cases" / "prometheusrule.yaml", tmp_path)
+    manifest = yaml.safe_load(build.files["kubernetes/prometheusrule.yaml"])
+    assert manifest["metadata"] == {"name": "payments", "namespace": "monitoring", "labels": {
+        "app.kubernetes.io/managed-by": "monspec", "app.kubernetes.io/name": "prometheusrule",
+        "release": "kube-prometheus-stack"}}
 
 
 def test_lint_warns_about_unverified_metrics_with_position(tmp_path: Path) -> None:
@@ -102,7 +114,15 @@ def test_lint_warns_about_unverified_metrics_with_position(tmp_path: Path) -> No
 {tmp_path}/specs/imported.yaml:15:3: warning: metric `http_requests_total` is unverified: it was imported, not checked against the exporter [catalog/unverified]
     http_requests_total:
     ^
-  hint: confirm its type, unit, labels and help, then remove `unverified: true`"""]
+  hint: confirm each one's type, unit, labels and help, then remove `unverified: true`"""]
+
+
+def test_unverified_metrics_are_one_warning_per_file(tmp_path: Path) -> None:
+    _, build = _import_alone(Path(__file__).parent / "cases" / "prometheusrule.yaml", tmp_path)
+    [problem] = [p for p in build.problems if p.id == "catalog/unverified"]
+    assert problem.message == ("4 metrics are unverified: they were imported, not checked against the exporter: "
+                               "`payments_queue_depth`, `payments_queue_depth_count`, `payments_queue_depth_sum`, "
+                               "`payments_request_duration_seconds`")
 
 
 def test_import_joins_an_existing_specs_folder(tmp_path: Path) -> None:
@@ -250,10 +270,10 @@ def test_an_error_in_a_nested_spec_file_of_the_joined_folder_names_that_file(tmp
     shutil.copytree(FIXTURE, specs)
     (specs / "imported.yaml").write_text("not: [valid")
     (specs / "team").mkdir()
-    (specs / "team" / "extra.yaml").write_text("metrics:\n  x_total: {type: counter, unit: nope, help: h}\n")
+    (specs / "team" / "extra.yaml").write_text("metrics:\n  x_total: {type: counter, unit: ops, help: h, aggregation: nope}\n")
     with pytest.raises(SpecError) as raised:
         existing_specs(specs, specs / "imported.yaml")
     [problem] = raised.value.problems
     assert problem.position is not None
     assert (problem.position.file.resolve(), problem.position.line, problem.position.col) == \
-        ((specs / "team" / "extra.yaml").resolve(), 2, 34)
+        ((specs / "team" / "extra.yaml").resolve(), 2, 61)

@@ -15,15 +15,15 @@ def test_mixed_instances_hit_in_an_alerting_kpi(lint) -> None:
     kpis = """\
     kpis:
       queue:
-        expr: max by (job) (queue_utilization)
+        expr: avg by (job) (queue_utilization)
         unit: ratio
         warning: ">0.9"
         description: Queue fill level
     """
     linted = lint(("aggregation",), kpis=kpis)
     assert linted.of("promql/mixed-instances") == [
-        "kpis.yaml:3:11: warning: max() by (job) mixes the instances of `queue_utilization` in kpi `queue`"
-        " | hint: max by (job, instance) (…) keeps one series per instance (the catalog aggregates `queue_utilization` with max)"]
+        "kpis.yaml:3:11: warning: avg() by (job) mixes the instances of `queue_utilization` in kpi `queue`"
+        " | hint: avg by (job, instance) (…) keeps one series per instance (the catalog aggregates `queue_utilization` with max)"]
 
 
 def test_mixed_instances_miss(lint) -> None:
@@ -31,6 +31,13 @@ def test_mixed_instances_miss(lint) -> None:
     assert linted.of("promql/mixed-instances") == []
     linted = lint(("aggregation",), ALERT.format(expr='sum without (outcome) (rate(requests_total[5m])) > 1'))
     assert linted.of("promql/mixed-instances") == []
+
+
+def test_job_level_aggregation_with_the_catalogs_function_is_deliberate(lint) -> None:
+    """`sum by (job)` of a counter, `max by (job)` of a gauge that combines with max: a fleet-level
+    condition (an API's availability, the largest lag), not an instance averaged away."""
+    for expr in ('sum by (job) (rate(requests_total{outcome="error"}[5m])) > 1', "max by (job) (queue_utilization) > 0.9"):
+        assert lint(("aggregation",), ALERT.format(expr=expr)).of("promql/mixed-instances") == [], expr
 
 
 def test_wrong_aggregation_hit(lint) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from monspec.checks import BY_ID, CHECKS
 
 ROOT = Path(__file__).resolve().parents[2]
-ID = re.compile(r'"((?:promql|alert|kpi|dashboard|routing|rule-group|rule|catalog)/[a-z-]+)"')
+ID = re.compile(r'"((?:promql|alert|kpi|dashboard|routing|rule-group|rule|catalog|spec|test)/[a-z-]+)"')
 
 
 def test_every_registered_check_has_a_section_with_its_severity() -> None:

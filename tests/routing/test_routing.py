@@ -8,7 +8,9 @@ import yaml
 
 from monspec.build import lint_specs
 from monspec.errors import SpecError
+from monspec.model.inhibition import inhibit_rules
 from monspec.model import build_model
+from monspec.model.rules import alert_rules
 from monspec.render.alertmanager import PATH, config_data, render, render_config, write_config
 from monspec.spec import load_specs
 from monspec.spec.routing import Routing
@@ -60,7 +62,15 @@ def test_regex_is_anchored_and_missing_label_is_empty() -> None:
 def test_bundled_routing_follows_the_guides_tiers() -> None:
     specs = load_specs(SPECS)
     r = specs.routing
-    assert r.receivers_for({"severity": "critical", "alertname": "RedisMasterDown"}) == ["cache-oncall"]
+    labels = {rule.name: {**rule.labels, "alertname": rule.name} for rule in alert_rules(specs)}
+    # The guide's critical alerts and the absence alert page ...
+    for name in ("RedisMasterDown", "RedisClusterDown", "CacheHitRateCritical", "UnifiedCacheTargetMissing"):
+        assert labels[name]["page"] == "true"
+        assert r.receivers_for(labels[name]) == ["cache-oncall"], name
+    # ... a KPI's derived critical alert does not: on the healthy demo these two paged with no fault.
+    for name in ("L2HitRateCritical", "L1UtilizationCritical"):
+        assert "page" not in labels[name]
+        assert r.receivers_for(labels[name]) == ["cache-chat"], name
     assert r.receivers_for({"severity": "warning"}) == ["cache-chat"]
     assert r.receivers_for({"severity": "info"}) == ["cache-digest"]
     kinds = {name: [kind for kind, _ in rec.integrations()] for name, rec in r.receivers.items()}
@@ -68,7 +78,7 @@ def test_bundled_routing_follows_the_guides_tiers() -> None:
 
 
 def test_bundled_inhibit_rule_only_pairs_kpi_twins() -> None:
-    rule = load_specs(SPECS).routing.inhibit[0]
+    rule = inhibit_rules(load_specs(SPECS))[0]
     critical = {"severity": "critical", "kpi": "overall_hit_rate", "job": "j", "instance": "i"}
     warning = {"severity": "warning", "kpi": "overall_hit_rate", "job": "j", "instance": "i"}
     assert rule.source_matches(critical) and rule.target_matches(warning)

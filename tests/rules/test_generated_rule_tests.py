@@ -54,10 +54,11 @@ def test_fires_tests_assert_pending_then_firing_with_exact_annotations(generated
     [alert] = firing["exp_alerts"]
     assert alert["exp_labels"]["cache_level"] == "overall"
     assert alert["exp_annotations"]["summary"] == "Cache hit rate critically low at 68.6%"
-    # Raw counters feed the recording rule: 686 hits and 314 misses per 15s.
+    # Raw counters feed the recording rule: 686 hits and 314 misses per second (x 15s per input step;
+    # whole rates keep every sum exact in any order).
     values = {s["series"]: s["values"] for s in group["input_series"]}
-    assert values['unified_cache_operations_total{cache_level="l1",instance="127.0.0.1:8000",job="unified-cache",status="hit"}'] == "0+686x10"
-    assert values['unified_cache_operations_total{cache_level="l1",instance="127.0.0.1:8000",job="unified-cache",status="miss"}'] == "0+314x10"
+    assert values['unified_cache_operations_total{cache_level="l1",instance="127.0.0.1:8000",job="unified-cache",status="hit"}'] == "0+10290x10"
+    assert values['unified_cache_operations_total{cache_level="l1",instance="127.0.0.1:8000",job="unified-cache",status="miss"}'] == "0+4710x10"
 
 
 def test_generated_tests_pass_with_promtool(promtool: str, generated: Path) -> None:
@@ -120,6 +121,12 @@ def _nudge(factor: float):
     return mutate
 
 
+def _nudge_zero(rule: dict) -> None:
+    """`> 0` becomes `> 1`, `== 0` becomes `== 1` (CacheWarmingCompleted's `> 0` once survived this)."""
+    if "alert" in rule:
+        rule["expr"] = COMPARISON.sub(lambda m: f"{m.group(1)}{m.group(2)}1" if float(m.group(3)) == 0 else m.group(0), rule["expr"])
+
+
 def _double_for(rule: dict) -> None:
     if "alert" in rule and "for" in rule:
         rule["for"] = format_duration(2 * parse_duration(rule["for"]))
@@ -136,16 +143,20 @@ def test_nudged_thresholds_and_doubled_for_fail(promtool: str, generated: Path, 
     rules = alert_rules(specs)
     with_threshold = {r.name for r in rules if any(float(m.group(3)) != 0 for m in COMPARISON.finditer(r.expr))}
     with_for = {r.name for r in rules if r.for_}
+    with_zero = {r.name for r in rules if r.origin != "absence" and any(float(m.group(3)) == 0 for m in COMPARISON.finditer(r.expr))}
     assert len(with_threshold) >= 20 and len(with_for) >= 20
+    assert {"CacheWarmingCompleted", "RedisClusterDown"} <= with_zero
     runs = {
         "up": _mutated(generated, tmp_path, "up", _nudge(1.05)),
         "down": _mutated(generated, tmp_path, "down", _nudge(0.95)),
         "for": _mutated(generated, tmp_path, "for", _double_for),
+        "zero": _mutated(generated, tmp_path, "zero", _nudge_zero),
     }
     failed = {name: _failed_alerts(proc) for name, proc in runs.items()}
     assert with_threshold - failed["up"] == set()
     assert with_threshold - failed["down"] == set()
     assert with_for - failed["for"] == set()
+    assert with_zero - failed["zero"] == set()
 
 
 def test_a_changed_recording_rule_fails_its_expression_test(promtool: str, generated: Path, tmp_path: Path) -> None:

@@ -91,7 +91,7 @@ FAULTS: tuple[Fault, ...] = (
         kill("redis-replica"),
         fires=("RedisReplicaConnectedCritical",),
         muted=("RedisConnectionErrors",),
-        notified={"cache-oncall": ("RedisReplicaConnectedCritical",)},
+        notified={"cache-chat": ("RedisReplicaConnectedCritical",)},  # a KPI-derived critical: chat, no page
         verify=Verdict(2, (("redis_replica_connected", "*", "CRITICAL"),))),
     Fault(
         "master-down", "The Redis master dies (SIGKILL); reads go to the replica, writes fail.",
@@ -114,7 +114,7 @@ FAULTS: tuple[Fault, ...] = (
         shrink_l1,
         fires=("L1HitRateWarning", "L1UtilizationCritical"),
         muted=("L1CacheUtilizationHigh",),
-        notified={"cache-chat": ("L1HitRateWarning",), "cache-oncall": ("L1UtilizationCritical",)},
+        notified={"cache-chat": ("L1HitRateWarning", "L1UtilizationCritical")},
         verify=Verdict(2, (("l1_hit_rate", "cache-b", "WARNING"), ("l1_utilization", "cache-b", "CRITICAL")))),
     Fault(
         "exporter-killed", "cache-b dies (SIGKILL): its /metrics target is down, its last values go stale.",

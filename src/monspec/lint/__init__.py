@@ -12,6 +12,8 @@ from monspec.errors import Problem
 from monspec.lint import (
     aggregation,
     alerts,
+    components,
+    coverage,
     dashboards,
     hygiene,
     imported,
@@ -20,6 +22,7 @@ from monspec.lint import (
     routing,
     rulers,
     syntax,
+    target,
     thresholds,
     types,
     units,
@@ -29,8 +32,9 @@ from monspec.model import Model
 from monspec.model.catalog import Catalog
 from monspec.spec import SpecSet
 
-FAMILIES = (aggregation, alerts, dashboards, hygiene, imported, ranges, references, routing, rulers, syntax,
-            thresholds, types, units)
+# coverage last: it plans the promtool tests only when no other family found an error.
+FAMILIES = (aggregation, alerts, components, dashboards, hygiene, imported, ranges, references, routing, rulers,
+            syntax, target, thresholds, types, units, coverage)
 
 
 @dataclass

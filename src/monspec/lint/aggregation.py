@@ -3,6 +3,8 @@
 - promql/mixed-instances: an alert (or the KPI an alert fires on) aggregates a per-instance
   metric without keeping `instance` (no `by` / `without`, or a `by` without it): one sick
   instance is averaged away by healthy ones, and the alert cannot say which instance it is.
+  A `by (job, …)` aggregation with the catalog's own `aggregation` function is a deliberate
+  job-level condition and passes.
 - promql/wrong-aggregation: a gauge aggregated with a different function than the catalog's
   `aggregation` (e.g. `sum` of a utilization ratio whose catalog aggregation is `max`), or
   aggregated at all when the catalog says `none`.
@@ -33,7 +35,10 @@ def check(ctx) -> None:
                     continue
                 kind, labels = next(groupings, ("", ()))
                 keeps_instance = (kind == "by" and "instance" in labels) or (kind == "without" and "instance" not in labels)
-                if alerting and not keeps_instance and name in COMBINING:
+                # `sum by (job)` with the catalog's own aggregation is a job-level alert on purpose (a
+                # fleet's availability, its largest lag), not an instance averaged away.
+                job_level = kind == "by" and "job" in labels and name == metric.aggregation
+                if alerting and not keeps_instance and not job_level and name in COMBINING:
                     how = "without `by`" if kind == "" else (f"by ({', '.join(labels)})" if kind == "by" else f"without ({', '.join(labels)})")
                     ctx.report(site.entity, site.problem(
                         "promql/mixed-instances",

@@ -1,6 +1,7 @@
 """Checks of what `monspec import` wrote:
 
-- `catalog/unverified` (warning): a catalog metric nobody has checked against the exporter yet.
+- `catalog/unverified` (warning): catalog metrics nobody has checked against the exporter yet, one
+  warning per spec file naming them all.
 - `promql/syntax`, `promql/unknown-metric` on the rules of `rule_groups:` (kept verbatim, so the
   other PromQL checks, which assume monspec's conventions, do not run on them).
 - `rule-group/duplicate-name`: a rule group named like one monspec generates for the project.
@@ -17,11 +18,20 @@ SYNTHETIC = {"up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_
 
 def check(ctx) -> None:
     specs = ctx.specs
-    for name, metric in specs.metrics.items():
+    # One warning per spec file, at its first unverified metric: an import of 40 metrics is one fact, not 40.
+    by_file: dict[str, list] = {}
+    for metric in specs.metrics.values():
         if metric.unverified:
-            ctx.report(metric, metric.problem(
-                "catalog/unverified", f"metric `{name}` is unverified: it was imported, not checked against the exporter",
-                key=True, severity="warning", hint="confirm its type, unit, labels and help, then remove `unverified: true`"))
+            by_file.setdefault(str(metric.source.path) if metric.source is not None else "", []).append(metric)
+    for metrics in by_file.values():
+        first = metrics[0]
+        if len(metrics) == 1:
+            message = f"metric `{first.name}` is unverified: it was imported, not checked against the exporter"
+        else:
+            names = ", ".join(f"`{m.name}`" for m in metrics)
+            message = f"{len(metrics)} metrics are unverified: they were imported, not checked against the exporter: {names}"
+        ctx.report(first, first.problem("catalog/unverified", message, key=True, severity="warning",
+                                        hint="confirm each one's type, unit, labels and help, then remove `unverified: true`"))
     groups = getattr(specs, "rule_groups", {}) or {}
     if not groups:
         return

@@ -23,7 +23,7 @@ def check(ctx) -> None:
                     "promql/histogram-as-value",
                     f"`{name}` is a histogram: its base name has no value to compare",
                     offset=selector.offset,
-                    hint=_histogram_hint(name, selector)))
+                    hint=_histogram_hint(name, selector, catalog)))
                 continue
             series = catalog.get(name)
             if series is None:
@@ -73,8 +73,13 @@ def _matcher_offset(expr: str, selector_offset: int, label: str) -> int:
     return found if found >= 0 else selector_offset
 
 
-def _histogram_hint(name: str, selector) -> str:
+def _histogram_hint(name: str, selector, catalog) -> str:
+    """The quantile to compare instead, and the recorded quantiles of this histogram that exist."""
     matchers = ",".join(f'{m.name}{m.op}"{m.value}"' for m in selector.matchers)
     inner = f"{name}_bucket{{{matchers}}}" if matchers else f"{name}_bucket"
-    return (f"compare a quantile instead: histogram_quantile(0.95, sum by (job, instance, le) (rate({inner}[5m]))), "
-            f"or the recorded `{name}:p95`")
+    hint = f"compare a quantile instead: histogram_quantile(0.95, sum by (job, instance, le) (rate({inner}[5m])))"
+    recorded = sorted({series.name for series in catalog.series.values() if series.type == "recorded"
+                       and any("histogram_quantile" in rule.expr and f"{name}_bucket" in rule.expr for rule in series.rules)})
+    if recorded:
+        hint += ", or the recorded " + ", ".join(f"`{r}`" for r in recorded)
+    return hint

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from monspec import promql
 from monspec.spec import SpecSet
 from monspec.spec.models import Metric, RecordingRule
 
@@ -34,6 +35,26 @@ class Catalog:
 
     def get(self, name: str) -> Series | None:
         return self.series.get(name)
+
+    def carries(self, name: str, label: str) -> bool:
+        """Whether series of this name can carry `label`: scraped series carry job and instance;
+        a recorded series only what its rules' aggregations keep."""
+        series = self.series.get(name)
+        if series is None or series.type != "recorded":
+            return series is None or label in TARGET_LABELS or label in series.labels
+        return label in series.labels or any(self.expr_carries(rule.expr, label) for rule in series.rules)
+
+    def expr_carries(self, expr: str, label: str) -> bool:
+        """Whether the series `expr` returns can carry `label` (promql.keeps_label over this catalog)."""
+        return promql.keeps_label(expr, label, self._rule_exprs, self._raw_has)
+
+    def _rule_exprs(self, name: str) -> list[str]:
+        series = self.series.get(name)
+        return [rule.expr for rule in series.rules] if series is not None and series.type == "recorded" else []
+
+    def _raw_has(self, name: str, label: str) -> bool:
+        series = self.series.get(name)
+        return series is None or label in TARGET_LABELS or label in series.labels
 
 
 def build_catalog(specs: SpecSet) -> Catalog:

@@ -1,15 +1,18 @@
-"""An alert's condition as data: `<lhs> <op> <value>` comparisons joined by `and`.
+"""An alert's condition as data: `<lhs> <op> <value>` comparisons joined by `and` (or `unless`, whose
+right side is a negated condition), and a top-level `or` of such groups (each condition knows its branch).
 
 KPI alerts build theirs from the typed threshold; `expr:` alerts are parsed once, here. Lint and
 the promtool-test planner read these instead of parsing the rule's PromQL text back.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import promql_parser as pp
 
 COMPARISONS = ("==", "!=", ">", "<", ">=", "<=")
+PRESENT = "present"  # the condition of `absent(x)` over a plain selector: some series of x exists
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,8 @@ class Condition:
     lhs: pp.Expr  # parsed, without enclosing parentheses
     op: str
     value: float
+    negated: bool = False  # the right side of `unless`: the alert fires while this does *not* hold
+    branch: int = 0  # which side of a top-level `or` it belongs to: the alert fires when any branch holds
 
     @property
     def lhs_text(self) -> str:
@@ -37,14 +42,32 @@ def parse_conditions(expr: str) -> tuple[tuple[Condition, ...], bool]:
     except ValueError:
         return (), False
     if isinstance(node, pp.Call) and node.func.name == "absent":
-        return conditions_of(node.args[0]), True
-    return conditions_of(node), False
+        inner = unparen(node.args[0])
+        if isinstance(inner, pp.VectorSelector):
+            return (Condition(inner, PRESENT, math.nan),), True  # absent(x): x present or not
+        return conditions_of(inner), True
+    branches = _branches(node)
+    if branches is None:
+        return (), False
+    return tuple(Condition(c.lhs, c.op, c.value, c.negated, i) for i, branch in enumerate(branches) for c in branch), False
+
+
+def _branches(node: pp.Expr) -> list[tuple[Condition, ...]] | None:
+    """The sides of a top-level `or` chain, each a list of conditions; None when one side is not."""
+    node = unparen(node)
+    if isinstance(node, pp.BinaryExpr) and str(node.op) == "or":
+        left, right = _branches(node.lhs), _branches(node.rhs)
+        return left + right if left is not None and right is not None else None
+    found = conditions_of(node)
+    return [found] if found else None
 
 
 def conditions_of(node: pp.Expr) -> tuple[Condition, ...]:
     node = unparen(node)
-    if isinstance(node, pp.BinaryExpr) and str(node.op) == "and":
+    if isinstance(node, pp.BinaryExpr) and str(node.op) in ("and", "unless"):
         left, right = conditions_of(node.lhs), conditions_of(node.rhs)
+        if str(node.op) == "unless":
+            right = tuple(Condition(c.lhs, c.op, c.value, not c.negated) for c in right)
         return left + right if left and right else ()
     if isinstance(node, pp.BinaryExpr) and str(node.op) in COMPARISONS and not (node.modifier and node.modifier.return_bool):
         lhs, rhs = unparen(node.lhs), unparen(node.rhs)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from monspec.model.components import component_of, scoped, up_selector
 from monspec.model.conditions import Condition, parse_conditions, threshold_conditions
 from monspec.promql import escape_label_value, needs_parens
 from monspec.spec import SpecSet
@@ -81,7 +82,26 @@ def kpi_condition(kpi: Kpi, threshold: Threshold) -> str:
 
 
 def recording_rules(specs: SpecSet) -> list[RecordRule]:
-    return [RecordRule(r.record, r.expr.strip(), dict(sorted(r.labels.items())), r) for r in specs.recording_rules]
+    return [RecordRule(r.record, scoped(specs, r.expr.strip()), dict(sorted(r.labels.items())), r) for r in specs.recording_rules]
+
+
+def _placement(specs: SpecSet, entity, expr: str) -> dict[str, str]:
+    """The `component` label, on projects with several components, so routing and inhibition can tell them apart."""
+    if len(specs.project.scrape_jobs) < 2:
+        return {}
+    component = component_of(specs, entity, expr)
+    return {"component": component} if component else {}
+
+
+def _page(pages: bool) -> dict[str, str]:
+    """`page: "true"` on the alerts that wake someone; routing sends those to the pager."""
+    return {"page": "true"} if pages else {}
+
+
+def _sentence(text: str) -> str:
+    """The text as a sentence that another may follow: one final period, never two."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def alert_rules(specs: SpecSet) -> list[AlertRule]:
@@ -97,12 +117,13 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
         if alert.kpi and alert.level:
             covered.add((alert.kpi, alert.level))
         if kpi is not None and threshold is not None:
-            expr = kpi_condition(kpi, threshold)
-            conditions, absent = threshold_conditions(kpi.expr, threshold.op, threshold.value), False
+            expr = scoped(specs, kpi_condition(kpi, threshold))
+            conditions, absent = threshold_conditions(scoped(specs, kpi.expr), threshold.op, threshold.value), False
         else:
-            expr = (alert.expr or "").strip()
+            expr = scoped(specs, (alert.expr or "").strip())
             conditions, absent = parse_conditions(expr)
-        labels = {**base_labels, **alert.labels, "severity": alert.severity}
+        pages = alert.page if alert.page is not None else alert.severity == "critical"
+        labels = {**base_labels, **_placement(specs, alert, expr), **alert.labels, "severity": alert.severity, **_page(pages)}
         if kpi is not None:
             labels["kpi"] = kpi.name
         annotations = {
@@ -125,33 +146,58 @@ def alert_rules(specs: SpecSet) -> list[AlertRule]:
             name = camel(kpi.name) + level.capitalize()
             fmt = VALUE_FORMAT.get(kpi.unit, "humanize")
             summary = f"{kpi.display_title} {level}: {{{{ $value | {fmt} }}}}"
-            description = (f"{kpi.description}. The {level} threshold is {threshold} "
+            description = (f"{_sentence(kpi.description)} The {level} threshold is {threshold} "
                            f"({kpi.expr} {threshold.promql()}), held for {kpi.for_}.")
-            labels = {**base_labels, "severity": level, "kpi": kpi.name}
+            condition = kpi_condition(kpi, threshold)
+            labels = {**base_labels, **_placement(specs, kpi, kpi.expr), "severity": level, "kpi": kpi.name,
+                      **_page(level == "critical" and kpi.page)}
             rules.append(AlertRule(
-                name=name, expr=kpi_condition(kpi, threshold), for_=kpi.for_, keep_firing_for=None,
+                name=name, expr=scoped(specs, condition), for_=kpi.for_, keep_firing_for=None,
                 labels=dict(sorted(labels.items())),
                 annotations={"summary": summary, "description": description,
                              "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
                 entity=kpi, origin="kpi", severity=level, kpi=kpi, level=level, threshold=threshold,
-                description=description, conditions=threshold_conditions(kpi.expr, threshold.op, threshold.value)))
+                description=description, conditions=threshold_conditions(scoped(specs, kpi.expr), threshold.op, threshold.value)))
     if project.absence_alert:
-        rules.append(target_down_rule(specs))
-        rules.append(absence_rule(specs))
+        rules.extend(absence_rules(specs))
     return rules
 
 
-def _up(project) -> str:
-    """`up` of the project's scrape job, the job name escaped for a PromQL string."""
-    return f'up{{job="{escape_label_value(project.job)}"}}'
-
-
-def _scrape_rule(specs: SpecSet, suffix: str, expr: str, severity: str, summary: str, description: str,
-                 steps: list[str]) -> AlertRule:
-    """An alert on the scrape job itself (`up`), held for the project's `absence_for`."""
+def absence_rules(specs: SpecSet) -> list[AlertRule]:
+    """Per component, two alerts on its scrape job's `up`: <Name>TargetDown for each target that
+    fails its scrape (a warning: one dead exporter among several is not silence), and
+    <Name>TargetMissing when no target is up (it pages: every other alert there is blind)."""
     project = specs.project
-    name = camel(project.name) + suffix
-    labels = {**project.labels, "severity": severity}
+    several = len(project.scrape_jobs) > 1
+    rules = []
+    for component, comp in project.scrape_jobs.items():
+        prefix = camel(project.name) + (camel(component) if several else "")
+        selector = ", ".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(up_selector(specs, component).items()))
+        up = f"up{{{selector}}}"
+        extra = {"component": component} if several else {}
+        title, whom = comp.title or project.title, "this component" if several else "this service"
+        rules.append(_scrape_rule(
+            specs, prefix + "TargetDown", f"{up} == 0", "warning", extra,
+            f"{title}: target {{{{ $labels.instance }}}} of {comp.job} is down",
+            f"A target of the scrape job `{comp.job}` has failed its scrapes for {project.absence_for}: "
+            "its alerts cannot fire and its panels show stale values until it is back.",
+            ["Check that the process on the target is running and serves /metrics",
+             "Check the target's last scrape error on Prometheus's /targets page"]))
+        rules.append(_scrape_rule(
+            specs, prefix + "TargetMissing", f"absent({up} == 1)", "critical", extra,
+            f"{title}: no {comp.job} target is up",
+            f"No target of the scrape job `{comp.job}` has been up for {project.absence_for}. "
+            f"Every other alert on {whom} is blind until it is back.",
+            ["Check that the service is running and serves /metrics",
+             "Check Prometheus service discovery and the target's last scrape error on /targets"]))
+    return rules
+
+
+def _scrape_rule(specs: SpecSet, name: str, expr: str, severity: str, extra: dict[str, str], summary: str,
+                 description: str, steps: list[str]) -> AlertRule:
+    """An alert on a scrape job itself (`up`), held for the project's `absence_for`; critical pages."""
+    project = specs.project
+    labels = {**project.labels, **extra, "severity": severity, **_page(severity == "critical")}
     conditions, absent = parse_conditions(expr)
     return AlertRule(
         name=name, expr=expr, conditions=conditions, absent=absent, for_=project.absence_for, keep_firing_for=None,
@@ -159,30 +205,6 @@ def _scrape_rule(specs: SpecSet, suffix: str, expr: str, severity: str, summary:
         annotations={"summary": summary, "description": description,
                      "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
         entity=project, origin="absence", severity=severity, description=description, steps=steps)
-
-
-def target_down_rule(specs: SpecSet) -> AlertRule:
-    """Fires per target that fails its scrape: one dead exporter among several is not silence
-    (the absence alert only sees the job when every target is gone)."""
-    p = specs.project
-    return _scrape_rule(
-        specs, "TargetDown", f"{_up(p)} == 0", "warning",
-        f"{p.title}: target {{{{ $labels.instance }}}} of {p.job} is down",
-        f"A target of the scrape job `{p.job}` has failed its scrapes for {p.absence_for}: "
-        "its alerts cannot fire and its panels show stale values until it is back.",
-        ["Check that the process on the target is running and serves /metrics",
-         "Check the target's last scrape error on Prometheus's /targets page"])
-
-
-def absence_rule(specs: SpecSet) -> AlertRule:
-    """Fires when no target of the scrape job is up, so a dead exporter never looks healthy."""
-    p = specs.project
-    return _scrape_rule(
-        specs, "TargetMissing", f"absent({_up(p)} == 1)", "critical", f"{p.title}: no {p.job} target is up",
-        f"No target of the scrape job `{p.job}` has been up for {p.absence_for}. "
-        "Every other alert on this service is blind until it is back.",
-        ["Check that the service is running and serves /metrics",
-         "Check Prometheus service discovery and the target's last scrape error on /targets"])
 
 
 def imported_groups(specs: SpecSet) -> list[RuleGroup]:

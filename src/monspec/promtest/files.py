@@ -19,6 +19,25 @@ from monspec.promtest.scenarios import Generator, Scenario, _selector_text
 
 
 @dataclass
+class Uncovered:
+    """A rule no generated test covers, the spec entity it comes from, and why."""
+
+    rule: AlertRule | RecordRule
+    what: str  # "alert X" / "recording rule x{...}"
+    reason: str
+
+    @property
+    def acknowledged(self) -> str | None:
+        """The spec's reason when it turned `test/uncovered` off for this rule's entity, else None."""
+        config = getattr(self.rule.entity, "lint", None)
+        return config.reason if config is not None and "test/uncovered" in config.disable else None
+
+    def line(self) -> str:
+        reason = self.acknowledged
+        return f"{self.what}: {self.reason}" + (f" (acknowledged: {reason})" if reason else "")
+
+
+@dataclass
 class TestFile:
     """One promtool test file: its scenarios, the rules they need and the rules it cannot cover."""
 
@@ -26,7 +45,7 @@ class TestFile:
     records: list[RecordRule] = field(default_factory=list)
     alerts: list[AlertRule] = field(default_factory=list)
     scenarios: list[tuple[Scenario, str]] = field(default_factory=list)  # (scenario, "record" | "alert")
-    uncovered: list[str] = field(default_factory=list)
+    uncovered: list[Uncovered] = field(default_factory=list)
 
     def groups(self, model: Model) -> list[RuleGroup]:
         """The file's rules in rules.yml's own groups, so `group_eval_order` reads the same."""
@@ -36,8 +55,27 @@ class TestFile:
         return [group for group in groups if group.rules]
 
 
+_PLANS: dict[int, tuple[Model, tuple[Generator, list[TestFile]]]] = {}
+
+
 def plan(model: Model) -> tuple[Generator, list[TestFile]]:
-    """The generator (for the writer's intervals) and the test files, in rules.yml order."""
+    """The generator (for the writer's intervals) and the test files, in rules.yml order; planned once
+    per model (lint's coverage check and the renderer both ask)."""
+    cached = _PLANS.get(id(model))
+    if cached is not None and cached[0] is model:
+        return cached[1]
+    result = _plan(model)
+    _PLANS.clear()  # one model per run: keep only the latest
+    _PLANS[id(model)] = (model, result)
+    return result
+
+
+def uncovered(model: Model) -> list[Uncovered]:
+    """Every rule of the model that no generated test covers, in rules.yml order."""
+    return [gap for test_file in plan(model)[1] for gap in test_file.uncovered]
+
+
+def _plan(model: Model) -> tuple[Generator, list[TestFile]]:
     gen = Generator(model)
     files: dict[tuple, TestFile] = {}
     names: set[str] = set()
@@ -54,7 +92,7 @@ def plan(model: Model) -> tuple[Generator, list[TestFile]]:
         try:
             test_file.scenarios.append((gen.record_scenario(rule), "record"))
         except Unsupported as exc:
-            test_file.uncovered.append(f"recording rule {_selector_text(rule.record, rule.labels)}: {exc}")
+            test_file.uncovered.append(Uncovered(rule, f"recording rule {_selector_text(rule.record, rule.labels)}", str(exc)))
     for alert in model.alert_rules:
         recorded = _recorded(gen, alert.expr)
         key = ("recorded", recorded) if recorded else ("raw", selector_names(alert.expr))
@@ -63,7 +101,7 @@ def plan(model: Model) -> tuple[Generator, list[TestFile]]:
         try:
             test_file.scenarios.extend((scenario, "alert") for scenario in gen.alert_scenarios(alert))
         except Unsupported as exc:
-            test_file.uncovered.append(f"alert {alert.name}: {exc}")
+            test_file.uncovered.append(Uncovered(alert, f"alert {alert.name}", str(exc)))
     return gen, list(files.values())
 
 

@@ -210,6 +210,8 @@ class Simulation:
 
     def _call(self, node, t: float):
         fn = node.func.name
+        if fn == "time":
+            return float(t)
         if fn in ("rate", "increase"):
             arg = node.args[0]
             if not isinstance(arg, pp.MatrixSelector):

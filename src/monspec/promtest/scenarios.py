@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from dataclasses import dataclass, field
 
 import promql_parser as pp
 
 from monspec.model import Model
 from monspec.model.catalog import Catalog
-from monspec.model.conditions import unparen
+from monspec.model.components import metric_component, target_labels
+from monspec.model.conditions import PRESENT, unparen
 from monspec.model.rules import AlertRule, RecordRule
 from monspec.promql import escape_label_value, label_matches
 from monspec.promtest.promsim import (
@@ -49,6 +51,7 @@ from monspec.spec.thresholds import format_number
 
 RATIO_BASE = 1000  # counter increments per input interval behind a ratio
 MARGIN = 0.02  # "just inside / outside": 2% of the threshold
+ZERO_MARGIN = 1 / 16  # ... and past a threshold of 0, a small exact step: `> 0` nudged to `> 0.1` fails
 HISTOGRAM_SPAN = 1000
 
 
@@ -66,7 +69,11 @@ class Gauge:
 
 @dataclass(frozen=True)
 class Counter:
+    """A series rising by `increment` per input interval from `start` (a counter; with a negative
+    start, a timestamp gauge that keeps `time() - x` at a chosen value)."""
+
     increment: float  # per input interval
+    start: float = 0.0
 
 
 @dataclass
@@ -76,10 +83,12 @@ class Leaf:
     lhs: object
     op: str
     threshold: float
+    negated: bool = False
+    shrink: dict = field(default_factory=dict)  # inside -> how far the margin was narrowed to be reachable
 
     def target(self, inside: bool) -> float:
         thr, op = self.threshold, self.op
-        delta = abs(thr) * MARGIN if thr != 0 else 100.0
+        delta = (abs(thr) * MARGIN if thr != 0 else ZERO_MARGIN) / 2 ** self.shrink.get(inside, 0)
         if op == "==":
             return thr if inside else (1 - thr if thr in (0.0, 1.0) else thr + 1)
         if op == "!=":
@@ -90,7 +99,10 @@ class Leaf:
         return thr + delta if high == inside else thr - delta
 
     def describe(self, inside: bool) -> str:
-        return f"{self.target(inside):.6g} {'inside' if inside else 'outside'} {self.op} {format_number(self.threshold)}"
+        if self.op == PRESENT:
+            return "present" if inside else "absent"
+        unless = "unless " if self.negated else ""
+        return f"{unless}{self.target(inside):.6g} {'inside' if inside else 'outside'} {self.op} {format_number(self.threshold)}"
 
 
 @dataclass
@@ -108,7 +120,6 @@ class Generator:
         project = specs.project
         self.interval = parse_duration(project.scrape_interval)
         self.eval_interval = parse_duration(project.evaluation_interval)
-        self.target_labels = {"job": project.job, "instance": project.scrape_target}
         self.records = model.recording_rules
         self.sim_rules = [RecordingRule(r.record, r.expr, r.labels) for r in self.records]
         self._chains: dict[str, list[RecordingRule]] = {}
@@ -158,12 +169,40 @@ class Generator:
             k = float(rhs.val)
             inverse = {"*": target / k if k else math.nan, "/": target * k, "+": target - k, "-": target + k}[op]
             return self.drive(lhs, inverse)
-        if isinstance(lhs, pp.NumberLiteral) and op in ("*", "+"):
+        if isinstance(lhs, pp.NumberLiteral):
             k = float(lhs.val)
-            return self.drive(rhs, target / k if op == "*" else target - k)
+            if op == "/" and target == 0:
+                raise Unsupported(f"`{format_number(k)} / x` driven to 0")
+            inverse = {"*": target / k if k else math.nan, "+": target - k, "-": k - target, "/": k / target if target else 0.0}[op]
+            return self.drive(rhs, inverse)
+        if isinstance(lhs, pp.Call) and lhs.func.name == "time" and op == "-":
+            return self._drive_age(rhs, target)
         if op == "/":
             return self._drive_ratio(lhs, rhs, target)
-        raise Unsupported(f"`{op}` between two vectors")
+        raise Unsupported(f"`{op}` between two series other than a ratio of counter rates or `time() - timestamp`")
+
+    def _present(self, node) -> dict:
+        """One series the selector of `absent(x)` selects, any value: a counter counting, a gauge at 1."""
+        series = self.catalog.get(selector_matchers(node)[0] or "")
+        if series is None:
+            raise Unsupported("`absent()` of an unknown series")
+        if series.type == "gauge":
+            return {key(self._labels(node, "gauge")): Gauge(1.0)}
+        if series.type == "recorded":
+            raise Unsupported("`absent()` of a recorded series")
+        return {key(self._labels(node, "counter")): Counter(float(self.interval))}
+
+    def _drive_age(self, node, age: float) -> dict:
+        """`time() - x` held at `age`: x is a timestamp gauge rising one second per second from -age."""
+        node = unparen(node)
+        while isinstance(node, pp.AggregateExpr) and str(node.op) in ("sum", "min", "max", "avg"):
+            node = unparen(node.expr)
+        if not isinstance(node, pp.VectorSelector):
+            raise Unsupported("`time() - x` where x is not a gauge")
+        series = self.catalog.get(selector_matchers(node)[0] or "")
+        if series is None or series.type != "gauge":
+            raise Unsupported("`time() - x` where x is not a gauge")
+        return {key(self._labels(node, "gauge")): Counter(float(self.interval), start=-age)}
 
     def _drive_ratio(self, lhs, rhs, target: float) -> dict:
         num, den = _counter_selector(lhs), _counter_selector(rhs)
@@ -177,17 +216,19 @@ class Generator:
             den_labels = self._labels(den, "counter")
             num_labels = self._labels(num, "counter")
             base = _base_for(target)
-            return {key(den_labels): Counter(float(base)),
-                    key(num_labels): Counter(float(round(target * base)))}
+            return {key(den_labels): Counter(float(base * self.interval)),
+                    key(num_labels): Counter(float(round(target * base) * self.interval))}
         if target > 1:
             raise Unsupported("a share above 1 of one counter")
         both = self._combo(n_name, n_matchers + d_matchers, [])
         rest = self._combo(d_name, d_matchers, n_matchers)
         base = _base_for(target)
         hits = round(target * base)
-        out = {key(both): Counter(float(hits))}
+        # Whole counts per *second* (increments of count x interval): every rate is an integer, so sums
+        # over many series are exact in any order (Prometheus sums in map order, which varies per run).
+        out = {key(both): Counter(float(hits * self.interval))}
         if hits < base:
-            out[key(rest)] = Counter(float(base - hits))
+            out[key(rest)] = Counter(float((base - hits) * self.interval))
         return out
 
     def _drive_quantile(self, node, target: float) -> dict:
@@ -216,22 +257,30 @@ class Generator:
         out = {}
         for le, count in ((lo, below), (hi, below + span), (math.inf, total)):
             labels = {**base, "le": _le(le)}
-            out[key(labels)] = Counter(float(count))
+            out[key(labels)] = Counter(float(count * self.interval))  # whole counts per second, as above
         return out
+
+    def _target(self, name: str, matchers: list) -> dict[str, str]:
+        """The scrape labels (job, instance, selector) of the component exporting `name`; for a series
+        of no component (`up`), of the first component the selector's matchers admit."""
+        component = metric_component(self.specs, name)
+        for option in [component] if component else list(self.specs.project.scrape_jobs):
+            labels = target_labels(self.specs, option)
+            if all(label_matches(op, value, labels[label]) for label, op, value in matchers if label in labels):
+                return labels
+        label, op, value = next((m for m in matchers if m[0] in ("job", "instance")), ("job", "=", "?"))
+        raise Unsupported(f"a selector on {label}{op}\"{value}\"")
 
     def _labels(self, selector, kind: str, skip: tuple = ()) -> dict[str, str]:
         name, matchers = selector_matchers(selector)
         series = self.catalog.get(name)
-        labels = {"__name__": name, **self.target_labels}
-        for label, op, value in matchers:
-            if label in self.target_labels and not label_matches(op, value, self.target_labels[label]):
-                raise Unsupported(f"a selector on {label}{op}\"{value}\"")
+        labels = {"__name__": name, **self._target(name, matchers)}
         known = series.labels if series is not None else {}
         for label, allowed in sorted(known.items()):
             if label in skip or label in labels:
                 continue
             wanted = [(op, v) for lbl, op, v in matchers if lbl == label]
-            candidates = sorted(allowed) if allowed else [v for op, v in wanted if op == "="] or ["example"]
+            candidates = sorted(allowed) if allowed else _open_values(wanted)
             choice = next((c for c in candidates if all(label_matches(op, v, c) for op, v in wanted)), None)
             if choice is None:
                 raise Unsupported(f"no allowed value of `{label}` matches the selector")
@@ -244,11 +293,16 @@ class Generator:
     def _combo(self, name: str, must: list, must_not: list) -> dict[str, str]:
         """Labels of one series of `name` matching all of `must` and not all of `must_not`."""
         series = self.catalog.get(name)
-        if series is None or any(v is None for v in series.labels.values()):
-            raise Unsupported(f"a ratio over `{name}`, whose labels are not all enumerated")
+        if series is None:
+            raise Unsupported(f"a ratio over the unknown series `{name}`")
         names = sorted(series.labels)
-        for values in itertools.product(*(sorted(series.labels[n] or ()) for n in names)):
-            labels = {"__name__": name, **self.target_labels, **dict(zip(names, values, strict=False))}
+        target = self._target(name, must)
+        # A label listed as `any` takes the values the matchers name (or witnesses of their regexes) and one
+        # other value, so the denominator can hold a series the numerator does not.
+        choices = [sorted(allowed) if (allowed := series.labels[n]) is not None
+                   else _open_values([(op, v) for lbl, op, v in must + must_not if lbl == n], other=True) for n in names]
+        for values in itertools.product(*choices):
+            labels = {"__name__": name, **target, **dict(zip(names, values, strict=False))}
             if not all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in must):
                 continue
             if must_not and all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in must_not):
@@ -293,7 +347,7 @@ class Generator:
                 series[k] = [spec.value] * (steps + 1)
             else:
                 values: list[float | None] = []
-                acc = 0.0
+                acc = spec.start
                 for _ in range(steps + 1):
                     values.append(acc)
                     acc += spec.increment
@@ -303,10 +357,25 @@ class Generator:
     def ticks(self, horizon: float) -> list[float]:
         return [i * self.eval_interval for i in range(int(horizon / self.eval_interval) + 1)]
 
+    def reachable(self, leaf: Leaf, inside: bool) -> dict:
+        """Inputs driving the leaf just inside or outside its threshold. A bounded value (a share of 1,
+        a non-negative rate) may not reach 2% past it (availability `< 0.99` has no outside at 1.0098):
+        then the margin halves until the value is reachable (up to 1/64 of it)."""
+        if leaf.op == PRESENT:
+            return self._present(leaf.lhs) if inside else {}
+        for shrink in range(7):
+            leaf.shrink[inside] = shrink
+            try:
+                return self.drive(leaf.lhs, leaf.target(inside))
+            except Unsupported:
+                if shrink == 6:
+                    raise
+        raise AssertionError("unreachable")
+
     def merged(self, leaves: list[Leaf], inside: list[bool]) -> dict:
         out: dict = {}
         for leaf, want in zip(leaves, inside, strict=False):
-            for k, spec in self.drive(leaf.lhs, leaf.target(want)).items():
+            for k, spec in self.reachable(leaf, want).items():
                 if k in out and out[k] != spec:
                     raise Untestable("two of its conditions need different values of the same series")
                 out[k] = spec
@@ -314,14 +383,25 @@ class Generator:
 
     def alert_scenarios(self, alert: AlertRule) -> list[Scenario]:
         if not alert.conditions:
-            raise Untestable("its condition is not `<expr> <comparison> <number>` (or an `and` of them)")
+            raise Untestable("its condition is not `<expr> <comparison> <number>` (nor such comparisons joined by and, or, unless)")
         absent = alert.absent
-        leaves = [Leaf(c.lhs, c.op, c.value) for c in alert.conditions]
+        leaves = [Leaf(c.lhs, c.op, c.value, c.negated) for c in alert.conditions]
+        branches = [c.branch for c in alert.conditions]
         for_seconds = parse_duration(alert.for_) if alert.for_ else 0.0
         horizon = _ceil(for_seconds + self.chain_window(alert.expr) + 300, self.eval_interval)
         rule = AlertingRule(alert.name, alert.expr, for_seconds, alert.labels)
-        # The absence alert fires when its inner condition is *not* met.
-        fire_inside = [not absent] * len(leaves)
+        scenarios: list[Scenario] = []
+        # One firing state per branch of an `or` (the others false). Within it, a condition fires the
+        # alert when inside its threshold, the absence alert when its inner condition is *not* met,
+        # `unless` when its right side is not.
+        for branch in sorted(set(branches)):
+            fire_inside = [(leaf.negated == absent) == (b == branch) for leaf, b in zip(leaves, branches, strict=True)]
+            scenarios += self._branch_scenarios(alert, rule, leaves, fire_inside, branches, branch, for_seconds, horizon)
+        return scenarios
+
+    def _branch_scenarios(self, alert: AlertRule, rule: AlertingRule, leaves: list[Leaf], fire_inside: list[bool],
+                          branches: list[int], branch: int, for_seconds: float, horizon: float) -> list[Scenario]:
+        """The fires test of one firing state, and a stays-quiet test per condition of its branch (that one flipped)."""
         fire = self.merged(leaves, fire_inside)
         states = self.simulation(fire, rule, horizon).run_alert(rule, self.ticks(horizon), until_firing=True)
         firing_at = next((t for t, alerts in states.items() if any(a.firing for a in alerts)), None)
@@ -329,8 +409,7 @@ class Generator:
             raise Untestable(f"its inside values never make it fire within {format_duration(horizon)}")
         firing = [a for a in states[firing_at] if a.firing]
         expected = [self._expected(alert, a) for a in firing]
-        describe = " and ".join(leaf.describe(want) for leaf, want in zip(leaves, fire_inside, strict=False))
-        scenario = Scenario(f"{alert.name} fires: {describe}", fire)
+        scenario = Scenario(f"{alert.name} fires: {_describe(leaves, fire_inside)}", fire)
         if for_seconds > 0:
             before = firing_at - self.eval_interval
             if before < 0 or any(a.firing for a in states[before]) or not states[before]:
@@ -338,9 +417,9 @@ class Generator:
             scenario.checks.append((before, []))
         scenario.checks.append((firing_at, expected))
         scenarios = [scenario]
-        quiet_sets = [[False] * len(leaves)] if len(leaves) == 1 else [
-            [j != i for j in range(len(leaves))] for i in range(len(leaves))]
-        if absent:
+        quiet_sets = [[want != (j == i) for j, want in enumerate(fire_inside)]
+                      for i in range(len(leaves)) if branches[i] == branch]
+        if alert.absent:
             quiet_sets = [[True] * len(leaves)]
         end = self.ticks(horizon)[-1]
         for inside in quiet_sets:
@@ -351,8 +430,7 @@ class Generator:
                 quiet_states = self.simulation(inputs, rule, horizon).run_alert(rule, self.ticks(horizon))
                 if any(a.firing for t in times for a in quiet_states[t]):
                     raise Untestable("its outside values make it fire too")
-            describe = " and ".join(leaf.describe(want) for leaf, want in zip(leaves, inside, strict=False))
-            scenarios.append(Scenario(f"{alert.name} stays quiet: {describe}", inputs, [(t, []) for t in times]))
+            scenarios.append(Scenario(f"{alert.name} stays quiet: {_describe(leaves, inside)}", inputs, [(t, []) for t in times]))
         return scenarios
 
     def _expected(self, alert: AlertRule, state) -> dict:
@@ -363,7 +441,7 @@ class Generator:
 
     def distractors(self, inputs: dict) -> dict:
         """Series of the same metrics that differ in one label value, so a rule whose matchers
-        let them in gets another value: counters with small odd increments, histogram buckets
+        let them in gets another value: counters with small odd whole rates, histogram buckets
         with every observation above the highest finite bound."""
         extra: dict = {}
         n = 0
@@ -383,7 +461,7 @@ class Generator:
                         extra[other] = spec if labels.get("le") == "+Inf" else Counter(0.0)
                     else:
                         n += 1
-                        extra[other] = Counter(float(2 * n + 1))
+                        extra[other] = Counter(float((2 * n + 1) * self.interval))  # odd whole rates per second
         return extra
 
     def record_scenario(self, rule: RecordRule) -> Scenario:
@@ -396,7 +474,7 @@ class Generator:
         series: dict[tuple, list[float | None]] = {}
         for k, spec in inputs.items():
             values: list[float | None] = []
-            acc = 0.0
+            acc = spec.start if isinstance(spec, Counter) else 0.0
             for _ in range(steps + 1):
                 values.append(spec.value if isinstance(spec, Gauge) else acc)
                 if isinstance(spec, Counter):
@@ -414,6 +492,27 @@ class Generator:
         scenario = Scenario(f"recording rule {rule.record}{' ' + labels_text if labels_text else ''}", inputs)
         scenario.checks.append((at, {"expr": selector, "samples": exp}))
         return scenario
+
+
+def _describe(leaves: list[Leaf], inside: list[bool]) -> str:
+    return " and ".join(leaf.describe(want) for leaf, want in zip(leaves, inside, strict=True))
+
+
+def _open_values(matchers: list, other: bool = False) -> list[str]:
+    """Label values to try for a label listed as `any`: those the matchers name, a witness of each regex
+    (`5..` -> "500", `a|b` -> "a", "b"), "example", and with `other` a value no matcher names."""
+    values = [v for op, v in matchers if op == "="]
+    for op, pattern in matchers:
+        if op in ("=~", "!~"):
+            for alternative in pattern.split("|"):
+                witness = re.sub(r"\\d|\.", "0", alternative.strip("^$()"))
+                if re.fullmatch(pattern, witness):
+                    values.append(witness)
+    values.append("example")
+    if other:
+        values.append("other")
+    return list(dict.fromkeys(values))
+
 
 
 def _counter_selector(node):
@@ -501,7 +600,7 @@ def _number(value: float) -> str:
 def _values(spec, steps: int) -> str:
     if isinstance(spec, Gauge):
         return f"{_number(spec.value)}+0x{steps}"
-    return f"0+{_number(spec.increment)}x{steps}"
+    return f"{_number(spec.start)}+{_number(spec.increment)}x{steps}"
 
 
 # --- YAML ------------------------------------------------------------------------------------

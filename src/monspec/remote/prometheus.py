@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from monspec.errors import MonspecError
+from monspec.model.components import component_of
 from monspec.remote.http import WebError, check_url, one_line, request
 from monspec.spec import SpecSet
 from monspec.spec.durations import parse_duration
@@ -241,10 +242,13 @@ def _seconds_since(rfc3339: str, now: float) -> float | None:
 
 def verify(specs: SpecSet, client: PrometheusClient) -> VerifyReport:
     report = VerifyReport()
-    job = specs.project.job
+    jobs = specs.project.scrape_jobs
     for kpi in specs.kpis.values():
+        component = component_of(specs, kpi)
+        job = jobs[component].job if component in jobs else None
         samples: list[tuple[dict[str, str], float | None]] = list(client.query(kpi.expr))
-        samples = [(labels, value) for labels, value in samples if labels.get("job", job) == job]
+        samples = [(labels, value) for labels, value in samples
+                   if labels.get("job") in ({job} if job else {c.job for c in jobs.values()}) or "job" not in labels]
         if not samples:
             samples = [({}, None)]
         for labels, value in sorted(samples, key=lambda s: s[0].get("instance", "")):
@@ -252,15 +256,16 @@ def verify(specs: SpecSet, client: PrometheusClient) -> VerifyReport:
             report.readings.append(KpiReading(
                 kpi.name, kpi.display_title, labels.get("instance", "-"), clean, judge(kpi, value),
                 _text(kpi.target), _text(kpi.warning), _text(kpi.critical)))
-    report.targets = scrape_readings(client, [job])
+    report.targets = scrape_readings(client, sorted({comp.job for comp in jobs.values()}))
     # A KPI of a target that is not up is not judged from its last values (rate windows keep them for minutes).
     blind = {t.instance for t in report.targets if t.health != "up"}
     for reading in report.readings:
         if reading.instance in blind:
             reading.status = "NO DATA"
-    present = client.metric_names(job)
+    present = {name: client.metric_names(comp.job) for name, comp in jobs.items()}
     for name, metric in sorted(specs.metrics.items()):
         wanted = f"{name}_count" if metric.type == "histogram" else name
-        if wanted not in present:
+        owner = metric.component or specs.project.default_component
+        if wanted not in set().union(*(present[c] for c in ([owner] if owner in present else present))):
             report.absent_metrics.append(name)
     return report

@@ -15,6 +15,7 @@ from typing import Any
 
 from monspec.errors import SpecError
 from monspec.model import Model
+from monspec.model.inhibition import inhibit_rules
 from monspec.promql import escape_label_value
 from monspec.render import yamltext
 from monspec.render.templates import YAML_HEADER
@@ -37,7 +38,7 @@ def render_config(specs: SpecSet, overrides: RoutingOverrides | dict | None = No
         raise SpecError("no `routing:` section in the specs: nothing to render for Alertmanager")
     if isinstance(overrides, dict):
         overrides = RoutingOverrides.model_validate(overrides)
-    return YAML_HEADER + emit(config_data(routing, overrides))
+    return YAML_HEADER + emit(config_data(routing, overrides, inhibit_rules(specs)))
 
 
 def write_config(specs_dir: Path, out: Path, overrides: RoutingOverrides | dict | Path | None = None) -> Path:
@@ -56,8 +57,9 @@ def write_config(specs_dir: Path, out: Path, overrides: RoutingOverrides | dict 
     return out
 
 
-def config_data(routing: Routing, overrides: RoutingOverrides | None = None) -> dict[str, Any]:
-    """alertmanager.yml as ordered plain data."""
+def config_data(routing: Routing, overrides: RoutingOverrides | None = None,
+                inhibits: list[Inhibit] | None = None) -> dict[str, Any]:
+    """alertmanager.yml as ordered plain data; `inhibits` default to the routing spec's own."""
     o = overrides or RoutingOverrides()
     unknown = sorted(set(o.receivers) - set(routing.receivers))
     if unknown:
@@ -75,8 +77,9 @@ def config_data(routing: Routing, overrides: RoutingOverrides | None = None) -> 
         "global": {"resolve_timeout": o.resolve_timeout or routing.resolve_timeout},
         "route": root,
     }
-    if routing.inhibit:
-        data["inhibit_rules"] = [_inhibit(rule) for rule in routing.inhibit]
+    inhibits = routing.inhibit if inhibits is None else inhibits
+    if inhibits:
+        data["inhibit_rules"] = [_inhibit(rule) for rule in inhibits]
     data["receivers"] = [_receiver(routing.receivers[name], o.receivers.get(name)) for name in sorted(routing.receivers)]
     return data
 

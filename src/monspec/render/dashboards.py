@@ -23,6 +23,7 @@ from grafanalib._gen import DashboardEncoder
 from monspec import promql
 from monspec.errors import MonspecError
 from monspec.model import Model
+from monspec.model.catalog import Catalog
 from monspec.model.rules import AlertRule
 from monspec.render.dashboard_normalise import normalise
 from monspec.spec import SpecSet
@@ -64,7 +65,7 @@ def dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str | 
     alerts = model.all_alert_rules
     overview, top = _overview(alerts, len(dashboard.panels) + 1)
     positions = [{**pos, "y": pos["y"] + top} for pos in layout(dashboard.panels)]
-    panels = overview + [_panel(specs, alerts, panel, i + 1, pos)
+    panels = overview + [_panel(specs, model.catalog, alerts, panel, i + 1, pos)
                          for i, (panel, pos) in enumerate(zip(dashboard.panels, positions, strict=True))]
     built = g.Dashboard(
         title=dashboard.title,
@@ -77,14 +78,15 @@ def dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str | 
         schemaVersion=project.grafana.schema_version,
         graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
         editable=project.grafana.allow_ui_updates,
-        templating=g.Templating(_variables(project)),
+        templating=g.Templating(_variables(project, dashboard)),
         annotations=g.Annotations([BUILTIN_ANNOTATIONS] + ([_alert_annotation(alerts)] if alerts else [])),
         panels=panels,
     )
     data = json.loads(json.dumps(built.to_json_data(), cls=DashboardEncoder))
     for variable in data["templating"]["list"]:  # grafanalib writes a multi-select's current value as a string
         if variable["name"] == "job":
-            variable["current"] = {"selected": True, "text": [project.job], "value": [project.job]}
+            job = _dashboard_job(project, dashboard)
+            variable["current"] = {"selected": True, "text": [job], "value": [job]}
         if variable["name"] == "instance":
             variable["current"] = {"selected": True, "text": ["All"], "value": ["$__all"]}
     return normalise(data, version or project.grafana.version)
@@ -139,13 +141,22 @@ def _links(alerts: list[AlertRule], kpis: list) -> list[dict]:
     return links
 
 
-def _variables(project) -> list:
+def _dashboard_job(project, dashboard: Dashboard) -> str:
+    """The job the `$job` variable starts at: the dashboard's component's, else the project's first."""
+    jobs = project.scrape_jobs
+    component = dashboard.component or project.default_component
+    return jobs[component].job if component in jobs else next(iter(jobs.values())).job
+
+
+def _variables(project, dashboard: Dashboard) -> list:
+    """Data source, job (starting at the dashboard's component's job) and instance."""
+    job = _dashboard_job(project, dashboard)
     query = {"type": "prometheus", "uid": "${datasource}"}
     return [
         g.Template(name="datasource", label="Data source", query="prometheus", type="datasource",
                    default=project.datasource),
         g.Template(name="job", label="Job", query="label_values(up, job)", dataSource=query,
-                   default=project.job, includeAll=True, multi=True, allValue=".+",
+                   default=job, includeAll=True, multi=True, allValue=".+",
                    refresh=g.REFRESH_ON_TIME_RANGE_CHANGE, sort=g.SORT_ALPHA_ASC),
         g.Template(name="instance", label="Instance", query='label_values(up{job=~"$job"}, instance)',
                    dataSource=query, default="$__all", includeAll=True, multi=True, allValue=".+",
@@ -167,29 +178,19 @@ def layout(panels: list[Panel]) -> list[dict]:
     return positions
 
 
-def filtered(expr: str) -> str:
-    """The expression with `job=~"$job", instance=~"$instance"` in every selector that does not fix them."""
-    analysis = promql.parse(lintable(expr))
-    inserts = []
-    for selector in analysis.selectors:
+def filtered(expr: str, carries=None) -> str:
+    """The expression with `job=~"$job", instance=~"$instance"` in every selector that does not fix them.
+    A selector of series that carry no `instance` (recorded `by (job)`) gets no instance filter: with
+    the variable at All (`.+`) it would hide them. `carries(name, label)` says which do (default: all)."""
+    def wanted(selector) -> list[str]:
         have = {m.name for m in selector.matchers}
-        missing = [f'{label}=~"{value}"' for label, value in TARGET_FILTERS if label not in have]
-        if not missing:
-            continue
-        if selector.name is None:
-            raise MonspecError(f"cannot add the job and instance filters to a selector without a metric name in {expr!r}")
-        end = selector.offset + len(selector.name)
-        brace = re.compile(r"\s*\{\s*(\}?)").match(expr, end)
-        if brace:
-            inserts.append((brace.end(0) - len(brace.group(1)), ", ".join(missing) + ("" if brace.group(1) else ", ")))
-        else:
-            inserts.append((end, "{" + ", ".join(missing) + "}"))
-    for offset, text in sorted(inserts, reverse=True):
-        expr = expr[:offset] + text + expr[offset:]
-    for selector in promql.parse(lintable(expr)).selectors:
-        if {label for label, _ in TARGET_FILTERS} - {m.name for m in selector.matchers}:
-            raise MonspecError(f"could not add the job and instance filters to `{selector.name}` in {expr!r}")
-    return expr
+        return [f'{label}=~"{value}"' for label, value in TARGET_FILTERS if label not in have
+                and (carries is None or selector.name is None or carries(selector.name, label))]
+
+    try:
+        return promql.with_matchers(expr, wanted, lintable(expr))
+    except ValueError as exc:
+        raise MonspecError(str(exc)) from None
 
 
 def target_steps(specs: SpecSet, target: Target) -> list[dict] | None:
@@ -240,13 +241,13 @@ def kpi_steps(kpi: Kpi) -> list[dict] | None:
     return steps
 
 
-def _target_json(target: Target, ref: str, panel: Panel) -> dict:
+def _target_json(target: Target, ref: str, panel: Panel, catalog: Catalog) -> dict:
     fmt = target.format or {"heatmap": "heatmap", "table": "table"}.get(panel.panel_type, "time_series")
     instant = target.instant if target.instant is not None else panel.panel_type == "table"
     return {
         "datasource": DATASOURCE,
         "editorMode": "code",
-        "expr": filtered(target.expr),
+        "expr": filtered(target.expr, catalog.carries),
         "format": fmt,
         "instant": instant,
         "legendFormat": target.legend or "__auto",
@@ -274,8 +275,8 @@ def panel_description(specs: SpecSet, panel: Panel) -> str:
     return panel.description or " ".join(f"{k.description.rstrip('.')}." for k in panel_kpis(specs, panel))
 
 
-def _panel(specs: SpecSet, alerts: list[AlertRule], panel: Panel, panel_id: int, pos: dict):
-    targets = [_target_json(t, _ref(i), panel) for i, t in enumerate(panel.targets)]
+def _panel(specs: SpecSet, catalog: Catalog, alerts: list[AlertRule], panel: Panel, panel_id: int, pos: dict):
+    targets = [_target_json(t, _ref(i), panel, catalog) for i, t in enumerate(panel.targets)]
     units = [grafana_unit(t.unit) or grafana_unit(panel.unit) for t in panel.targets]
     unit = grafana_unit(panel.unit) or (units[0] if units else None) or ""
     steps = [target_steps(specs, t) for t in panel.targets]

@@ -12,6 +12,7 @@ from typing import Any
 
 from monspec import promql
 from monspec.model import Model
+from monspec.model.inhibition import inhibit_rules, mutes
 from monspec.model.rules import AlertRule, anchor
 from monspec.render.templates import GENERATED
 from monspec.spec import SpecSet
@@ -61,15 +62,16 @@ def render_markdown(model: Model) -> str:
                 *(_cell(str(v)) if v is not None else "—" for v in (kpi.target, kpi.goal, kpi.warning, kpi.critical)),
                 _cell(kpi.for_), ", ".join(f"[{n}](#{anchor(n)})" for n in names) or "—"]) + " |")
         out.append("")
+    inhibits = inhibit_rules(specs, alerts)
     if own:
         out += ["## Alerts", ""]
         for alert in own:
-            out += _section(specs, index, alert)
+            out += _section(specs, index, alert, alerts, inhibits)
     if imported:
         out += ["## Imported alerts", "",
                 "Rules kept as they were by `monspec import`; their annotations are their own.", ""]
         for alert in imported:
-            out += _section(specs, index, alert)
+            out += _section(specs, index, alert, alerts, inhibits)
     disabled = list(_lint_disables(specs))
     if disabled:
         out += ["## Lint checks turned off", "", "| Where | Checks | Reason |", "| --- | --- | --- |"]
@@ -79,7 +81,7 @@ def render_markdown(model: Model) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _section(specs: SpecSet, index: PanelIndex, alert: AlertRule) -> list[str]:
+def _section(specs: SpecSet, index: PanelIndex, alert: AlertRule, rules: list[AlertRule], inhibits: list) -> list[str]:
     out = [f"### {alert.name}", ""]
     facts = [f"**Severity:** {_cell(alert.severity or 'none')}", f"**For:** {_cell(alert.for_ or '0s (fires at once)')}"]
     if alert.keep_firing_for:
@@ -106,8 +108,7 @@ def _section(specs: SpecSet, index: PanelIndex, alert: AlertRule) -> list[str]:
         kinds = [", ".join(kind for kind, _ in routing.receivers[r].integrations()) if r in routing.receivers else "" for r in receivers]
         shown = [f"`{r}`" + (f" ({k})" if k else " (no notification)") for r, k in zip(receivers, kinds, strict=False)]
         out += [f"**Receiver:** {', '.join(shown)}", ""]
-        muted = [rule.description or "an inhibit rule" for rule in routing.inhibit
-                 if rule.target_matches({**alert.labels, "alertname": alert.name})]
+        muted = [rule.description or "an inhibit rule" for rule in inhibits if mutes(rule, alert, rules)]
         if muted:
             out += ["**Muted while:** " + "; ".join(_cell(m) for m in muted), ""]
     else:

@@ -1,4 +1,4 @@
-"""generated/prometheus/prometheus.yml: a runnable Prometheus config for the service."""
+"""generated/prometheus/prometheus.yml: a runnable Prometheus config for the service, one scrape job per component."""
 from __future__ import annotations
 
 from monspec.model import Model
@@ -24,9 +24,11 @@ def render(model: Model) -> dict[str, str]:
         "    - static_configs:\n"
         f"        - targets: [{s(p.alertmanager, 10)}]\n"
         "scrape_configs:\n"
-        f"  - job_name: {s(p.job, 4)}\n"
+    ) + "".join(
+        f"  - job_name: {s(c.job, 4)}\n"
         "    metrics_path: /metrics\n"
         "    static_configs:\n"
-        f"      - targets: [{s(p.scrape_target, 8)}]\n"
+        f"      - targets: [{s(c.scrape_target, 8)}]\n"
+        for c in p.scrape_jobs.values()
     )
     return {PATH: text}

@@ -29,7 +29,7 @@ def _test_text(test_file: TestFile, group_names: list[str], interval: float, eva
     out = [f"# {GENERATED}",
            f"# promtool unit tests: `promtool test rules {test_file.name}.yml` (or `monspec test`).",
            "# They load only the rules they need: rules/ holds them as rules.yml has them."]
-    out += [f"# Not covered: {line}" for line in test_file.uncovered]
+    out += [f"# Not covered: {gap.line()}" for gap in test_file.uncovered]
     out += ["rule_files:", f"  - rules/{test_file.name}.yml", f"evaluation_interval: {format_duration(eval_interval)}"]
     # Recording rules first, as the expected timings assume (promtool's default order is random).
     out.append("group_eval_order:")

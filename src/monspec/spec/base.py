@@ -14,10 +14,14 @@ from monspec.checks import BY_ID
 from monspec.spec.durations import parse_duration
 from monspec.spec.thresholds import Range, Threshold, parse_threshold
 
-Unit = Literal[
+KNOWN_UNITS = (
     "seconds", "bytes", "ratio", "percent", "operations", "ops", "keys", "entries", "errors",
     "connections", "cycles", "info", "bool", "none",
-]
+)
+# The unit list is open: another service counts messages or requests. A unit outside KNOWN_UNITS
+# renders (values print with `humanize`, dashboards without a unit) and lint warns (catalog/unknown-unit).
+Unit = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", json_schema_extra={"examples": list(KNOWN_UNITS)},
+                            description="A unit: one of the known ones (see examples) or your own, e.g. messages")]
 Severity = Literal["critical", "warning", "info"]
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -57,7 +61,7 @@ Interval = Annotated[str, BeforeValidator(_interval), WithJsonSchema({
     "type": "string", "pattern": r"^((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?$",
     "description": "How often Prometheus scrapes or evaluates: a duration from 1s to 1d, such as 15s"})]
 ThresholdValue = Annotated[Threshold | Range, BeforeValidator(_threshold), WithJsonSchema({
-    "anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*((>=|<=|==|!=|>|<)?\s*[-+.\d]+\s*%?|[-+.\d]+\s*%?\s*-\s*[-+.\d]+\s*%?)\s*$"}],
+    "type": "string", "pattern": r"^\s*((>=|<=|==|!=|>|<)\s*[-+.\d]+\s*%?|[-+.\d]+\s*%?\s*-\s*[-+.\d]+\s*%?)\s*$",
     "description": "Threshold in the guide's notation: \">0.90\", \"<0.001\", \"==0\", \"70-90%\""})]
 
 

@@ -136,6 +136,7 @@ class Dashboard(Located):
     refresh: Duration = "30s"
     time: TimeRange = Field(default_factory=lambda: TimeRange.model_validate({}))
     timezone: Literal["browser", "utc"] = "browser"
+    component: str | None = Field(None, description="The project component whose job the `$job` variable starts at.")
     panels: list[Panel] = Field(default_factory=list)
 
     @field_validator("uid")

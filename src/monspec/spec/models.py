@@ -51,6 +51,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from monspec.spec.base import (
     LABEL_NAME,
     METRIC_NAME,
+    SNAKE_KEY,
     Duration,
     Interval,
     LintConfig,
@@ -92,11 +93,44 @@ class GrafanaSettings(Placed):
         return GRAFANA_SCHEMA_VERSIONS[self.version]
 
 
+class Component(Placed):
+    """One scrape job of a project: an API, its queue consumer, a batch job's exporter."""
+
+    job: str = Field(description="Prometheus scrape job name.")
+    scrape_target: str = Field("127.0.0.1:8000", description="host:port that generated/prometheus/prometheus.yml scrapes.")
+    title: str | None = None
+    selector: dict[str, str] | None = Field(
+        None, description="Label matchers added to every selector of this component's metrics in rules.yml "
+        "(as a mixin's config): point the same specs at `job: api-prod` without editing expressions. "
+        "Default: {job: <job>} when the project has several components, none when it has one.")
+
+    @field_validator("selector")
+    @classmethod
+    def _labels(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for label in value or {}:
+            if not LABEL_NAME.match(label) or label == "__name__":
+                raise ValueError(f"{label!r} is not a label name a selector may set")
+        return value
+
+
+class KubernetesMeta(Placed):
+    """Metadata of generated/kubernetes/prometheusrule.yaml: where it goes and the labels the Prometheus
+    operator's `ruleSelector` (and `ruleNamespaceSelector`) look for."""
+
+    name: str | None = Field(None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", description="Default: the project's name.")
+    namespace: str | None = Field(None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", description="Default: none (kubectl's current).")
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels on the manifest, e.g. `release: prometheus` "
+                                   "for a kube-prometheus-stack ruleSelector.")
+
+
 class Project(Placed):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="Short service name, used in rule group names.")
     title: str = Field(description="Human name, used in dashboards and docs.")
-    job: str = Field(description="Prometheus scrape job name of the service.")
+    job: str | None = Field(None, description="Prometheus scrape job of a one-component service (else `components`).")
     scrape_target: str = Field("127.0.0.1:8000", description="host:port that generated/prometheus/prometheus.yml scrapes.")
+    components: dict[str, Component] = Field(
+        default_factory=dict, description="Several scrape jobs (an API and its consumer), each with its own job and "
+        "selector; metrics, KPIs, alerts and dashboards name theirs with `component:`.")
     scrape_interval: Interval = "15s"
     evaluation_interval: Interval = "30s"
     absence_for: Duration = Field("2m", description="How long the scrape job may be gone before its absence alert fires.")
@@ -107,6 +141,9 @@ class Project(Placed):
     absence_alert: bool = Field(True, description="Add the <Name>TargetMissing (no target of `job` up) and "
                                 "<Name>TargetDown (one target down) alerts on `up` "
                                 "(`monspec import` turns it off so imported rules stay exactly as they were).")
+    prometheus_version: str = Field("2.42", pattern=r"^\d+\.\d+$", description="The oldest Prometheus that loads "
+                                    "these rules (major.minor); lint flags PromQL it cannot load.")
+    kubernetes: KubernetesMeta = Field(default_factory=lambda: KubernetesMeta.model_validate({}), description="PrometheusRule metadata.")
     grafana: GrafanaSettings = Field(default_factory=lambda: GrafanaSettings.model_validate({}),
                                      description="Grafana target and provisioning.")
 
@@ -117,6 +154,40 @@ class Project(Placed):
             raise ValueError(f"expected an http(s) URL with a host, got {value!r}")
         return value
 
+    @field_validator("components")
+    @classmethod
+    def _component_keys(cls, value: dict[str, Component]) -> dict[str, Component]:
+        for key in value:
+            if not SNAKE_KEY.match(key):
+                raise ValueError(f"component name {key!r}: use lower_snake_case")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_name_jobs(self):
+        if (self.job is None) == (not self.components):
+            raise ValueError("give `job` (the service's one scrape job) or `components` (several, each with its own `job`), not both")
+        return self
+
+    @property
+    def scrape_jobs(self) -> dict[str, Component]:
+        """Every component by name; a project with a plain `job` has one, named after the project."""
+        if self.components:
+            return self.components
+        return {self.name: Component.model_validate({"job": self.job or "", "scrape_target": self.scrape_target})}
+
+    @property
+    def default_component(self) -> str | None:
+        """The component an entity belongs to when it names none: the only one, if there is only one."""
+        jobs = self.scrape_jobs
+        return next(iter(jobs)) if len(jobs) == 1 else None
+
+    def selector(self, component: str) -> dict[str, str]:
+        """The label matchers every selector of this component's metrics gets in rules.yml."""
+        comp = self.scrape_jobs[component]
+        if comp.selector is not None:
+            return dict(comp.selector)
+        return {"job": comp.job} if len(self.scrape_jobs) > 1 else {}
+
 
 class Metric(Located):
     type: Literal["counter", "gauge", "histogram"]
@@ -126,6 +197,7 @@ class Metric(Located):
     aggregation: Literal["sum", "max", "min", "avg", "none"] = "sum"
     buckets: list[float] | None = None
     unverified: bool = Field(False, description="Set by `monspec import` for metrics nobody has checked yet.")
+    component: str | None = Field(None, description="The project component that exports it (required with several).")
 
     @model_validator(mode="after")
     def _buckets(self):
@@ -172,6 +244,9 @@ class Kpi(Located):
     for_: Duration = Field("5m", alias="for")
     empty_when_healthy: bool = False
     note: str | None = None
+    component: str | None = Field(None, description="The project component it measures (required with several).")
+    page: bool = Field(False, description="Whether its derived critical alert pages (carries `page: \"true\"`); "
+                       "a threshold on a KPI is a chat message unless the spec says it is worth waking someone.")
     lint: LintConfig | None = None
 
     @property
@@ -194,6 +269,11 @@ class Alert(Located):
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
     empty_when_healthy: bool = True
+    component: str | None = Field(None, description="The project component it watches (default: its KPI's, or the only one).")
+    page: bool | None = Field(None, description="Whether it pages (label `page: \"true\"`); default: when severity is critical.")
+    parent: str | None = Field(None, description="Key of an alert that already says this one's fact (the cluster is down, "
+                               "so the master is too): while the parent fires on the same component and instance, "
+                               "Alertmanager mutes this one.")
     lint: LintConfig | None = None
 
     @model_validator(mode="before")

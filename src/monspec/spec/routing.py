@@ -228,6 +228,8 @@ class Routing(Placed):
     receivers: dict[str, Receiver]
     routes: list[Route] = Field(default_factory=list)
     inhibit: list[Inhibit] = Field(default_factory=list)
+    generated_inhibit: bool = Field(True, description="Add monspec's inhibit rules: a KPI's critical alert mutes its "
+                                    "warning, an alert's `parent:` mutes it (see monspec.model.inhibition).")
 
     def route_for(self, labels: dict[str, str]) -> list[tuple[str, list[Any]]]:
         """(receiver, route path) for every notification an alert with these labels produces,

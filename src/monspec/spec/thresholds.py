@@ -82,17 +82,28 @@ def _short(raw: object) -> str:
     return text if len(text) <= 24 else text[:20] + "…"
 
 
+def _bare(text: str) -> ValueError:
+    """A number without a comparison: `warning: 0.5` once meant `== 0.5`, an alert that never fires.
+    Which side is bad is the spec's to say, so the error names both readings."""
+    return ValueError(
+        f"threshold {text!r} has no comparison: write \">{text}\" when higher is worse "
+        f"or \"<{text}\" when lower is worse (\"=={text}\" only if exactly that value is meant)")
+
+
 def parse_threshold(raw: object) -> Threshold | Range:
-    """Parse a threshold; a bare number means `== number`, a trailing % divides by 100."""
-    if isinstance(raw, (bool, int, float)):
-        return Threshold("==", _finite(raw, raw))
-    if not isinstance(raw, str):
+    """Parse a threshold: an operator and a number, or a band; a trailing % divides by 100.
+    A bare number is an error: a threshold states its comparison."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
         raise ValueError(f"expected a threshold such as \">0.90\", \"<0.001\" or \"70-90%\", got {type(raw).__name__}")
+    if isinstance(raw, (int, float)):
+        raise _bare(format_number(_finite(raw, raw)))
     match = _COMPARE.match(raw)
     if match:
         op, number, percent = match.groups()
+        if op is None:
+            raise _bare(raw.strip())
         value = _finite(number, raw) / (100 if percent else 1)
-        return Threshold(op or "==", value)
+        return Threshold(op, value)
     match = _RANGE.match(raw)
     if match:
         low, low_pct, high, high_pct = match.groups()
@@ -102,6 +113,6 @@ def parse_threshold(raw: object) -> Threshold | Range:
             raise ValueError(f"range {raw!r} has its low end above its high end")
         return Range(lo, hi)
     raise ValueError(
-        f"cannot read threshold {raw!r}: write an operator and a number (\">0.90\", \"<0.001\", \"==0\"), "
-        "a band (\"70-90%\"), or a plain number; put words such as \"per cycle\" in the KPI's `unit` or `description`"
+        f"cannot read threshold {raw!r}: write an operator and a number (\">0.90\", \"<0.001\", \"==0\") "
+        "or a band (\"70-90%\"); put words such as \"per cycle\" in the KPI's `unit` or `description`"
     )
