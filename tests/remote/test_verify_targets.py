@@ -9,18 +9,22 @@ from monspec.remote.prometheus import VerifyStatus, scrape_readings, verify
 from monspec.spec import load_specs
 
 SPECS = load_specs(Path(__file__).resolve().parents[2] / "specs")
-NOW = time.time()  # verify() reads the clock itself
-
-
-def stamp(seconds_ago: float) -> str:
+def stamp(seconds_ago: float, now: float | None = None) -> str:
+    """A Prometheus lastScrape (nanosecond RFC 3339) `seconds_ago` before `now` (the clock by default,
+    as verify() reads it)."""
     from datetime import datetime, timezone
 
-    return datetime.fromtimestamp(NOW - seconds_ago, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z"
+    moment = (time.time() if now is None else now) - seconds_ago
+    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z"
 
 
-def target(instance: str, health: str, seconds_ago: float, error: str = "", job: str = "unified-cache") -> dict:
+NOW = 1_800_000_000.0
+
+
+def target(instance: str, health: str, seconds_ago: float, error: str = "", job: str = "unified-cache",
+           now: float | None = None) -> dict:
     return {"labels": {"job": job, "instance": instance}, "scrapePool": job, "health": health,
-            "lastScrape": stamp(seconds_ago), "scrapeInterval": "15s", "lastError": error}
+            "lastScrape": stamp(seconds_ago, now), "scrapeInterval": "15s", "lastError": error}
 
 
 class Client:
@@ -40,8 +44,8 @@ class Client:
 
 
 def test_up_recent_down_stale_and_missing() -> None:
-    client = Client([target("a:8000", "up", 5), target("b:8000", "down", 5, "connection refused"),
-                     target("c:8000", "up", 120)])
+    client = Client([target("a:8000", "up", 5, now=NOW), target("b:8000", "down", 5, "connection refused", now=NOW),
+                     target("c:8000", "up", 120, now=NOW)])
     readings = scrape_readings(client, ["unified-cache", "other"], now=NOW)
     assert [(r.job, r.instance, r.health, r.status, r.last_scrape_seconds_ago, r.error) for r in readings] == [
         ("unified-cache", "a:8000", "up", "OK", 5.0, ""),
