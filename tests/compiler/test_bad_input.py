@@ -320,6 +320,11 @@ specs/project.yaml:8:24: error: `evaluation_interval`: duration '99999y' is long
 specs/project.yaml:7:20: error: `scrape_interval`: an interval of 0s is outside 1s to 1d [spec/invalid]
     scrape_interval: 0s
                      ^"""),
+    Case("templates-outside", "project.yaml", PROJECT + "  templates: ../../elsewhere\n", """\
+specs/project.yaml:14:14: error: `templates` folder '../../elsewhere' leaves the repository [spec/invalid]
+    templates: ../../elsewhere
+               ^
+  hint: keep the project's templates inside its repository, e.g. next to the specs"""),
     Case("grafana-settings", "project.yaml", PROJECT + """\
   grafana:
     version: "12.0"

@@ -27,9 +27,15 @@ CASES = [
     pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Queue\n        visualization: stat\n        targets:\n          - expr: max(shop_queue_utilization)\n            thresholds: [0.5, 0.9, 0.7]\n',
                  'specs/bad.yaml:9:25: error: colour steps [0.5, 0.9, 0.7] are neither strictly ascending nor strictly descending [dashboard/threshold-order]\n              thresholds: [0.5, 0.9, 0.7]\n                          ^\n  hint: worst first: ascending when higher is better, descending when lower is better',
                  id='threshold-order'),
-    pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Errors\n        visualization: stat\n        targets:\n          - expr: shop_error_ratio\n            thresholds: [0.05, 0.02]\n',
+    pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Errors\n        visualization: stat\n        targets:\n          - kpi: error_ratio\n            thresholds: [0.05, 0.02]\n',
                  'specs/bad.yaml:9:13: error: `thresholds` restate KPI `error_ratio`: a panel showing a KPI takes its colours from the KPI [dashboard/restated-threshold]\n              thresholds: [0.05, 0.02]\n              ^\n  hint: remove `thresholds`, or change the KPI in kpis.yaml',
                  id='restated-threshold'),
+    pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Errors\n        visualization: stat\n        description: Failing requests.\n        targets:\n          - kpi: eror_ratio\n',
+                 'specs/bad.yaml:9:18: error: unknown KPI `eror_ratio` [dashboard/unknown-kpi]\n            - kpi: eror_ratio\n                   ^\n  hint: did you mean `error_ratio`?',
+                 id='target-kpi'),
+    pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Errors\n        visualization: stat\n        targets:\n          - {kpi: error_ratio, expr: shop_error_ratio}\n',
+                 'specs/bad.yaml:8:32: error: give exactly one of `expr` or `kpi` [spec/invalid]\n            - {kpi: error_ratio, expr: shop_error_ratio}\n                                 ^',
+                 id='target-kpi-and-expr'),
     pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Errors\n        visualization: timeseries\n        targets: [{expr: shop_error_ratio}]\n        thresholds:\n          - {kpi: eror_ratio, level: warning, color: red}\n          - {kpi: latency_p99, level: warning, color: red}\n',
                  'specs/bad.yaml:9:19: error: unknown KPI `eror_ratio` [dashboard/unknown-kpi]\n            - {kpi: eror_ratio, level: warning, color: red}\n                    ^\n  hint: did you mean `error_ratio`?\nspecs/bad.yaml:10:39: error: KPI `latency_p99` has no one-sided `warning` threshold [dashboard/unknown-kpi]\n            - {kpi: latency_p99, level: warning, color: red}\n                                        ^',
                  id='unknown-kpi'),
@@ -48,7 +54,7 @@ CASES = [
     pytest.param('dashboards:\n  bad:\n    title: Bad\n    uid: "has space"\n    panels:\n      - title: Errors\n        visualization: graph\n        targets: [{expr: shop_error_ratio}]\n        thresholds:\n          - {value: 0.1, kpi: error_ratio, color: red}\n',
                  'specs/bad.yaml:4:10: error: `uid`: a Grafana uid is 1-40 letters, digits, `-` or `_`, got \'has space\' [spec/invalid]\n      uid: "has space"\n           ^\nspecs/bad.yaml:10:14: error: give exactly one of `value` or `kpi` (with `level`) [spec/invalid]\n            - {value: 0.1, kpi: error_ratio, color: red}\n               ^',
                  id='bad-color-and-uid'),
-    pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Queue\n        visualization: stat\n        targets: [{expr: max(shop_queue_utilization)}]\n      - title: Errors\n        visualization: stat\n        targets: [{expr: shop_error_ratio}]\n      - title: Queue again\n        visualization: stat\n        description: Share of the queue in use.\n        targets: [{expr: max(shop_queue_utilization)}]\n',
+    pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Queue\n        visualization: stat\n        targets: [{expr: max(shop_queue_utilization)}]\n      - title: Errors\n        visualization: stat\n        targets: [{kpi: error_ratio}]\n      - title: Queue again\n        visualization: stat\n        description: Share of the queue in use.\n        targets: [{expr: max(shop_queue_utilization)}]\n',
                  "specs/bad.yaml:5:16: warning: panel 'Queue' has no description [dashboard/panel-description]\n        - title: Queue\n                 ^\n  hint: add `description:` saying what it shows and what a bad value means (a panel showing a KPI takes the KPI's)",
                  id='panel-description'),
     pytest.param('dashboards:\n  bad:\n    title: Bad\n    panels:\n      - title: Traffic\n        visualization: timeseries\n        description: Requests per second.\n        targets:\n          - expr: sum(rate(shop_requests_total[5m])) + sum(irate(shop_requests_total[$__rate_interval]))\n          - expr: sum(increase(shop_requests_total[ 1h ])) + max_over_time(shop_queue_utilization[5m])\n      - title: Quiet\n        visualization: timeseries\n        description: Disabled with a reason.\n        lint: {disable: [dashboard/rate-interval], reason: the hourly view is the point}\n        targets: [{expr: "sum(increase(shop_requests_total[1h]))"}]\n',
@@ -70,6 +76,18 @@ def test_bad_dashboard_is_reported_exactly(spec: str, expected: str, tmp_path: P
     if "[dashboard/panel-description]" not in expected:  # the panels of other cases have no description either
         problems = [p for p in problems if p.id != "dashboard/panel-description"]
     assert "\n".join(p.render() for p in problems) == expected
+
+
+def test_a_broken_kpi_on_a_dashboard_is_reported_once(tmp_path: Path, monkeypatch) -> None:
+    """The dashboard names the KPI; its expression is checked at the KPI only, not again at the panel."""
+    shutil.copytree(FIXTURE, tmp_path / "specs")
+    kpis = tmp_path / "specs" / "kpis.yaml"
+    kpis.write_text(kpis.read_text().replace("expr: shop_error_ratio\n", "expr: shop_error_ratio{\n", 1))
+    monkeypatch.chdir(tmp_path)
+    problems = run_lint(build_model(load_specs(Path("specs"))))
+    assert [p.render() for p in problems] == [
+        "specs/kpis.yaml:3:28: error: invalid PromQL in kpi `error_ratio`: unexpected end of input inside braces "
+        "[promql/syntax]\n      expr: shop_error_ratio{\n                             ^"]
 
 
 def test_the_fixture_dashboard_lints_clean(tmp_path: Path, monkeypatch) -> None:

@@ -58,9 +58,11 @@ def test_every_recording_rule_and_kpi_returns_data(live) -> None:
 
 
 def test_every_alert_expression_evaluates(live) -> None:
-    """Conditions are empty while healthy; what they compare (the KPIs) returns data above."""
+    """Every condition evaluates (an error raises) to an instant vector, the only result an alert
+    rule can fire on; what they compare (the KPIs) returns data above."""
     for rule in alert_rules(SPECS):
-        live.query(rule.expr)  # an evaluation error raises
+        data = live.api("query", query=rule.expr)
+        assert data["resultType"] == "vector", f"{rule.name}: `{rule.expr}` gives a {data['resultType']}"
 
 
 def dashboard_targets() -> list[tuple[str, str, str]]:

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import yaml
 
-from monspec.toolcheck import programs
 from monspec.build import compile_specs
 from monspec.output import write_tree
+from monspec.toolcheck import programs
 from monspec.toolcheck.unit_tests import amtool_tests
 from support.processes import require_program as need
 

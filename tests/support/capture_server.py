@@ -25,7 +25,7 @@ class CaptureServer:
 
     def __enter__(self) -> CaptureServer:
         for server in (self.http, self.smtp):
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()  # quick shutdown()
         return self
 
     def __exit__(self, *exc) -> None:

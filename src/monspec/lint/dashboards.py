@@ -5,8 +5,8 @@
 - dashboard/duplicate-uid: two dashboards with the same Grafana uid
 - dashboard/unknown-unit: a unit that is neither a Grafana unit id nor a catalog unit
 - dashboard/threshold-order: colour steps that are not strictly ascending or descending
-- dashboard/restated-threshold: own colour steps on a KPI's expression (the KPI is the one source)
-- dashboard/unknown-kpi: a threshold line naming a KPI (or a KPI level) that does not exist
+- dashboard/restated-threshold: own colour steps on a target naming a KPI (the KPI is the one source)
+- dashboard/unknown-kpi: a target or threshold line naming a KPI (or a KPI level) that does not exist
 - dashboard/line-panel: threshold lines on a panel that draws no lines
 - dashboard/fixed-target-label: a selector fixing `job` or `instance`, which the variables select
 
@@ -19,8 +19,9 @@ dashboard-linter's rules (grafana/dashboard-linter), so a user's own dashboards 
   query variable labelled `Job` / `Instance` with `.+` for All
 - dashboard/datasource-variable: a rendered panel, query or variable not on the `$datasource` variable
 
-PromQL syntax and catalog references of every target are checked by the promql
-families through `Dashboard.expression_fields()`.
+PromQL syntax and catalog references of every target with its own `expr` are checked by the
+promql families through `Dashboard.expression_fields()`; a target naming a KPI is checked at
+the KPI, so a broken KPI is reported once.
 """
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ import difflib
 from monspec import promql
 from monspec.errors import MonspecError
 from monspec.lint.ranges import _range_offset
-from monspec.spec.dashboards import Dashboard, Panel, dashboard_uid, grafana_unit, known_units, kpi_for_expr, lintable
+from monspec.render.dashboards import dashboard_uid, grafana_unit, known_units
+from monspec.spec.dashboards import Dashboard, Panel, lintable
 
 TARGET_LABELS = ("job", "instance")
 RATE_FUNCTIONS = ("rate", "irate", "increase")
@@ -124,7 +126,7 @@ def _model_panels(model: dict):
 
 
 def _check_panel(ctx, panel) -> None:
-    if not panel.description and all(kpi_for_expr(ctx.specs.kpis, t.expr) is None for t in panel.targets):
+    if not panel.description and all(t.kpi_of(ctx.specs.kpis) is None for t in panel.targets):
         ctx.report(panel, panel.problem("dashboard/panel-description", f"panel {panel.title!r} has no description",
                                         "title", severity="warning",
                                         hint="add `description:` saying what it shows and what a bad value means "
@@ -153,10 +155,13 @@ def _check_panel(ctx, panel) -> None:
     for i, target in enumerate(panel.targets):
         if target.unit is not None:
             _check_unit(ctx, panel, target.unit, ("targets", i, "unit"))
-        if target.thresholds is not None:
+        if target.kpi is not None:
+            _check_kpi(ctx, panel, target, i)
+        elif target.thresholds is not None:
             _check_steps(ctx, panel, target, i)
-        _check_selectors(ctx, panel, target, i)
-        _check_rate_interval(ctx, panel, target, i)
+        if target.expr is not None:  # a KPI's expression is the KPI's to check
+            _check_selectors(ctx, panel, target, i)
+            _check_rate_interval(ctx, panel, target, i)
 
 
 def _data(panel) -> dict:
@@ -174,14 +179,19 @@ def _check_unit(ctx, panel, unit: str, path: tuple) -> None:
     ctx.report(panel, panel.problem("dashboard/unknown-unit", f"unknown unit `{unit}`", *path, hint=hint))
 
 
-def _check_steps(ctx, panel, target, i: int) -> None:
-    kpi = kpi_for_expr(ctx.specs.kpis, target.expr)
-    if kpi is not None:
+def _check_kpi(ctx, panel, target, i: int) -> None:
+    if target.kpi not in ctx.specs.kpis:
+        close = difflib.get_close_matches(target.kpi, sorted(ctx.specs.kpis), n=1, cutoff=0.6)
+        ctx.report(panel, panel.problem("dashboard/unknown-kpi", f"unknown KPI `{target.kpi}`", "targets", i, "kpi",
+                                        hint=f"did you mean `{close[0]}`?" if close else None))
+    if target.thresholds is not None:
         ctx.report(panel, panel.problem(
             "dashboard/restated-threshold",
-            f"`thresholds` restate KPI `{kpi.name}`: a panel showing a KPI takes its colours from the KPI",
+            f"`thresholds` restate KPI `{target.kpi}`: a panel showing a KPI takes its colours from the KPI",
             "targets", i, "thresholds", key=True, hint="remove `thresholds`, or change the KPI in kpis.yaml"))
-        return
+
+
+def _check_steps(ctx, panel, target, i: int) -> None:
     values = target.thresholds
     if not 1 <= len(values) <= 3:
         ctx.report(panel, panel.problem("dashboard/threshold-order",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from monspec.model import Model
 from monspec.model.rules import AlertRule, RecordRule, RuleGroup
 from monspec.promtest.promsim import Unsupported, selector_names
-from monspec.promtest.scenarios import Generator, Scenario, _selector_text
+from monspec.promtest.scenarios import Generator, Scenario, selector_text
 
 
 @dataclass
@@ -87,12 +87,12 @@ def _plan(model: Model) -> tuple[Generator, list[TestFile]]:
         return files[key]
 
     for rule in gen.records:
-        recorded = _recorded(gen, _selector_text(rule.record, rule.labels))
+        recorded = _recorded(gen, selector_text(rule.record, rule.labels))
         test_file = file_for(("recorded", recorded), rule.record, recorded)
         try:
             test_file.scenarios.append((gen.record_scenario(rule), "record"))
         except Unsupported as exc:
-            test_file.uncovered.append(Uncovered(rule, f"recording rule {_selector_text(rule.record, rule.labels)}", str(exc)))
+            test_file.uncovered.append(Uncovered(rule, f"recording rule {selector_text(rule.record, rule.labels)}", str(exc)))
     for alert in model.alert_rules:
         recorded = _recorded(gen, alert.expr)
         key = ("recorded", recorded) if recorded else ("raw", selector_names(alert.expr))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -363,14 +364,7 @@ class Simulation:
 
     def needed(self, expr: str) -> set[str]:
         """The recorded names expr reads, directly or through other recording rules."""
-        names: set[str] = set()
-        todo = [expr]
-        while todo:
-            for name in selector_names(todo.pop()):
-                if name not in names and name in self._rules_by_name:
-                    names.add(name)
-                    todo.extend(r.expr for r in self._rules_by_name[name])
-        return names
+        return recorded_closure(expr, self._rules_by_name)
 
     def condition(self, rule: AlertingRule, t: float) -> list[Sample]:
         """The rule's expression at tick t. Recording rules read no range of recorded series
@@ -439,6 +433,18 @@ def selector_names(expr: str) -> frozenset[str]:
 
     pp.walk(_parse(expr), pre, lambda node: None)
     return frozenset(found)
+
+
+def recorded_closure(expr: str, rules_by_name: Mapping[str, Sequence[RecordingRule]]) -> set[str]:
+    """The recorded names expr reads, directly or through other recording rules (cycles end)."""
+    names: set[str] = set()
+    todo = [expr]
+    while todo:
+        for name in selector_names(todo.pop()):
+            if name not in names and name in rules_by_name:
+                names.add(name)
+                todo.extend(r.expr for r in rules_by_name[name])
+    return names
 
 
 def _drop_name(labels: dict[str, str]) -> dict[str, str]:

@@ -42,10 +42,9 @@ from monspec.promtest.promsim import (
     Unsupported,
     expand_template,
     key,
+    recorded_closure,
     selector_matchers,
-    selector_names,
 )
-from monspec.render import yamltext
 from monspec.spec.durations import format_duration, parse_duration
 from monspec.spec.thresholds import format_number
 
@@ -310,16 +309,9 @@ class Generator:
             return labels
         raise Unsupported(f"no series of `{name}` is in the denominator but not the numerator")
 
-    def chain_window(self, expr: str, seen: frozenset = frozenset()) -> float:
+    def chain_window(self, expr: str) -> float:
         """The longest range window on the way from raw metrics to expr, through recording rules."""
-        window = _max_range(expr)
-        for name in selector_names(expr):
-            if name in seen:
-                continue
-            for rule in self.records:
-                if rule.record == name:
-                    window = max(window, self.chain_window(rule.expr, seen | {name}))
-        return window
+        return max([_max_range(expr)] + [_max_range(rule.expr) for rule in self.chain(expr)])
 
     # --- simulation --------------------------------------------------------------------------
 
@@ -328,31 +320,13 @@ class Generator:
         a simulation needs only these, which keeps large spec sets linear."""
         cached = self._chains.get(expr)
         if cached is None:
-            by_name = self._rules_by_name
-            needed: set[str] = set()
-            todo = [expr]
-            while todo:
-                for name in selector_names(todo.pop()):
-                    if name in by_name and name not in needed:
-                        needed.add(name)
-                        todo.extend(r.expr for r in by_name[name])
+            needed = recorded_closure(expr, self._rules_by_name)
             cached = self._chains[expr] = [r for r in self.sim_rules if r.record in needed]
         return cached
 
     def simulation(self, inputs: dict, rule: AlertingRule, horizon: float) -> Simulation:
         steps = int(round(horizon / self.interval))
-        series: dict[tuple, list[float | None]] = {}
-        for k, spec in inputs.items():
-            if isinstance(spec, Gauge):
-                series[k] = [spec.value] * (steps + 1)
-            else:
-                values: list[float | None] = []
-                acc = spec.start
-                for _ in range(steps + 1):
-                    values.append(acc)
-                    acc += spec.increment
-                series[k] = values
-        return Simulation(series, self.interval, self.chain(rule.expr))
+        return Simulation(series_values(inputs, steps), self.interval, self.chain(rule.expr))
 
     def ticks(self, horizon: float) -> list[float]:
         return [i * self.eval_interval for i in range(int(horizon / self.eval_interval) + 1)]
@@ -471,17 +445,8 @@ class Generator:
         inputs.update(self.distractors(inputs))
         at = _ceil(_max_range(rule.expr) + 300, self.eval_interval)
         steps = int(round(at / self.interval))
-        series: dict[tuple, list[float | None]] = {}
-        for k, spec in inputs.items():
-            values: list[float | None] = []
-            acc = spec.start if isinstance(spec, Counter) else 0.0
-            for _ in range(steps + 1):
-                values.append(spec.value if isinstance(spec, Gauge) else acc)
-                if isinstance(spec, Counter):
-                    acc += spec.increment
-            series[k] = values
-        selector = _selector_text(rule.record, rule.labels)
-        sim = Simulation(series, self.interval, self.chain(selector))
+        selector = selector_text(rule.record, rule.labels)
+        sim = Simulation(series_values(inputs, steps), self.interval, self.chain(selector))
         sim.record(at)
         wanted = pp.parse(selector)
         samples = sim.eval(wanted, at)
@@ -576,20 +541,20 @@ def _nice_target(rule: RecordRule, catalog: Catalog) -> float:
     return 12.5
 
 
-def _selector_text(name: str, labels: dict[str, str]) -> str:
+def selector_text(name: str, labels: dict[str, str]) -> str:
     if not labels:
         return name
     inner = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels.items()))
     return f"{name}{{{inner}}}"
 
 
-def _series_text(k) -> str:
+def series_text(k) -> str:
     labels = dict(k)
     name = labels.pop("__name__")
-    return _selector_text(name, labels)
+    return selector_text(name, labels)
 
 
-def _number(value: float) -> str:
+def number_text(value: float) -> str:
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     if math.isnan(value):
@@ -597,60 +562,23 @@ def _number(value: float) -> str:
     return format_number(value)
 
 
-def _values(spec, steps: int) -> str:
+def series_values(inputs: dict, steps: int) -> dict[tuple, list[float | None]]:
+    """The samples promtool reads from `values_text` notation: steps + 1 of them, from t=0."""
+    series: dict[tuple, list[float | None]] = {}
+    for k, spec in inputs.items():
+        if isinstance(spec, Gauge):
+            series[k] = [spec.value] * (steps + 1)
+        else:  # promtool's `0+7x30` accumulates, it does not multiply
+            acc, values = spec.start, list[float | None]()
+            for _ in range(steps + 1):
+                values.append(acc)
+                acc += spec.increment
+            series[k] = values
+    return series
+
+
+def values_text(spec, steps: int) -> str:
+    """promtool's notation of the samples `series_values` gives the simulation."""
     if isinstance(spec, Gauge):
-        return f"{_number(spec.value)}+0x{steps}"
-    return f"{_number(spec.start)}+{_number(spec.increment)}x{steps}"
-
-
-# --- YAML ------------------------------------------------------------------------------------
-
-def _render_group(out: list[str], scenario: Scenario, interval: float, kind: str) -> None:
-    s = yamltext.scalar
-    last = max(t for t, _ in scenario.checks)
-    steps = int(round(last / interval))
-    out.append(f"  - name: {s(scenario.name, 4)}")
-    out.append(f"    interval: {format_duration(interval)}")
-    out.append("    input_series:")
-    for k, spec in sorted(scenario.inputs.items()):
-        out.append(f"      - series: {s(_series_text(k), 8)}")
-        out.append(f"        values: {s(_values(spec, steps), 8)}")
-    if kind == "record":
-        out.append("    promql_expr_test:")
-        for t, check in scenario.checks:
-            out.append(f"      - expr: {s(check['expr'], 8)}")
-            out.append(f"        eval_time: {format_duration(t)}")
-            out.append("        exp_samples:")
-            for labels, value in check["samples"]:
-                out.append(f"          - labels: {s(_labels_text(labels), 12)}")
-                out.append(f"            value: {_value_text(value)}")
-        return
-    out.append("    alert_rule_test:")
-    alertname = scenario.name.split(" ", 1)[0]
-    for t, alerts in scenario.checks:
-        out.append(f"      - eval_time: {format_duration(t)}")
-        out.append(f"        alertname: {s(alertname, 8)}")
-        if not alerts:
-            out.append("        exp_alerts: []")
-            continue
-        out.append("        exp_alerts:")
-        for alert in alerts:
-            out.append("          - exp_labels:")
-            for k, v in alert["labels"].items():
-                out.append(f"              {yamltext.key(k)}: {s(v, 14)}")
-            out.append("            exp_annotations:")
-            for k, v in alert["annotations"].items():
-                out.append(f"              {yamltext.key(k)}: {s(v, 14)}")
-
-
-def _labels_text(labels: dict[str, str]) -> str:
-    labels = dict(labels)
-    name = labels.pop("__name__", "")
-    inner = ", ".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels.items()))
-    return f"{name}{{{inner}}}"
-
-
-def _value_text(value: float) -> str:
-    if math.isnan(value) or math.isinf(value):
-        return f'"{_number(value)}"'
-    return repr(float(value)) if not float(value).is_integer() else format_number(value)
+        return f"{number_text(spec.value)}+0x{steps}"
+    return f"{number_text(spec.start)}+{number_text(spec.increment)}x{steps}"

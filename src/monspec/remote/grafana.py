@@ -193,8 +193,7 @@ def push(specs_dir: Path, url: str, token: str, *, folder: str | None = None, fo
     from monspec.build import lint_model
     from monspec.errors import SpecError
     from monspec.render import provisioning
-    from monspec.render.dashboards import dashboard_json
-    from monspec.spec.dashboards import stable_uid
+    from monspec.render.dashboards import dashboard_json, stable_uid
 
     model, problems = lint_model(specs_dir)
     specs = model.specs

@@ -17,8 +17,7 @@ from monspec.errors import SpecError
 from monspec.model import Model
 from monspec.model.inhibition import inhibit_rules
 from monspec.promql import escape_label_value
-from monspec.render import yamltext
-from monspec.render.templates import YAML_HEADER
+from monspec.render.templates import render_template
 from monspec.spec import SpecSet
 from monspec.spec.routing import Inhibit, Receiver, Route, Routing, RoutingOverrides
 
@@ -38,7 +37,7 @@ def render_config(specs: SpecSet, overrides: RoutingOverrides | dict | None = No
         raise SpecError("no `routing:` section in the specs: nothing to render for Alertmanager")
     if isinstance(overrides, dict):
         overrides = RoutingOverrides.model_validate(overrides)
-    return YAML_HEADER + emit(config_data(routing, overrides, inhibit_rules(specs)))
+    return render_template(specs, "alertmanager.yml.j2", config=config_data(routing, overrides, inhibit_rules(specs)))
 
 
 def write_config(specs_dir: Path, out: Path, overrides: RoutingOverrides | dict | Path | None = None) -> Path:
@@ -169,29 +168,3 @@ def _email(c) -> dict[str, Any]:
     return _some([("to", c.to), ("from", c.from_), ("smarthost", c.smarthost), ("auth_username", c.auth_username),
                   ("auth_password_file", c.auth_password_file), ("require_tls", c.require_tls),
                   ("send_resolved", c.send_resolved)])
-
-
-def emit(value: Any, indent: int = 0) -> str:
-    """Block-style YAML for nested dicts / lists of scalars; every scalar through yamltext."""
-    pad = " " * indent
-    lines: list[str] = []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if isinstance(v, (dict, list)) and v:
-                lines.append(f"{pad}{yamltext.key(k)}:\n{emit(v, indent + 2)}")
-            else:
-                lines.append(f"{pad}{yamltext.key(k)}: {_scalar(v, indent)}\n")
-    else:
-        for item in value:
-            if isinstance(item, dict):
-                body = emit(item, indent + 2)
-                lines.append(f"{pad}- {body[indent + 2:]}")
-            else:
-                lines.append(f"{pad}- {_scalar(item, indent + 2)}\n")
-    return "".join(lines)
-
-
-def _scalar(value: Any, indent: int) -> str:
-    if value == [] or value == {}:
-        return "[]" if value == [] else "{}"
-    return yamltext.scalar(value, indent)

@@ -3,7 +3,7 @@
 Current panel types only (timeseries, stat, heatmap, table), a `datasource` variable every
 panel and target uses, and multi-select `job` / `instance` variables every selector is
 filtered on. Colour steps, the description and the links of a panel come from the KPI when
-a target's expression is a KPI's (the runbook section and the alert rule of each of its
+a target names one (`kpi:`; the runbook section and the alert rule of each of its
 alerts), from the spec otherwise. For incidents every dashboard shows the spec set's
 firing alerts as annotations (the `ALERTS` series) and opens with an "Alerts" row: one
 state tile per alert (OK / pending / firing). grafanalib builds the model;
@@ -11,6 +11,7 @@ state tile per alert (OK / pending / firing). grafanalib builds the model;
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import urllib.parse
@@ -27,7 +28,7 @@ from monspec.model.catalog import Catalog
 from monspec.model.rules import AlertRule
 from monspec.render.dashboard_normalise import normalise
 from monspec.spec import SpecSet
-from monspec.spec.dashboards import Dashboard, Panel, Target, dashboard_uid, grafana_unit, kpi_for_expr, lintable
+from monspec.spec.dashboards import Dashboard, Panel, Target, lintable
 from monspec.spec.models import Kpi
 from monspec.spec.thresholds import Range, Threshold
 
@@ -47,6 +48,42 @@ BUILTIN_ANNOTATIONS = {
 }
 # Worst to best, for a list of n colour steps (n values give n + 1 colours).
 LADDERS = {1: ["red", "green"], 2: ["red", "yellow", "green"], 3: ["red", "orange", "yellow", "green"]}
+# Grafana unit ids a panel may name, and the catalog's units they stand for.
+GRAFANA_UNITS = (
+    "percentunit", "percent", "s", "ms", "µs", "ns", "ops", "opm", "reqps", "rps", "wps", "iops",
+    "bytes", "decbytes", "bits", "bool", "bool_yes_no", "bool_on_off", "short", "none",
+)
+CATALOG_UNITS = {
+    "ratio": "percentunit", "percent": "percent", "seconds": "s", "bytes": "bytes", "ops": "ops",
+    "operations": "short", "keys": "short", "entries": "short", "errors": "short", "connections": "short",
+    "cycles": "short", "info": "none", "bool": "bool", "none": "none",
+}
+
+
+def grafana_unit(unit: str | None) -> str | None:
+    """The Grafana unit id for a spec unit (a Grafana id or a catalog unit); None when unknown or unset."""
+    if unit is None:
+        return None
+    if unit in GRAFANA_UNITS:
+        return unit
+    return CATALOG_UNITS.get(unit)
+
+
+def known_units() -> list[str]:
+    return sorted(set(GRAFANA_UNITS) | set(CATALOG_UNITS))
+
+
+def stable_uid(text: str) -> str:
+    """A Grafana uid from a name: lower-case words joined by `-`, at most 40 characters."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+    if len(slug) <= 40:
+        return slug
+    digest = hashlib.sha256(slug.encode()).hexdigest()[:8]
+    return f"{slug[:31].rstrip('-')}-{digest}"
+
+
+def dashboard_uid(project_name: str, key: str, dashboard: Dashboard) -> str:
+    return dashboard.uid or stable_uid(f"{project_name}-{key}")
 
 
 def render(model: Model) -> dict[str, str]:
@@ -194,7 +231,7 @@ def filtered(expr: str, carries=None) -> str:
 
 
 def target_steps(specs: SpecSet, target: Target) -> list[dict] | None:
-    kpi = kpi_for_expr(specs.kpis, target.expr)
+    kpi = target.kpi_of(specs.kpis)
     if kpi is not None:
         return kpi_steps(kpi)
     if target.thresholds:
@@ -241,19 +278,26 @@ def kpi_steps(kpi: Kpi) -> list[dict] | None:
     return steps
 
 
-def _target_json(target: Target, ref: str, panel: Panel, catalog: Catalog) -> dict:
+def _target_json(specs: SpecSet, target: Target, ref: str, panel: Panel, catalog: Catalog) -> dict:
     fmt = target.format or {"heatmap": "heatmap", "table": "table"}.get(panel.panel_type, "time_series")
     instant = target.instant if target.instant is not None else panel.panel_type == "table"
     return {
         "datasource": DATASOURCE,
         "editorMode": "code",
-        "expr": filtered(target.expr, catalog.carries),
+        "expr": filtered(_query(specs, target), catalog.carries),
         "format": fmt,
         "instant": instant,
         "legendFormat": target.legend or "__auto",
         "range": not instant,
         "refId": ref,
     }
+
+
+def _query(specs: SpecSet, target: Target) -> str:
+    query = target.query(specs.kpis)
+    if query is None:
+        raise MonspecError(f"unknown KPI `{target.kpi}`")  # lint's dashboard/unknown-kpi stops a build before
+    return query
 
 
 def _ref(i: int) -> str:
@@ -264,7 +308,7 @@ def panel_kpis(specs: SpecSet, panel: Panel) -> list[Kpi]:
     """The KPIs a panel's targets show, in target order."""
     kpis: dict[str, Kpi] = {}
     for target in panel.targets:
-        kpi = kpi_for_expr(specs.kpis, target.expr)
+        kpi = target.kpi_of(specs.kpis)
         if kpi is not None:
             kpis.setdefault(kpi.name, kpi)
     return list(kpis.values())
@@ -276,7 +320,7 @@ def panel_description(specs: SpecSet, panel: Panel) -> str:
 
 
 def _panel(specs: SpecSet, catalog: Catalog, alerts: list[AlertRule], panel: Panel, panel_id: int, pos: dict):
-    targets = [_target_json(t, _ref(i), panel, catalog) for i, t in enumerate(panel.targets)]
+    targets = [_target_json(specs, t, _ref(i), panel, catalog) for i, t in enumerate(panel.targets)]
     units = [grafana_unit(t.unit) or grafana_unit(panel.unit) for t in panel.targets]
     unit = grafana_unit(panel.unit) or (units[0] if units else None) or ""
     steps = [target_steps(specs, t) for t in panel.targets]

@@ -14,8 +14,10 @@ from monspec import promql
 from monspec.model import Model
 from monspec.model.inhibition import inhibit_rules, mutes
 from monspec.model.rules import AlertRule, anchor
-from monspec.render.templates import GENERATED
+from monspec.render.templates import render_template
 from monspec.spec import SpecSet
+from monspec.spec.dashboards import lintable
+from monspec.spec.models import Kpi
 
 PATH = "docs/alerts.md"
 
@@ -25,101 +27,74 @@ def render(model: Model) -> dict[str, str]:
 
 
 def render_markdown(model: Model) -> str:
+    """alerts.md through the project's `alerts.md.j2`, from Markdown-ready (escaped) fields."""
     specs = model.specs
     project = specs.project
     alerts = model.all_alert_rules
     own = [a for a in alerts if a.origin != "imported"]
-    imported = [a for a in alerts if a.origin == "imported"]
     index = panels_by_metric(specs)
-    out = [
-        f"# {_text(project.title)} alerts",
-        "",
-        f"<!-- {GENERATED} -->",
-        "",
-        f"The runbook of the `{project.name}` alerts: every alert's `runbook_url` points at its section here "
-        f"({_text(project.runbook_base_url)}#<alert name in lower case>).",
-        "",
-        "| Alert | Severity | For | Receiver |",
-        "| --- | --- | --- | --- |",
-    ]
-    for alert in alerts:
-        out.append(f"| [{alert.name}](#{anchor(alert.name)}) | {_cell(alert.severity or '—')} | "
-                   f"{_cell(alert.for_ or '—')} | {_cell(', '.join(_receivers(specs, alert)) or '—')} |")
-    out.append("")
-    kpis = list(specs.kpis.values())
-    if kpis:
-        out += ["## KPIs", "",
-                "| KPI | Expression | Target | Goal | Warning | Critical | For | Alerts |",
-                "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-        alerts_of: dict[str, list[str]] = {}
-        for a in own:
-            if a.kpi is not None:
-                alerts_of.setdefault(a.kpi.name, []).append(a.name)
-        for kpi in kpis:
-            names = alerts_of.get(kpi.name, [])
-            out.append(" | ".join([
-                f"| {_cell(kpi.display_title)}", _code(kpi.expr.strip(), table=True),
-                *(_cell(str(v)) if v is not None else "—" for v in (kpi.target, kpi.goal, kpi.warning, kpi.critical)),
-                _cell(kpi.for_), ", ".join(f"[{n}](#{anchor(n)})" for n in names) or "—"]) + " |")
-        out.append("")
+    alerts_of: dict[str, list[str]] = {}
+    for a in own:
+        if a.kpi is not None:
+            alerts_of.setdefault(a.kpi.name, []).append(a.name)
     inhibits = inhibit_rules(specs, alerts)
-    if own:
-        out += ["## Alerts", ""]
-        for alert in own:
-            out += _section(specs, index, alert, alerts, inhibits)
-    if imported:
-        out += ["## Imported alerts", "",
-                "Rules kept as they were by `monspec import`; their annotations are their own.", ""]
-        for alert in imported:
-            out += _section(specs, index, alert, alerts, inhibits)
-    disabled = list(_lint_disables(specs))
-    if disabled:
-        out += ["## Lint checks turned off", "", "| Where | Checks | Reason |", "| --- | --- | --- |"]
-        for where, checks, reason in disabled:
-            out.append(f"| {_cell(where)} | {', '.join(_code(c, table=True) for c in checks)} | {_cell(reason)} |")
-        out.append("")
-    return "\n".join(out).rstrip("\n") + "\n"
+    text = render_template(
+        specs, "alerts.md.j2",
+        title=_text(project.title), project=project.name, runbook_base_url=_text(project.runbook_base_url),
+        alerts=[{"name": a.name, "anchor": anchor(a.name), "severity": _cell(a.severity or "—"),
+                 "for_": _cell(a.for_ or "—"), "receivers": _cell(", ".join(_receivers(specs, a)) or "—")}
+                for a in alerts],
+        kpis=[_kpi_row(kpi, alerts_of.get(kpi.name, [])) for kpi in specs.kpis.values()],
+        own=[_section(specs, index, a, alerts, inhibits) for a in own],
+        imported=[_section(specs, index, a, alerts, inhibits) for a in alerts if a.origin == "imported"],
+        disabled=[{"where": _cell(where), "checks": ", ".join(_code(c, table=True) for c in checks), "reason": _cell(reason)}
+                  for where, checks, reason in _lint_disables(specs)],
+    )
+    return text.rstrip("\n") + "\n"
 
 
-def _section(specs: SpecSet, index: PanelIndex, alert: AlertRule, rules: list[AlertRule], inhibits: list) -> list[str]:
-    out = [f"### {alert.name}", ""]
+def _kpi_row(kpi: Kpi, alert_names: list[str]) -> dict[str, str]:
+    levels = {name: _cell(str(v)) if v is not None else "—"
+              for name, v in (("target", kpi.target), ("goal", kpi.goal), ("warning", kpi.warning), ("critical", kpi.critical))}
+    return {"title": _cell(kpi.display_title), "expr": _code(kpi.expr.strip(), table=True), **levels,
+            "for_": _cell(kpi.for_), "alerts": ", ".join(f"[{n}](#{anchor(n)})" for n in alert_names) or "—"}
+
+
+def _section(specs: SpecSet, index: PanelIndex, alert: AlertRule, rules: list[AlertRule], inhibits: list) -> dict[str, Any]:
+    """One alert's runbook section as Markdown-ready fields (None: left out)."""
     facts = [f"**Severity:** {_cell(alert.severity or 'none')}", f"**For:** {_cell(alert.for_ or '0s (fires at once)')}"]
     if alert.keep_firing_for:
         facts.append(f"**Keeps firing for:** {_cell(alert.keep_firing_for)}")
     if alert.kpi is not None and alert.threshold is not None:
         facts.append(f"**KPI:** {_cell(alert.kpi.display_title)} {alert.level} {_cell(str(alert.threshold))}")
-    out += [" · ".join(facts), ""]
     summary = alert.annotations.get("summary")
-    if summary:
-        out += [f"**Summary:** {_code(summary)}", ""]
-    out += ["```promql", *alert.expr.strip().split("\n"), "```", ""] if "```" not in alert.expr else [_code(alert.expr), ""]
-    if alert.description.strip():
-        out += ["**What it means:**", "", alert.description.strip(), ""]
-    if alert.impact:
-        out += [f"**Impact:** {alert.impact.strip()}", ""]
-    if alert.steps:
-        out += ["**Troubleshooting:**", ""] + [f"{i}. {step}" for i, step in enumerate(alert.steps, 1)] + [""]
     boards = _dashboards(index, alert)
-    out += ["**Dashboards:** " + ("; ".join(f"{_cell(d)} → {', '.join(_cell(p) for p in panels)}" for d, panels in boards)
-                                 if boards else "none shows its metrics"), ""]
     receivers = _receivers(specs, alert)
     routing = specs.routing
+    muted: list[str] = []
     if receivers and routing is not None:
         kinds = [", ".join(kind for kind, _ in routing.receivers[r].integrations()) if r in routing.receivers else "" for r in receivers]
-        shown = [f"`{r}`" + (f" ({k})" if k else " (no notification)") for r, k in zip(receivers, kinds, strict=False)]
-        out += [f"**Receiver:** {', '.join(shown)}", ""]
+        receiver = ", ".join(f"`{r}`" + (f" ({k})" if k else " (no notification)") for r, k in zip(receivers, kinds, strict=False))
         muted = [rule.description or "an inhibit rule" for rule in inhibits if mutes(rule, alert, rules)]
-        if muted:
-            out += ["**Muted while:** " + "; ".join(_cell(m) for m in muted), ""]
     else:
-        out += ["**Receiver:** none (no `routing:` in the specs)", ""]
+        receiver = "none (no `routing:` in the specs)"
     labels = ", ".join(f"`{k}={v}`" if "`" not in f"{k}={v}" else _code(f"{k}={v}") for k, v in alert.labels.items())
-    if labels:
-        out += [f"**Labels:** {labels}", ""]
     lint = getattr(alert.entity, "lint", None)
-    if lint is not None:
-        out += [f"**Lint checks off:** {', '.join(_code(c) for c in lint.disable)} — {lint.reason}", ""]
-    return out
+    return {
+        "name": alert.name,
+        "facts": " · ".join(facts),
+        "summary": _code(summary) if summary else None,
+        "expr": "\n".join(["```promql", *alert.expr.strip().split("\n"), "```"]) if "```" not in alert.expr else _code(alert.expr),
+        "description": alert.description.strip() or None,
+        "impact": alert.impact.strip() if alert.impact else None,
+        "steps": list(alert.steps),
+        "dashboards": "; ".join(f"{_cell(d)} → {', '.join(_cell(p) for p in panels)}" for d, panels in boards)
+                      if boards else "none shows its metrics",
+        "receiver": receiver,
+        "muted": "; ".join(_cell(m) for m in muted) or None,
+        "labels": labels or None,
+        "lint": f"{', '.join(_code(c) for c in lint.disable)} — {lint.reason}" if lint is not None else None,
+    }
 
 
 def _receivers(specs: SpecSet, alert: AlertRule) -> list[str]:
@@ -160,15 +135,17 @@ def panels_by_metric(specs: SpecSet) -> PanelIndex:
     every dashboard (which made the runbook quadratic in the size of the spec set)."""
     index: PanelIndex = {}
     position = 0
-    for board, dashboard in enumerate(getattr(specs, "dashboards", {}).values()):
-        for panel, _field, expr in dashboard.expression_fields():
-            position += 1
-            try:
-                selectors = [s for s in promql.parse(expr).selectors if s.name]
-            except promql.PromQLSyntaxError:
-                continue
-            for selector in selectors:
-                index.setdefault(selector.name or "", []).append((position, board, dashboard.title, panel.title, selector))
+    for board, dashboard in enumerate(specs.dashboards.values()):
+        for panel in dashboard.panels:
+            for target in panel.targets:
+                position += 1
+                query = target.query(specs.kpis)
+                try:
+                    selectors = [s for s in promql.parse(lintable(query)).selectors if s.name] if query else []
+                except promql.PromQLSyntaxError:
+                    continue
+                for selector in selectors:
+                    index.setdefault(selector.name or "", []).append((position, board, dashboard.title, panel.title, selector))
     return index
 
 

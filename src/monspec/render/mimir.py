@@ -9,14 +9,11 @@ from __future__ import annotations
 from monspec.model import Model
 from monspec.render import yamltext
 from monspec.render.rules import render_rules_text
-from monspec.render.templates import YAML_HEADER
 
 
 def render(model: Model) -> dict[str, str]:
     name = model.specs.project.name
-    rules = render_rules_text(model)
-    body = "\n".join(line for line in rules.splitlines() if not line.startswith("#"))
-    text = (YAML_HEADER + f"namespace: {yamltext.scalar(name, 0)}\n{body}\n")
+    text = yamltext.emit({"namespace": name}) + render_rules_text(model)
     return {f"mimir/{_file_name(name)}.yml": text}
 
 

@@ -1,4 +1,5 @@
-"""YAML scalars written so that they load back exactly as given.
+"""The one YAML writer of generated files: scalars written so that they load back exactly as given,
+and `emit` for nested data.
 
 Spec content is data, never template code: every string reaches the output through
 `scalar()`, which picks a readable style (plain, block, quoted) and proves by
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from typing import Any
 
 import yaml
 
@@ -76,3 +78,30 @@ def key(name: str) -> str:
     if name and set(name) <= _KEY_SAFE and _loads_back(name, name, 0) and yaml.load(f"{name}: 0", Loader=_LOADER) == {name: 0}:
         return name
     return json.dumps(name)
+
+
+def emit(value: Any, indent: int = 0) -> str:
+    """Block-style YAML for nested dicts and lists (empty ones as `[]` / `{}`), every key and scalar
+    through `key` / `scalar`: the one writer of generated YAML data."""
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, (dict, list)) and v:
+                lines.append(f"{pad}{key(k)}:\n{emit(v, indent + 2)}")
+            else:
+                lines.append(f"{pad}{key(k)}: {_scalar(v, indent)}\n")
+    else:
+        for item in value:
+            if isinstance(item, dict):
+                body = emit(item, indent + 2)
+                lines.append(f"{pad}- {body[indent + 2:]}")
+            else:
+                lines.append(f"{pad}- {_scalar(item, indent + 2)}\n")
+    return "".join(lines)
+
+
+def _scalar(value: Any, indent: int) -> str:
+    if value == [] or value == {}:
+        return "[]" if value == [] else "{}"
+    return scalar(value, indent)

@@ -14,7 +14,7 @@ dashboards:
       - title: Overall Cache Performance
         visualization: stat
         targets:
-          - expr: unified_cache_hit_ratio{cache_level="overall"}   # a KPI's expr: colours come from the KPI
+          - kpi: overall_hit_rate     # the KPI's expression; colours, description and links come from the KPI
             legend: Hit Rate
             unit: percentunit
       - title: Average Response Time
@@ -36,19 +36,23 @@ dashboards:
           - {value: 0.70, color: red, label: Critical Threshold}
 ```
 
-Expressions are plain PromQL: the renderer adds `job=~"$job", instance=~"$instance"` to
+A target names a KPI (`kpi:`) or gives its own `expr:`, never both. Expressions are plain
+PromQL: the renderer adds `job=~"$job", instance=~"$instance"` to
 every selector, so specs never name an environment. Grafana's interval variables
 (`$__rate_interval`, `$__interval`, `$__range`) may stand in a range.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Literal
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from monspec.spec.base import Duration, LintConfig, Located, Placed, Strict, grafana_uid
+
+if TYPE_CHECKING:
+    from monspec.spec.models import Kpi
 
 Visualization = Literal["timeseries", "graph", "stat", "heatmap", "table"]
 COLOR = re.compile(r"^(#[0-9a-fA-F]{6}|[a-z]+(-[a-z]+)*)$")
@@ -69,19 +73,35 @@ class TimeRange(Strict):
 
 
 class Target(Placed):
-    """One query of a panel."""
+    """One query of a panel: a KPI by name, or an expression of its own."""
 
-    expr: str = Field(min_length=1, description="PromQL; job and instance filters are added when rendering.")
+    expr: str | None = Field(None, min_length=1, description="PromQL; job and instance filters are added when rendering.")
+    kpi: str | None = Field(None, description="Show this KPI: its expression, its colours, its description and alert links.")
     legend: str = Field("", description="Legend format, e.g. `L1 Hit Rate` or `{{instance}}`.")
     unit: str | None = Field(None, description="Grafana unit id (percentunit, s, ops, bytes, bool) or a catalog "
                                                "unit (ratio, seconds, …); defaults to the panel's unit.")
     thresholds: list[float] | None = Field(
         None, description="Colour steps, worst first: ascending when higher is better, descending when lower is "
-                          "better. Not for a KPI's expression: its colours come from the KPI.")
+                          "better. Not with `kpi`: its colours come from the KPI.")
     format: Literal["time_series", "table", "heatmap"] | None = Field(
         None, description="Query result format; defaults to the visualization's natural one.")
     yAxes: Literal["left", "right"] = Field("left", description="Axis of this series in a time series panel.")
     instant: bool | None = Field(None, description="Instant query (default: true for table panels).")
+
+    @model_validator(mode="after")
+    def _one_query(self):
+        if (self.expr is None) == (self.kpi is None):
+            raise ValueError("give exactly one of `expr` or `kpi`")
+        return self
+
+    def kpi_of(self, kpis: Mapping[str, Kpi]) -> Kpi | None:
+        """The KPI this target names, None when it names none (or one that does not exist: lint reports it)."""
+        return kpis.get(self.kpi) if self.kpi is not None else None
+
+    def query(self, kpis: Mapping[str, Kpi]) -> str | None:
+        """The PromQL this target shows: its own or its KPI's; None for an unknown KPI."""
+        kpi = self.kpi_of(kpis)
+        return kpi.expr if kpi is not None else self.expr
 
 
 class ThresholdLine(Placed):
@@ -145,69 +165,9 @@ class Dashboard(Located):
         return grafana_uid(value)
 
     def expression_fields(self) -> Iterator[tuple[Panel, tuple, str]]:
-        """(panel, field path below the panel, expression for lint) for every target."""
+        """(panel, field path below the panel, expression for lint) for every target with its own
+        expression; a target naming a KPI is checked once, at the KPI."""
         for panel in self.panels:
             for i, target in enumerate(panel.targets):
-                yield panel, ("targets", i, "expr"), lintable(target.expr)
-
-
-# Grafana unit ids a panel may name, and the catalog's units they stand for.
-GRAFANA_UNITS = (
-    "percentunit", "percent", "s", "ms", "µs", "ns", "ops", "opm", "reqps", "rps", "wps", "iops",
-    "bytes", "decbytes", "bits", "bool", "bool_yes_no", "bool_on_off", "short", "none",
-)
-CATALOG_UNITS = {
-    "ratio": "percentunit", "percent": "percent", "seconds": "s", "bytes": "bytes", "ops": "ops",
-    "operations": "short", "keys": "short", "entries": "short", "errors": "short", "connections": "short",
-    "cycles": "short", "info": "none", "bool": "bool", "none": "none",
-}
-
-
-def grafana_unit(unit: str | None) -> str | None:
-    """The Grafana unit id for a spec unit (a Grafana id or a catalog unit); None when unknown or unset."""
-    if unit is None:
-        return None
-    if unit in GRAFANA_UNITS:
-        return unit
-    return CATALOG_UNITS.get(unit)
-
-
-def known_units() -> list[str]:
-    return sorted(set(GRAFANA_UNITS) | set(CATALOG_UNITS))
-
-
-def stable_uid(text: str) -> str:
-    """A Grafana uid from a name: lower-case words joined by `-`, at most 40 characters."""
-    import hashlib
-
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
-    if len(slug) <= 40:
-        return slug
-    digest = hashlib.sha256(slug.encode()).hexdigest()[:8]
-    return f"{slug[:31].rstrip('-')}-{digest}"
-
-
-def dashboard_uid(project_name: str, key: str, dashboard: Dashboard) -> str:
-    return dashboard.uid or stable_uid(f"{project_name}-{key}")
-
-
-def kpi_for_expr(kpis: dict, expr: str):
-    """The KPI whose expression this is (whitespace ignored), or None: its thresholds colour the panel.
-
-    A dict lookup in an index of the KPIs built once per KPI set (the last one asked about), not a
-    regex per KPI per target, which made dashboards quadratic in the size of the spec set."""
-    global _last_index
-    source, size, index = _last_index
-    if source is not kpis or size != len(kpis):
-        index = {}
-        for kpi in kpis.values():
-            index.setdefault(_squeezed(kpi.expr), kpi)
-        _last_index = (kpis, len(kpis), index)
-    return index.get(_squeezed(expr))
-
-
-def _squeezed(expr: str) -> str:
-    return "".join(expr.split())
-
-
-_last_index: tuple[dict, int, dict] = ({}, 0, {})
+                if target.expr is not None:
+                    yield panel, ("targets", i, "expr"), lintable(target.expr)

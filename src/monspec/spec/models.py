@@ -146,6 +146,9 @@ class Project(Placed):
     kubernetes: KubernetesMeta = Field(default_factory=lambda: KubernetesMeta.model_validate({}), description="PrometheusRule metadata.")
     grafana: GrafanaSettings = Field(default_factory=lambda: GrafanaSettings.model_validate({}),
                                      description="Grafana target and provisioning.")
+    templates: str | None = Field(None, description="Folder of the project's own Jinja templates, relative to the specs "
+                                                    "folder and inside the repository: a file named like one of monspec's "
+                                                    "(rules.yml.j2, alertmanager.yml.j2, alerts.md.j2) replaces it.")
 
     @field_validator("runbook_base_url")
     @classmethod
