@@ -311,7 +311,7 @@ def test_long_uid_is_shortened_stably() -> None:
 
 def test_firing_alerts_of_the_spec_set_are_annotations_on_every_dashboard(boards, specs) -> None:
     names = [a.name for a in build_model(specs).all_alert_rules]
-    assert len(names) == 26 and "CacheHitRateCritical" in names and "UnifiedCacheTargetMissing" in names
+    assert len(names) == 27 and "CacheHitRateCritical" in names and "UnifiedCacheTargetMissing" in names
     for board in boards.values():
         builtin, firing = board["annotations"]["list"]
         assert builtin["builtIn"] == 1 and builtin["datasource"] == {"type": "grafana", "uid": "-- Grafana --"}
