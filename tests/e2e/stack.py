@@ -24,9 +24,15 @@ SCALE = 30
 _RANGE = re.compile(r"\[(\d+[smhdwy])\]")
 
 
-def scaled(duration: str) -> str:
-    """`duration` divided by SCALE, never under one second (the evaluation interval)."""
-    return format_duration(max(1.0, round(parse_duration(duration) / SCALE)))
+def scaled(duration: str, floor: float = 1.0) -> str:
+    """`duration` divided by SCALE, never under `floor` (default one second, the evaluation interval)."""
+    return format_duration(max(floor, round(parse_duration(duration) / SCALE)))
+
+
+# Alertmanager's waits keep room for one scrape plus one evaluation (2 s here): a parent alert
+# (RedisClusterDown) that a scrape sees one round after its child (RedisMasterDown) must still
+# arrive before the child's group is flushed, as it does with the committed 30 s group_wait.
+ALERTMANAGER_FLOOR = 3.0
 
 
 def shorten_windows(expr: str) -> str:
@@ -57,7 +63,7 @@ def _alertmanager(text: str) -> str:
     def fast(route: dict) -> None:
         for key in ("group_wait", "group_interval", "repeat_interval"):
             if key in route:
-                route[key] = scaled(route[key])
+                route[key] = scaled(route[key], ALERTMANAGER_FLOOR)
         for child in route.get("routes", []):
             fast(child)
 
