@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: generate check lint style test bench programs clean
+.PHONY: generate check lint style test bench programs clean demo demo-stop
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,16 @@ test: $(STAMP) programs
 
 bench: $(STAMP) programs
 	$(BIN)/python -m benchmarks
+
+# The bundled specs live on free loopback ports; all state in DEMO_DIR (default: a folder under $TMPDIR).
+DEMO_DIR ?=
+DEMO_WORKDIR := $(if $(DEMO_DIR),--workdir $(DEMO_DIR),)
+
+demo: $(STAMP) programs
+	$(BIN)/monspec demo start $(DEMO_WORKDIR)
+
+demo-stop: $(STAMP)
+	$(BIN)/monspec demo stop $(DEMO_WORKDIR)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -205,6 +205,85 @@ def push(specs_dir: Path, grafana_url: str, folder: str | None, folder_uid: str 
 
 
 
+@main.group()
+def demo() -> None:
+    """The bundled specs live on loopback: Redis, two `ucm demo` instances, Prometheus, Alertmanager."""
+
+
+def _workdir_option(fn):
+    from monspec.demo.stack import default_workdir
+
+    return click.option("--workdir", type=click.Path(path_type=Path, file_okay=False), default=default_workdir(),
+                        show_default=True, help="Folder holding every program's state, logs and demo.json.")(fn)
+
+
+@demo.command("start")
+@_workdir_option
+@click.option("--generated", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
+              show_default=True, help="The generated/ folder whose rules and routing to run.")
+@click.option("--foreground", is_flag=True, help="Stay attached: Ctrl-C stops everything.")
+@handled
+def demo_start(workdir: Path, generated: Path, foreground: bool) -> None:
+    """Start the demo stack in the background (stop it with `monspec demo stop`)."""
+    import time
+
+    from monspec.demo.stack import Stack
+
+    stack = Stack.plan(workdir, generated).start()
+    for line in stack.describe():
+        click.echo(line)
+    if foreground:
+        click.echo("Ctrl-C stops the demo.")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            stack.stop()
+            click.echo(f"stopped the demo in {stack.workdir}")
+
+
+@demo.command("stop")
+@_workdir_option
+@handled
+def demo_stop(workdir: Path) -> None:
+    """Stop exactly the processes `monspec demo start` started (by pid and start time)."""
+    from monspec.demo.stack import Stack
+
+    stack = Stack.load(workdir)
+    running = [name for name, program in stack.programs.items() if program.running]
+    stack.stop()
+    click.echo(f"stopped {len(running)} processes of the demo in {stack.workdir}" + (f": {', '.join(running)}" if running else ""))
+
+
+@demo.command("fault")
+@click.argument("name", required=False)
+@_workdir_option
+@handled
+def demo_fault(name: str | None, workdir: Path) -> None:
+    """Break the running demo the way NAME says (no NAME: list them), or `recover`."""
+    from monspec.demo.faults import FAULTS, FAULTS_BY_NAME, recover
+    from monspec.demo.stack import Stack
+
+    if name is None or (name not in FAULTS_BY_NAME and name != "recover"):
+        if name is not None:
+            click.echo(f"unknown fault {name!r}", err=True)
+        click.echo("faults: " + ", ".join(f.name for f in FAULTS) + "; recover repairs any of them")
+        sys.exit(0 if name is None else int(ExitCode.USAGE))
+    stack = Stack.load(workdir)
+    if name == "recover":
+        recover(stack)
+        click.echo("recovered: every program runs its usual command line; alerts resolve within their windows")
+        return
+    fault = FAULTS_BY_NAME[name]
+    fault.inject(stack)
+    click.echo(f"{fault.name}: {fault.what}")
+    click.echo(f"expect firing: {', '.join(fault.fires) or 'none'}" + (f"; muted: {', '.join(fault.muted)}" if fault.muted else ""))
+    for receiver, alerts in fault.notified.items():
+        click.echo(f"expect one notification each to {receiver}: {', '.join(alerts)}")
+    click.echo(f"expect verify: {fault.verify.text()}")
+    click.echo(f"watch: {stack.prometheus_url}/alerts and {stack.workdir / 'receiver' / 'receiver.log'}")
+
+
 @main.command("import")
 @click.argument("rules_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--out", "out_file", type=click.Path(path_type=Path), help="Write the spec file here instead of stdout.")

@@ -98,7 +98,19 @@ def test_bundled_sections_name_dashboards_receiver_and_inhibition() -> None:
         assert "→ System Health" in section  # the executive dashboard's panel on unified_redis_master_connected
     warning = _section(render(build_model(specs))[PATH], "CacheHitRateWarning")
     assert "**Muted while:** A firing critical KPI alert mutes the warning on the same KPI and instance." in warning
-    assert "**Receiver:** `cache-chat` (slack)" in warning
+    # The guide's PagerDuty example sends the hit-rate warning to PagerDuty too.
+    assert "**Receiver:** `cache-oncall` (pagerduty, webhook), `cache-chat` (slack)" in warning
+
+
+def test_dashboards_are_the_panels_showing_the_alerts_own_series() -> None:
+    """The L2 hit-rate alert links to the panel with the L2 ratio, not to the overall or L1 ones;
+    an alert no panel shows says so rather than pointing at a neighbour's panel."""
+    doc = render(build_model(load_specs(SPECS)))[PATH]
+    assert "**Dashboards:** UnifiedConnectionManager - Executive Overview → Cache Hit Rate Trend (24h)" \
+        in _section(doc, "L2HitRateCritical").splitlines()
+    assert "**Dashboards:** UnifiedConnectionManager - Cache Performance → Cache Hit Rate; UnifiedConnectionManager - " \
+        "Executive Overview → Overall Cache Performance, Cache Hit Rate Trend (24h)" in _section(doc, "CacheHitRateCritical")
+    assert "**Dashboards:** none shows its metrics" in _section(doc, "L2ResponseTimeWarning").splitlines()
 
 
 def test_lint_disables_are_listed_with_reasons(tmp_path: Path) -> None:

@@ -1,69 +1,74 @@
-"""The live stack for the end-to-end suite: started once per module, stopped afterwards."""
+"""The live stack for the end-to-end suite: `monspec demo`'s stack with its time compressed
+(tests/e2e/stack.py), started once for the live tests and stopped afterwards."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from e2e.stack import (
-    GENERATED,
-    Demo,
-    demo_args,
-    live_alertmanager_config,
-    live_prometheus_config,
-    live_rules,
-    start_redis,
-    wait_for,
-)
-from support.capture_server import CaptureServer, SmtpSink
-from support.prometheus_server import AlertmanagerServer, PrometheusServer
-from support.redis_server import RedisServer
+from e2e.stack import compress_time
+from monspec.demo.processes import wait_until
+from monspec.demo.receiver import read_log
+from monspec.demo.stack import Stack, Workload
+from support.processes import require_program
+
+REPO = Path(__file__).resolve().parents[2]
+GENERATED = REPO / "generated"
+# Health checks and warming as the defaults, divided like the rest of time (SCALE 30). A Redis
+# socket timeout of 2 s (default 0.5 s): a CI host under load must not time out a local Redis; a
+# dead one refuses the connection at once, so faults show just as fast.
+TEST_WORKLOAD = Workload(rate=200.0, health_interval=0.5, warming_interval=2.0, env={"UCM_REDIS_SOCKET_TIMEOUT": "2"})
 
 
-@dataclass
-class Stack:
-    master: RedisServer
-    replica: RedisServer
-    demo: Demo
-    small_l1: Demo
-    prometheus: PrometheusServer
-    alertmanager: AlertmanagerServer
-    capture: CaptureServer
-    smtp: SmtpSink
-    workdir: Path
+def _json(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    work = tmp_path_factory.mktemp("live")
-    started = []
-    with CaptureServer() as capture, SmtpSink() as smtp:
-        yield from _stack(work, started, capture, smtp)
+class Live:
+    """The running stack and the three places the tests read: Prometheus, Alertmanager, the receiver."""
+
+    def __init__(self, stack: Stack):
+        self.stack = stack
+
+    def api(self, path: str, **params):
+        query = ("?" + urllib.parse.urlencode(params)) if params else ""
+        body = _json(f"{self.stack.prometheus_url}/api/v1/{path}{query}")
+        assert body["status"] == "success", body
+        return body["data"]
+
+    def query(self, expr: str) -> list[dict]:
+        return self.api("query", query=expr)["result"]
+
+    def alerts(self) -> list[dict]:
+        return self.api("alerts")["alerts"]
+
+    def alertmanager_alerts(self) -> list[dict]:
+        return _json(f"{self.stack.alertmanager_url}/api/v2/alerts")
+
+    def notifications(self) -> list[dict]:
+        return read_log(self.stack.notifications)
+
+    def target(self, cache: str) -> str:
+        return self.stack.target(cache)
 
 
-def _stack(work, started, capture, smtp):
+@pytest.fixture(scope="session")
+def live(tmp_path_factory):
+    for program in ("redis-server", "prometheus"):
+        require_program(program)
+    require_program("alertmanager", "/usr/bin/prometheus-alertmanager")
+    stack = Stack.plan(tmp_path_factory.mktemp("live"), GENERATED, TEST_WORKLOAD, adjust=compress_time)
     try:
-        master, replica = start_redis(work, started)
-        common = demo_args(master, replica)
-        demo = Demo(work, "demo", *common, "--keys", "500", "--l1-size", "1000").start()
-        started.append(demo)
-        small = Demo(work, "demo-small-l1", *common, "--keys", "2000", "--l1-size", "300").start()
-        started.append(small)
-        am_config = work / "alertmanager.yml"
-        am_config.write_text(live_alertmanager_config((GENERATED / "alertmanager" / "alertmanager.yml").read_text(),
-                                                      work / "secrets", capture.url, f"127.0.0.1:{smtp.port}"))
-        alertmanager = AlertmanagerServer(work / "alertmanager", am_config).start()
-        started.append(alertmanager)
-        rules = work / "rules.yml"
-        rules.write_text(live_rules((GENERATED / "prometheus" / "rules.yml").read_text()))
-        config = work / "prometheus.yml"
-        config.write_text(live_prometheus_config((GENERATED / "prometheus" / "prometheus.yml").read_text(), rules,
-                                                 demo.target, small.target, f"127.0.0.1:{alertmanager.port}"))
-        prometheus = PrometheusServer(work / "prometheus", config).start()
-        started.append(prometheus)
-        wait_for(lambda: len(prometheus.api("query", query="up == 1")["result"]) == 2, 30, "both demo targets to be up")
-        yield Stack(master, replica, demo, small, prometheus, alertmanager, capture, smtp, work)
+        stack.start()
+        live = Live(stack)
+        # Prometheus applies its first targets after its discovery delay (5 s).
+        wait_until(lambda: len(live.query("up == 1")) == 2, 30, 0.25, "both cache targets to be up")
+        # Every range window full (the longest, 10m, is 20 s compressed) before anything is judged.
+        wait_until(lambda: live.query("time() - min(process_start_time_seconds) > 25"), 60, 0.5, "the windows to fill")
+        yield live
     finally:
-        for part in reversed(started):
-            part.stop()
+        stack.stop()

@@ -1,7 +1,7 @@
 """rule/record-name: recording rules named `level:metric:operations` (Mimir, Cortex, Thanos tools)."""
 from __future__ import annotations
 
-from conftest import CATALOG
+from support.lint_specs import CATALOG
 
 NO_COLON = CATALOG.replace("  - record: latency_seconds:p95\n", "  - record: latency_seconds_p95\n")
 IMPORTED = """\

@@ -57,11 +57,12 @@ def test_fires_tests_assert_pending_then_firing_with_exact_annotations(generated
     [alert] = firing["exp_alerts"]
     assert alert["exp_labels"]["cache_level"] == "overall"
     assert alert["exp_annotations"]["summary"] == "Cache hit rate critically low at 68.6%"
-    # Raw counters feed the recording rule: 686 hits and 314 misses per second (x 15s per input step;
-    # whole rates keep every sum exact in any order).
+    # Raw counters feed the recording rule: 686 hits and 314 other lookups per second (x 15s per input
+    # step; whole rates keep every sum exact in any order); the other status is the catalog's first
+    # non-hit value (status: [hit, miss, error] sorted).
     values = {s["series"]: s["values"] for s in group["input_series"]}
     assert values['unified_cache_operations_total{cache_level="l1",instance="127.0.0.1:8000",job="unified-cache",status="hit"}'] == "0+10290x10"
-    assert values['unified_cache_operations_total{cache_level="l1",instance="127.0.0.1:8000",job="unified-cache",status="miss"}'] == "0+4710x10"
+    assert values['unified_cache_operations_total{cache_level="l1",instance="127.0.0.1:8000",job="unified-cache",status="error"}'] == "0+4710x10"
 
 
 def test_generated_tests_pass_with_promtool(promtool: str, generated: Path) -> None:

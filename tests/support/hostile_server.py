@@ -67,7 +67,7 @@ class HostileServer:
         self.server.shutdown()
         self.server.server_close()
 
-    def __enter__(self) -> "HostileServer":
+    def __enter__(self) -> HostileServer:
         return self
 
     def __exit__(self, *exc) -> None:

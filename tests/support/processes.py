@@ -9,11 +9,12 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import pytest
+
+from monspec.demo.processes import wait_until  # noqa: F401  (re-exported: one poll loop for tests and the demo)
 
 
 def in_ci() -> bool:
@@ -50,17 +51,6 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return False
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02, what: str = "condition") -> None:
-    """Poll ``check`` until it is true; raise TimeoutError naming ``what`` otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if check():
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
-
-
 class ManagedProcess:
     """A child process with its output in a log file, stopped for sure at the end.
 
@@ -75,7 +65,7 @@ class ManagedProcess:
         self.cwd = cwd
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "ManagedProcess":
+    def start(self) -> ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         try:

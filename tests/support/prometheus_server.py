@@ -6,20 +6,14 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from monspec.demo.processes import http_ok
+
 from .processes import ManagedProcess, free_port, require_program
 
 
 def http_json(url: str, timeout: float = 5.0):
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return json.load(response)
-
-
-def http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 class _ServedProgram:

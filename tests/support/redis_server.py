@@ -5,42 +5,15 @@ caller. ``kill()`` then ``start()`` restarts it on the same port (a crash and re
 """
 from __future__ import annotations
 
-import socket
 from pathlib import Path
+
+from monspec.demo.processes import redis_info, redis_ping  # noqa: F401  (re-exported)
 
 from .processes import ManagedProcess, free_port, require_program, wait_until
 
 
-def redis_ping(port: int, host: str = "127.0.0.1") -> bool:
-    """True when a server on ``port`` answers PING (raw RESP, no client library needed)."""
-    try:
-        with socket.create_connection((host, port), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-def redis_info(port: int, section: str, host: str = "127.0.0.1") -> dict[str, str]:
-    """``INFO section`` as a dict (e.g. ``redis_info(p, "replication")["master_link_status"]``)."""
-    with socket.create_connection((host, port), timeout=1) as sock:
-        sock.sendall(f"INFO {section}\r\n".encode())
-        data = b""
-        while True:
-            data += sock.recv(65536)
-            header, _, rest = data.partition(b"\r\n")
-            if header.startswith(b"$") and len(rest) >= int(header[1:]):
-                break
-    fields = {}
-    for line in rest.decode().splitlines():
-        if ":" in line:
-            k, v = line.split(":", 1)
-            fields[k] = v
-    return fields
-
-
 class RedisServer:
-    def __init__(self, workdir: Path, port: int | None = None, replica_of: "RedisServer | None" = None):
+    def __init__(self, workdir: Path, port: int | None = None, replica_of: RedisServer | None = None):
         self.binary = require_program("redis-server", "/usr/bin/redis-server")
         self.workdir = Path(workdir)
         self.port = port or free_port()
@@ -51,7 +24,7 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> "RedisServer":
+    def start(self) -> RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         argv = [
             self.binary,

@@ -170,29 +170,49 @@ def literal(text: str) -> str:
 
 
 def absence_rules(specs: SpecSet) -> list[AlertRule]:
-    """One per component: fires when no target of its scrape job is up, so a dead exporter never looks
-    healthy. It pages: every other alert on that component is blind."""
+    """Per component, two alerts on its scrape job's `up`: <Name>TargetDown for each target that
+    fails its scrape (a warning: one dead exporter among several is not silence), and
+    <Name>TargetMissing when no target is up (it pages: every other alert there is blind)."""
     project = specs.project
     several = len(project.scrape_jobs) > 1
     rules = []
     for component, comp in project.scrape_jobs.items():
-        name = camel(project.name) + (camel(component) if several else "") + "TargetMissing"
+        prefix = camel(project.name) + (camel(component) if several else "")
         selector = ", ".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(up_selector(specs, component).items()))
-        description = (f"No target of the scrape job `{comp.job}` has been up for {project.absence_for}. "
-                       f"Every other alert on {'this component' if several else 'this service'} is blind until it is back.")
-        labels = {**project.labels, **({"component": component} if several else {}), "severity": "critical", **_page(True)}
-        expr = f"absent(up{{{selector}}} == 1)"
-        conditions, absent = parse_conditions(expr)
-        rules.append(AlertRule(
-            name=name, expr=expr, conditions=conditions, absent=absent, for_=project.absence_for, keep_firing_for=None,
-            labels=dict(sorted(labels.items())),
-            annotations={"summary": literal(f"{comp.title or project.title}: no {comp.job} target is up"),
-                         "description": literal(description),
-                         "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
-            entity=project, origin="absence", severity="critical", description=description,
-            steps=["Check that the service is running and serves /metrics",
-                   "Check Prometheus service discovery and the target's last scrape error on /targets"]))
+        up = f"up{{{selector}}}"
+        extra = {"component": component} if several else {}
+        # spec text reaches a Go-templated annotation: literal() keeps a `{{` in it as written
+        title, job = literal(comp.title or project.title), literal(comp.job)
+        whom = "this component" if several else "this service"
+        rules.append(_scrape_rule(
+            specs, prefix + "TargetDown", f"{up} == 0", "warning", extra,
+            f"{title}: target {{{{ $labels.instance }}}} of {job} is down",
+            f"A target of the scrape job `{job}` has failed its scrapes for {project.absence_for}: "
+            "its alerts cannot fire and its panels show stale values until it is back.",
+            ["Check that the process on the target is running and serves /metrics",
+             "Check the target's last scrape error on Prometheus's /targets page"]))
+        rules.append(_scrape_rule(
+            specs, prefix + "TargetMissing", f"absent({up} == 1)", "critical", extra,
+            f"{title}: no {job} target is up",
+            f"No target of the scrape job `{job}` has been up for {project.absence_for}. "
+            f"Every other alert on {whom} is blind until it is back.",
+            ["Check that the service is running and serves /metrics",
+             "Check Prometheus service discovery and the target's last scrape error on /targets"]))
     return rules
+
+
+def _scrape_rule(specs: SpecSet, name: str, expr: str, severity: str, extra: dict[str, str], summary: str,
+                 description: str, steps: list[str]) -> AlertRule:
+    """An alert on a scrape job itself (`up`), held for the project's `absence_for`; critical pages."""
+    project = specs.project
+    labels = {**project.labels, **extra, "severity": severity, **_page(severity == "critical")}
+    conditions, absent = parse_conditions(expr)
+    return AlertRule(
+        name=name, expr=expr, conditions=conditions, absent=absent, for_=project.absence_for, keep_firing_for=None,
+        labels=dict(sorted(labels.items())),
+        annotations={"summary": summary, "description": description,
+                     "runbook_url": f"{project.runbook_base_url}#{anchor(name)}"},
+        entity=project, origin="absence", severity=severity, description=description, steps=steps)
 
 
 def imported_groups(specs: SpecSet) -> list[RuleGroup]:

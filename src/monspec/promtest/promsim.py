@@ -589,12 +589,7 @@ def humanize(v: float) -> str:
             prefix = p
             v /= 1000
         return go_format_g(v, 4) + prefix
-    prefix = ""
-    for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
-        if abs(v) >= 1:
-            break
-        prefix = p
-        v *= 1000
+    v, prefix = _small_prefix(v)
     return go_format_g(v, 4) + prefix
 
 
@@ -616,13 +611,19 @@ def humanize_duration(v: float) -> str:
         if minutes:
             return f"{sign}{minutes}m {seconds}s"
         return f"{sign}{go_format_g(v, 4)}s"
+    v, prefix = _small_prefix(v)
+    return f"{go_format_g(v, 4)}{prefix}s"
+
+
+def _small_prefix(v: float) -> tuple[float, str]:
+    """A value below 1 scaled up by thousands, with its SI prefix (m, u, n, …), as Go's humanize does."""
     prefix = ""
     for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
         if abs(v) >= 1:
             break
         prefix = p
         v *= 1000
-    return f"{go_format_g(v, 4)}{prefix}s"
+    return v, prefix
 
 
 def humanize_percentage(v: float) -> str:

@@ -148,7 +148,8 @@ def _some(pairs) -> dict[str, Any]:
 def _pagerduty(c) -> dict[str, Any]:
     return _some([("routing_key_file", c.routing_key_file), ("url", c.url), ("source", c.source_),
                   ("component", c.component), ("group", c.group), ("class", c.class_),
-                  ("description", c.description), ("severity", c.severity), ("send_resolved", c.send_resolved)])
+                  ("description", c.description), ("severity", c.severity),
+                  ("details", dict(sorted(c.details.items())) or None), ("send_resolved", c.send_resolved)])
 
 
 def _slack(c) -> dict[str, Any]:

@@ -137,16 +137,17 @@ def _receivers(specs: SpecSet, alert: AlertRule) -> list[str]:
     return specs.routing.receivers_for({**alert.labels, "alertname": alert.name})
 
 
-def alert_metrics(alert: AlertRule) -> set[str]:
-    names: set[str] = set()
+def alert_series(alert: AlertRule) -> list[promql.Selector]:
+    """The selectors of the alert's condition and of its KPI (`up` aside): the series it is about."""
+    out: list[promql.Selector] = []
     for expr in (alert.expr, alert.kpi.expr if alert.kpi is not None else ""):
         if not expr:
             continue
         try:
-            names |= {s.name for s in promql.parse(expr).selectors if s.name and s.name != "up"}
+            out += [s for s in promql.parse(expr).selectors if s.name and s.name != "up"]
         except promql.PromQLSyntaxError:
             continue
-    return names
+    return out
 
 
 class InhibitIndex:
@@ -194,12 +195,21 @@ class InhibitIndex:
         return by_value.get(target[first], []) + by_value.get(None, [])
 
 
-PanelIndex = dict[str, list[tuple[int, int, str, str]]]
+
+def _shows(panel: promql.Selector, wanted: promql.Selector) -> bool:
+    """A panel selector shows the wanted series: same metric, and no label both pin to different values."""
+    if panel.name != wanted.name:
+        return False
+    pinned = {m.name: m.value for m in wanted.matchers if m.op == "="}
+    return all(m.matches(pinned[m.name]) for m in panel.matchers if m.name in pinned)
+
+
+PanelIndex = dict[str, list[tuple[int, int, str, str, promql.Selector]]]
 
 
 def panels_by_metric(specs: SpecSet) -> PanelIndex:
-    """metric name -> (target position, dashboard position, dashboard title, panel title) of every
-    target querying it.
+    """metric name -> (target position, dashboard position, dashboard title, panel title, selector)
+    of every target selector querying it.
 
     Built once per render, so finding an alert's panels costs its metrics, not every target of
     every dashboard (which made the runbook quadratic in the size of the spec set)."""
@@ -211,19 +221,22 @@ def panels_by_metric(specs: SpecSet) -> PanelIndex:
                 position += 1
                 query = target.query(specs.kpis)
                 try:
-                    names = {s.name for s in promql.parse(lintable(query)).selectors if s.name} if query else set()
+                    selectors = [s for s in promql.parse(lintable(query)).selectors if s.name] if query else []
                 except promql.PromQLSyntaxError:
                     continue
-                for name in names:
-                    index.setdefault(name, []).append((position, board, dashboard.title, panel.title))
+                for selector in selectors:
+                    index.setdefault(selector.name or "", []).append((position, board, dashboard.title, panel.title, selector))
     return index
 
 
 def _dashboards(index: PanelIndex, alert: AlertRule) -> list[tuple[str, list[str]]]:
-    """(dashboard title, panel titles) of panels whose targets query one of the alert's series,
-    in dashboard and target order."""
+    """(dashboard title, panel titles) of panels whose targets show the alert's own series, in
+    dashboard and target order (the L2 hit-rate alert links to panels with the L2 ratio, not to
+    the overall one)."""
+    hits = {(position, board, title, panel) for wanted in alert_series(alert)
+            for position, board, title, panel, selector in index.get(wanted.name or "", ()) if _shows(selector, wanted)}
     found: dict[int, tuple[str, list[str]]] = {}
-    for _position, board, title, panel in sorted({hit for name in alert_metrics(alert) for hit in index.get(name, ())}):
+    for _position, board, title, panel in sorted(hits):
         panels = found.setdefault(board, (title, []))[1]
         if panel not in panels:
             panels.append(panel)

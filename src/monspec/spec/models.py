@@ -144,7 +144,8 @@ class Project(Placed):
     datasource: str = Field("Prometheus", description="Name of the Grafana Prometheus data source.")
     alertmanager: str = Field("127.0.0.1:9093", description="host:port of Alertmanager in prometheus.yml.")
     labels: dict[LabelName, str] = Field(default_factory=dict, description="Labels added to every alert.")
-    absence_alert: bool = Field(True, description="Add the <Name>TargetMissing alert on `up` of `job` "
+    absence_alert: bool = Field(True, description="Add the <Name>TargetMissing (no target of `job` up) and "
+                                "<Name>TargetDown (one target down) alerts on `up` "
                                 "(`monspec import` turns it off so imported rules stay exactly as they were).")
     prometheus_version: str = Field("2.42", pattern=r"^\d+\.\d+$", description="The oldest Prometheus that loads "
                                     "these rules (major.minor); lint flags PromQL it cannot load.")

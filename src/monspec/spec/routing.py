@@ -105,6 +105,9 @@ class PagerDuty(Placed):
     class_: str | None = Field(None, alias="class")
     description: str | None = Field(None, description="Incident summary (a Go template), e.g. '{{ .CommonAnnotations.summary }}'.")
     severity: str | None = Field(None, description="critical | error | warning | info, or a template such as '{{ .CommonLabels.severity }}'.")
+    details: dict[str, str] = Field(default_factory=dict, description=(
+        "The event's custom_details: field name -> Go template, e.g. runbook: '{{ .CommonAnnotations.runbook_url }}'. "
+        "Alertmanager adds its own firing / resolved / num_firing / num_resolved unless named here."))
     send_resolved: bool = True
 
     @field_validator("url")
