@@ -12,11 +12,11 @@ _DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)
 def parse_duration(text: str) -> float:
     """Seconds in a Prometheus duration; ValueError names the accepted form."""
     if not isinstance(text, str):
-        raise ValueError(f"expected a duration such as \"5m\" or \"30s\", got {type(text).__name__} {_short(text)}")
+        raise ValueError(f"expected a duration such as \"5m\" or \"30s\", got {type(text).__name__} {short(text)}")
     match = _DURATION.match(text)
     if not text or not match or not any(match.groups()):
         raise ValueError(
-            f"invalid duration {_short(text)}: use a number and a unit, largest unit first, e.g. \"30s\", \"5m\", \"1h30m\" "
+            f"invalid duration {short(text)}: use a number and a unit, largest unit first, e.g. \"30s\", \"5m\", \"1h30m\" "
             "(units: ms, s, m, h, d, w, y)"
         )
     seconds = 0.0
@@ -24,13 +24,14 @@ def parse_duration(text: str) -> float:
         if amount:
             seconds += int(amount) * _UNITS[unit] if len(amount) <= 12 else math.inf
     if seconds > MAX_SECONDS:
-        raise ValueError(f"duration {_short(text)} is longer than 10y, the longest monspec accepts")
+        raise ValueError(f"duration {short(text)} is longer than 10y, the longest monspec accepts")
     return seconds
 
 
-def _short(value: object) -> str:
+def short(value: object, width: int = 40) -> str:
+    """The value as written, cut to `width` characters: a hostile input never floods a message."""
     text = repr(value)
-    return text if len(text) <= 40 else text[:36] + "…"
+    return text if len(text) <= width else text[:width - 4] + "…"
 
 
 def format_duration(seconds: float) -> str:

@@ -5,6 +5,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from monspec.spec.durations import short
+
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _COMPARE = re.compile(rf"^\s*(>=|<=|==|!=|>|<)?\s*({_NUMBER})\s*(%)?\s*$")
 _RANGE = re.compile(rf"^\s*({_NUMBER})\s*(%)?\s*-\s*({_NUMBER})\s*(%)?\s*$")
@@ -69,17 +71,12 @@ def _finite(number: object, raw: object) -> float:
     try:
         value = float(number)  # type: ignore[arg-type]
     except OverflowError:  # a whole number beyond a float's range
-        raise ValueError(f"threshold {_short(raw)} is too large: {bounds}") from None
+        raise ValueError(f"threshold {short(raw, 24)} is too large: {bounds}") from None
     if not math.isfinite(value):
-        raise ValueError(f"threshold {_short(raw)} is not a finite number: {bounds}")
+        raise ValueError(f"threshold {short(raw, 24)} is not a finite number: {bounds}")
     if abs(value) > 1e300:
-        raise ValueError(f"threshold {_short(raw)} is too large: {bounds}")
+        raise ValueError(f"threshold {short(raw, 24)} is too large: {bounds}")
     return value
-
-
-def _short(raw: object) -> str:
-    text = repr(raw)
-    return text if len(text) <= 24 else text[:20] + "…"
 
 
 def _bare(text: str) -> ValueError:
