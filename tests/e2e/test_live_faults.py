@@ -13,11 +13,12 @@ import pytest
 
 from e2e.conftest import REPO
 from e2e.stack import scaled
-from monspec.demo.faults import FAULTS, Fault, recover
+from monspec.demo.faults import BURST_ERRORS, FAULTS, Fault, recover
 from monspec.demo.processes import wait_until
 from monspec.model.objective import objectives
 from monspec.model.rules import alert_rules
 from monspec.spec import load_specs
+from monspec.spec.durations import parse_duration
 
 pytestmark = pytest.mark.live
 
@@ -37,10 +38,20 @@ L2_HIT_RATE = {a.name for a in alert_rules(SPECS) if a.kpi is not None and a.kpi
 MIN_L2_LOOKUPS = 20
 THIN: set[str] = set()  # L2 hit-rate alerts seen on a thin window in the running test: not judged
 TRANSIENT: list[set[str]] = [set()]  # the running fault's `transient` alerts
-# An SLO's burn-rate alerts of one severity (its page pair) are one incident, not one per alert.
-SLO_INCIDENT = {a.rule.name: (o.name, a.severity) for o in objectives(SPECS) for a in o.burn_alerts}
+# Burn-rate alerts by name, with their SLO: its alerts of one severity (the page pair) are one incident.
+BURN_ALERTS = {a.rule.name: (o.name, a) for o in objectives(SPECS) for a in o.burn_alerts}
+ARRIVAL_SECONDS = 90  # for a fault's alerts to fire and be notified, on top of what a burn-rate alert needs
 HISTORY: list[str] = []  # every change of a loud alert's state, for failure messages
 _LAST: dict[tuple[str, str], str] = {}
+
+
+def arrival_seconds(fault: Fault) -> float:
+    """How long the fault's alerts may take to fire and be notified. A burn-rate alert's long
+    window (compressed; a young stack fills less of it) reaches the alert's threshold after
+    window x threshold / error share of the burst at worst, then waits its `for`."""
+    slo = [parse_duration(scaled(a.window.long)) * float(a.threshold) / BURST_ERRORS + parse_duration(scaled(a.window.for_))
+           for _, a in (BURN_ALERTS[name] for name in fault.fires if name in BURN_ALERTS)]
+    return ARRIVAL_SECONDS + max(slo, default=0)
 
 
 def thin_l2_windows(live) -> set[str]:
@@ -238,7 +249,7 @@ def test_fault(live, fault: Fault) -> None:
     try:
         fault.inject(live.stack)
         try:
-            wait_until(arrived, 90, POLL, f"{fault.name}: {sorted(fault.fires)} firing and notified")
+            wait_until(arrived, arrival_seconds(fault), POLL, f"{fault.name}: {sorted(fault.fires)} firing and notified")
         except TimeoutError as exc:
             raise AssertionError(f"{exc}; seen {seen}; notified {firing_notifications(live, since)}:\n"
                                  + "\n".join(HISTORY[-40:])) from None
@@ -272,8 +283,9 @@ def test_fault(live, fault: Fault) -> None:
         for key, names in got.items():
             incidents: dict[tuple[str, str], set[str]] = {}
             for name, groups in names.items():
-                if name in SLO_INCIDENT:
-                    incidents.setdefault(SLO_INCIDENT[name], set()).update(groups)
+                if name in BURN_ALERTS:
+                    slo, alert = BURN_ALERTS[name]
+                    incidents.setdefault((slo, alert.severity), set()).update(groups)
             assert all(len(groups) == 1 for groups in incidents.values()), (key, incidents)
         wait_until(lambda: verdict_holds(live, fault), 20, POLL, f"verify: {fault.verify.text()}")
         # The budget burning: below its value before the fault, and still falling.
