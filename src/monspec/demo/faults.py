@@ -156,14 +156,15 @@ FAULTS: tuple[Fault, ...] = (
         verify=Verdict(2, (("target", "cache-b", "CRITICAL"), ("l1_hit_rate", "cache-b", "NO DATA")))),
     Fault(
         "database-errors", "Every database call of both instances fails (fault switch `db_errors=1`): writes "
-        "fail; gets that L1 or L2 answer go on.",
+        "fail; gets that L1 or L2 answer go on (nearly all: the few that reach L3 fail, far too few for a "
+        "burn-rate alert), so no KPI moves and `verify` stays OK: only `DatabaseErrors` tells.",
         fail_database,
         fires=("DatabaseErrors",),
         notified={"cache-oncall": ("DatabaseErrors",)},
         verify=Verdict(0)),
     Fault(
         "error-burst", f"Both instances fail {BURST_ERRORS:.0%} of their gets (fault switch `errors={BURST_ERRORS}`): "
-        "the get_availability SLO, which allows 0.1 %, burns its error budget 50 times too fast; the hit rates stay "
+        "the get_availability SLO, which allows 0.1%, burns its error budget 50 times too fast; the hit rates stay "
         "above their warnings.",
         error_burst,
         fires=("GetAvailabilityBurnRate1h", "GetAvailabilityBurnRate6h"),
