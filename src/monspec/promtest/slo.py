@@ -12,6 +12,7 @@ Each SLO's scenarios are their own test groups and read only that SLO's series.
 """
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
@@ -81,6 +82,8 @@ class Planner:
             self.bits += 1
         self.scale = 2**self.bits  # total events per second = lcm * scale; errors = lcm * j
         self.first_tick = math.ceil(self.interval / self.eval) * self.eval  # rates need two samples
+        self._ticks = [self.first_tick]  # the evaluation ticks so far, stepped by repeated addition
+        self._base_values: dict[tuple, dict[float, float]] = {}  # per input phases: base window value per tick
         total = self.series_for(objective.event_selectors()[0], [])
         # What the SLI's recordings carry: the `by` labels of the input series, and the SLO's.
         self.sample_labels = dict(sorted({**{b: total[b] for b in objective.slo.by if b in total},
@@ -162,27 +165,52 @@ class Planner:
     def window_value(self, window: float, t: float, phases: list[Phase]) -> float | None:
         """The SLI error ratio over `window` at tick t, as Prometheus computes it from these inputs:
         rates of whole numbers over aligned samples (no extrapolation), or the average of the
-        base window's recordings."""
+        base window's recordings (each computed once per input, then summed in tick order)."""
         if t < self.first_tick:
             return None
         if self.objective.from_rates(window):
-            first = max(0, int(round((t - window) / self.interval)))
-            last = int(round(t / self.interval))
-            errors = sum(self.errors_at(i * self.interval, phases) for i in range(first + 1, last + 1))
-            samples = last - first
-            unit = self.lcm * self.interval
-            bad = errors * unit / window  # whole numbers: the lcm is a multiple of every rate window
-            total = samples * self.scale * unit / window
-            return bad / total
+            return self._rate_value(window, t, phases)
         base = self.objective.base_window
-        ticks = [x for x in _frange(self.first_tick, t, self.eval) if x >= t - window]
+        recorded = self._base_values.setdefault(tuple((p.start, p.errors) for p in phases), {})
+        ticks = self.ticks(t - window, t)
         acc = 0.0
         for x in ticks:
-            acc += self.window_value(base, x, phases) or 0.0
+            if x not in recorded:
+                recorded[x] = self._rate_value(base, x, phases)
+            acc += recorded[x]
         return acc / len(ticks)
 
-    def errors_at(self, t: float, phases: list[Phase]) -> int:
-        return [p for p in phases if p.start <= t][-1].errors
+    def _rate_value(self, window: float, t: float, phases: list[Phase]) -> float:
+        first = max(0, int(round((t - window) / self.interval)))
+        last = int(round(t / self.interval))
+        errors = self.errors_between(first, last, phases)
+        samples = last - first
+        unit = self.lcm * self.interval
+        bad = errors * unit / window  # whole numbers: the lcm is a multiple of every rate window
+        total = samples * self.scale * unit / window
+        return bad / total
+
+    def errors_between(self, first: int, last: int, phases: list[Phase]) -> int:
+        """The errors per second summed over samples first+1 … last: each phase's rate times the
+        number of those samples it covers (a phase runs from its start to the next one's)."""
+        starts = [self.first_sample(p.start) for p in phases] + [last + 1]
+        return sum(phase.errors * max(0, min(end, last + 1) - max(begin, first + 1))
+                   for phase, begin, end in zip(phases, starts, starts[1:], strict=False))
+
+    def first_sample(self, start: float) -> int:
+        """The index of the first sample taken at or after `start` seconds."""
+        i = max(0, math.ceil(start / self.interval))
+        while i > 0 and (i - 1) * self.interval >= start:
+            i -= 1
+        while i * self.interval < start:
+            i += 1
+        return i
+
+    def ticks(self, after: float, t: float) -> list[float]:
+        """The evaluation ticks from the first one through t that are at or after `after`."""
+        while self._ticks[-1] <= t + 1e-9:
+            self._ticks.append(self._ticks[-1] + self.eval)
+        return self._ticks[bisect.bisect_left(self._ticks, after):bisect.bisect_right(self._ticks, t + 1e-9)]
 
     def recovers(self, alert: BurnAlert) -> SloScenario:
         """Errors well above the threshold until the alert fires, then none: once the short window
@@ -220,7 +248,7 @@ class Planner:
         if self.objective.from_rates(alert.long):
             return share(t, alert.long)
         base = self.objective.base_window
-        ticks = [x for x in _frange(self.first_tick, t, self.eval) if x >= t - alert.long]
+        ticks = self.ticks(t - alert.long, t)
         return sum(share(x, base) for x in ticks) / len(ticks)
 
     def budget_scenario(self) -> SloScenario:
@@ -340,13 +368,6 @@ def _num(value: float) -> str:
 def _parse(selector: str) -> tuple[str, list[promql.Matcher]]:
     [found] = promql.parse(selector).selectors
     return found.name or "", [m for m in found.matchers if m.name != "__name__"]
-
-
-def _frange(start: float, stop: float, step: float):
-    t = start
-    while t <= stop + 1e-9:
-        yield t
-        t += step
 
 
 def evaluation_step(objective: Objective, alert: BurnAlert | None) -> float:
