@@ -102,7 +102,8 @@ def dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str | 
     alerts = model.all_alert_rules
     overview, top = _overview(alerts, len(dashboard.panels) + 1)
     positions = [{**pos, "y": pos["y"] + top} for pos in layout(dashboard.panels)]
-    panels = overview + [_panel(specs, model.catalog, alerts, panel, i + 1, pos, carries)
+    by_kpi = _alerts_by_kpi(alerts)
+    panels = overview + [_panel(specs, model.catalog, by_kpi, panel, i + 1, pos, carries)
                          for i, (panel, pos) in enumerate(zip(dashboard.panels, positions, strict=True))]
     built = g.Dashboard(
         title=dashboard.title,
@@ -164,13 +165,21 @@ def _overview(alerts: list[AlertRule], first_id: int) -> tuple[list, int]:
     return rows, tiles_height + 2
 
 
-def _links(alerts: list[AlertRule], kpis: list) -> list[dict]:
-    """The runbook section and the alert rule of every alert on the panel's KPIs."""
+def _alerts_by_kpi(alerts: list[AlertRule]) -> dict[str, list[tuple[int, AlertRule]]]:
+    """The alerts on each KPI with their place in `alerts`: a panel's links then cost its KPIs'
+    alerts, not every alert of the spec set."""
+    index: dict[str, list[tuple[int, AlertRule]]] = {}
+    for i, alert in enumerate(alerts):
+        if alert.kpi is not None:
+            index.setdefault(alert.kpi.name, []).append((i, alert))
+    return index
+
+
+def _links(by_kpi: dict[str, list[tuple[int, AlertRule]]], kpis: list) -> list[dict]:
+    """The runbook section and the alert rule of every alert on the panel's KPIs, in alert order."""
     links: list[dict] = []
-    names = {k.name for k in kpis}
-    for alert in alerts:
-        if alert.kpi is None or alert.kpi.name not in names:
-            continue
+    for _, alert in sorted((entry for name in {k.name for k in kpis} for entry in by_kpi.get(name, ())),
+                           key=lambda entry: entry[0]):
         for title, url in ((f"Runbook: {alert.name}", alert.annotations["runbook_url"]),
                            (f"Alert rule: {alert.name}", "/alerting/list?search=" + urllib.parse.quote(f"rule:{alert.name}"))):
             links.append({"asDropdown": False, "icon": "external link", "includeVars": False, "keepTime": False,
@@ -319,7 +328,7 @@ def panel_description(specs: SpecSet, panel: Panel) -> str:
     return panel.description or " ".join(f"{k.description.rstrip('.')}." for k in panel_kpis(specs, panel))
 
 
-def _panel(specs: SpecSet, catalog: Catalog, alerts: list[AlertRule], panel: Panel, panel_id: int, pos: dict,
+def _panel(specs: SpecSet, catalog: Catalog, by_kpi: dict[str, list[tuple[int, AlertRule]]], panel: Panel, panel_id: int, pos: dict,
            carries=None):
     """`carries(name, label)`: which target labels a series has, when the catalog does not know it."""
     targets = [_target_json(specs, t, _ref(i), panel, catalog, carries) for i, t in enumerate(panel.targets)]
@@ -346,7 +355,7 @@ def _panel(specs: SpecSet, catalog: Catalog, alerts: list[AlertRule], panel: Pan
     common = dict(
         id=panel_id, title=panel.title, dataSource=DATASOURCE, targets=targets, gridPos=_grid(pos),
         description=description or None, timeFrom=panel.timespan, maxDataPoints=None,
-        links=_links(alerts, panel_kpis(specs, panel)),
+        links=_links(by_kpi, panel_kpis(specs, panel)),
     )
     if panel.panel_type == "timeseries":
         lines = [(_line_value(specs, line), line) for line in panel.thresholds]

@@ -278,6 +278,32 @@ def matches(equal: dict[str, str], regex: dict[str, str], labels: dict[str, str]
             and all(_anchored(p).fullmatch(labels.get(k, "")) is not None for k, p in regex.items()))
 
 
+def literal_prefix(pattern: str) -> str:
+    """A start every value the anchored pattern matches shares: the plain characters it opens
+    with ("" when a `|` outside any group splits it). Shorter than possible is safe; an index of
+    many patterns uses it to try only the patterns a value can match."""
+    depth, in_class, i = 0, False, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 1
+        elif in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c in "()":
+            depth += 1 if c == "(" else -1
+        elif c == "|" and depth == 0:
+            return ""
+        i += 1
+    run = 0
+    while run < len(pattern) and pattern[run].isascii() and (pattern[run].isalnum() or pattern[run] in "_-:/ "):
+        run += 1
+    if run < len(pattern) and pattern[run] in "?*+{":  # a quantifier applies to the run's last character
+        run -= 1
+    return pattern[:max(run, 0)]
+
+
 @cache
 def _anchored(pattern: str) -> re.Pattern[str]:
     """Each spec pattern compiled once (re's own cache thrashes past 512 patterns: a large spec set)."""
