@@ -47,12 +47,24 @@ class TestFile:
     scenarios: list[tuple[Scenario, str]] = field(default_factory=list)  # (scenario, "record" | "alert")
     uncovered: list[Uncovered] = field(default_factory=list)
 
-    def groups(self, model: Model) -> list[RuleGroup]:
-        """The file's rules in rules.yml's own groups, so `group_eval_order` reads the same."""
-        mine = {id(rule) for rule in self.records + self.alerts}
-        groups = [RuleGroup(g.name, g.interval, [r for r in g.rules if id(r) in mine], g.limit, g.origin)
-                  for g in model.groups]
-        return [group for group in groups if group.rules]
+    def groups(self, model: Model, places: dict[int, tuple[int, int]]) -> list[RuleGroup]:
+        """The file's rules in rules.yml's own groups, so `group_eval_order` reads the same.
+        `places` (from `rule_places`) says where each rule stands, so a file costs its own rules."""
+        by_group: dict[int, list[tuple[int, AlertRule | RecordRule]]] = {}
+        for rule in self.records + self.alerts:
+            group, at = places[id(rule)]
+            by_group.setdefault(group, []).append((at, rule))
+        out = []
+        for index in sorted(by_group):
+            g = model.groups[index]
+            out.append(RuleGroup(g.name, g.interval, [rule for _, rule in sorted(by_group[index], key=lambda e: e[0])],
+                                 g.limit, g.origin))
+        return out
+
+
+def rule_places(model: Model) -> dict[int, tuple[int, int]]:
+    """(group index, index in the group) of every rule of rules.yml, by the rule's id."""
+    return {id(rule): (g, r) for g, group in enumerate(model.groups) for r, rule in enumerate(group.rules)}
 
 
 _PLANS: dict[int, tuple[Model, tuple[Generator, list[TestFile]]]] = {}
