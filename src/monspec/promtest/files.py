@@ -67,19 +67,12 @@ def rule_places(model: Model) -> dict[int, tuple[int, int]]:
     return {id(rule): (g, r) for g, group in enumerate(model.groups) for r, rule in enumerate(group.rules)}
 
 
-_PLANS: dict[int, tuple[Model, tuple[Generator, list[TestFile]]]] = {}
-
-
 def plan(model: Model) -> tuple[Generator, list[TestFile]]:
     """The generator (for the writer's intervals) and the test files, in rules.yml order; planned once
     per model (lint's coverage check and the renderer both ask)."""
-    cached = _PLANS.get(id(model))
-    if cached is not None and cached[0] is model:
-        return cached[1]
-    result = _plan(model)
-    _PLANS.clear()  # one model per run: keep only the latest
-    _PLANS[id(model)] = (model, result)
-    return result
+    if __name__ not in model.memo:
+        model.memo[__name__] = _plan(model)
+    return model.memo[__name__]
 
 
 def uncovered(model: Model) -> list[Uncovered]:

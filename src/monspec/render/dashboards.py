@@ -96,7 +96,17 @@ def render(model: Model) -> dict[str, str]:
 
 
 def dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str | None = None, carries=None) -> dict:
-    """The dashboard model as Grafana `version` (default: the project's) stores it."""
+    """The dashboard model as Grafana `version` (default: the project's) stores it; built once per
+    model and dashboard for the project's version (lint's model check and the renderer both ask)."""
+    if version is not None or carries is not None:
+        return _dashboard_json(model, key, dashboard, version, carries)
+    built = model.memo.setdefault(__name__, {})
+    if key not in built or built[key][0] is not dashboard:
+        built[key] = (dashboard, _dashboard_json(model, key, dashboard))
+    return built[key][1]
+
+
+def _dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str | None = None, carries=None) -> dict:
     specs = model.specs
     project = specs.project
     alerts = model.all_alert_rules
