@@ -66,6 +66,24 @@ class SloScenario:
         return max([t for t, _, _ in self.alert_checks] + [t for t, _, _ in self.expr_checks])
 
 
+@dataclass
+class Recorded:
+    """The base window's recording at each evaluation tick for one input, in tick order, and the
+    running sums from the first tick that reads an error on: a long window that starts before any
+    error then averages in one lookup, the very sum a tick-by-tick loop makes (0.0 + 0.0 is 0.0)."""
+
+    values: list[float] = field(default_factory=list)
+    first: int | None = None  # the first tick whose value is not 0
+    sums: list[float] = field(default_factory=list)  # sums[i]: values[first] + … + values[first + i], in order
+
+    def add(self, value: float) -> None:
+        if self.first is None and value != 0.0:
+            self.first = len(self.values)
+        self.values.append(value)
+        if self.first is not None:
+            self.sums.append((self.sums[-1] if self.sums else 0.0) + value)
+
+
 class Planner:
     """Inputs and expected results for one SLO."""
 
@@ -83,7 +101,7 @@ class Planner:
         self.scale = 2**self.bits  # total events per second = lcm * scale; errors = lcm * j
         self.first_tick = math.ceil(self.interval / self.eval) * self.eval  # rates need two samples
         self._ticks = [self.first_tick]  # the evaluation ticks so far, stepped by repeated addition
-        self._base_values: dict[tuple, dict[float, float]] = {}  # per input phases: base window value per tick
+        self._base_values: dict[tuple, Recorded] = {}  # per input phases
         total = self.series_for(objective.event_selectors()[0], [])
         # What the SLI's recordings carry: the `by` labels of the input series, and the SLO's.
         self.sample_labels = dict(sorted({**{b: total[b] for b in objective.slo.by if b in total},
@@ -170,15 +188,18 @@ class Planner:
             return None
         if self.objective.from_rates(window):
             return self._rate_value(window, t, phases)
-        base = self.objective.base_window
-        recorded = self._base_values.setdefault(tuple((p.start, p.errors) for p in phases), {})
-        ticks = self.ticks(t - window, t)
-        acc = 0.0
-        for x in ticks:
-            if x not in recorded:
-                recorded[x] = self._rate_value(base, x, phases)
-            acc += recorded[x]
-        return acc / len(ticks)
+        lo, hi = self.tick_range(t - window, t)
+        recorded = self._base_values.setdefault(tuple((p.start, p.errors) for p in phases), Recorded())
+        while len(recorded.values) < hi:
+            recorded.add(self._rate_value(self.objective.base_window, self._ticks[len(recorded.values)], phases))
+        first = recorded.first
+        if first is None or lo <= first:  # the ticks before the first error add exactly 0.0
+            acc = recorded.sums[hi - 1 - first] if first is not None and hi > first else 0.0
+        else:
+            acc = 0.0
+            for value in recorded.values[lo:hi]:
+                acc += value
+        return acc / (hi - lo)
 
     def _rate_value(self, window: float, t: float, phases: list[Phase]) -> float:
         first = max(0, int(round((t - window) / self.interval)))
@@ -208,9 +229,14 @@ class Planner:
 
     def ticks(self, after: float, t: float) -> list[float]:
         """The evaluation ticks from the first one through t that are at or after `after`."""
+        lo, hi = self.tick_range(after, t)
+        return self._ticks[lo:hi]
+
+    def tick_range(self, after: float, t: float) -> tuple[int, int]:
+        """Where `ticks(after, t)` starts and ends in the list of every evaluation tick."""
         while self._ticks[-1] <= t + 1e-9:
             self._ticks.append(self._ticks[-1] + self.eval)
-        return self._ticks[bisect.bisect_left(self._ticks, after):bisect.bisect_right(self._ticks, t + 1e-9)]
+        return bisect.bisect_left(self._ticks, after), bisect.bisect_right(self._ticks, t + 1e-9)
 
     def recovers(self, alert: BurnAlert) -> SloScenario:
         """Errors well above the threshold until the alert fires, then none: once the short window

@@ -20,8 +20,8 @@ from monspec.model.rules import AlertRule, anchor
 from monspec.render.templates import render_template
 from monspec.spec import SpecSet
 from monspec.spec.dashboards import lintable
-from monspec.spec.routing import literal_prefix, matches
 from monspec.spec.models import Kpi
+from monspec.spec.routing import literal_prefix, matches
 
 PATH = "docs/alerts.md"
 
