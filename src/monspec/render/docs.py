@@ -7,7 +7,6 @@ thresholds, and the lint checks that specs turned off, with their reasons.
 """
 from __future__ import annotations
 
-import bisect
 import re
 from decimal import Decimal
 from typing import Any
@@ -21,7 +20,7 @@ from monspec.render.templates import render_template
 from monspec.spec import SpecSet
 from monspec.spec.dashboards import lintable
 from monspec.spec.models import Kpi
-from monspec.spec.routing import literal_prefix, matches
+from monspec.spec.routing import literal_prefix, matches, starting_with
 
 PATH = "docs/alerts.md"
 
@@ -180,9 +179,7 @@ class AlertIndex:
         for name, pattern in regex.items():
             prefix = literal_prefix(pattern)
             if prefix:
-                pairs = self.values.get(name, [])
-                found = sorted(i for _, i in pairs[bisect.bisect_left(pairs, (prefix,)):
-                                                   bisect.bisect_left(pairs, (prefix + "\U0010ffff",))])
+                found = sorted(i for _, i in starting_with(self.values.get(name, []), prefix, key=lambda pair: pair[0]))
                 narrowest = found if narrowest is None or len(found) < len(narrowest) else narrowest
         candidates = range(len(self.alerts)) if narrowest is None else narrowest
         return [(self.alerts[i], self.labels[i]) for i in candidates if matches(equal, regex, self.labels[i])]

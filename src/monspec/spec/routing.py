@@ -51,7 +51,9 @@ routing:
 """
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any
 
@@ -275,7 +277,7 @@ def _walk(routes: list[Route], receiver: str, labels: dict[str, str], path: list
 def matches(equal: dict[str, str], regex: dict[str, str], labels: dict[str, str]) -> bool:
     """Alertmanager's semantics: a missing label has the empty value; regexes are anchored."""
     return (all(labels.get(k, "") == v for k, v in equal.items())
-            and all(_anchored(p).fullmatch(labels.get(k, "")) is not None for k, p in regex.items()))
+            and all(anchored(p).fullmatch(labels.get(k, "")) is not None for k, p in regex.items()))
 
 
 def literal_prefix(pattern: str) -> str:
@@ -304,8 +306,17 @@ def literal_prefix(pattern: str) -> str:
     return pattern[:max(run, 0)]
 
 
+def starting_with(ordered: list, prefix: str, key: Callable[[Any], str] | None = None) -> list:
+    """The items of a sorted list (by `key`, default the items themselves) that start with prefix."""
+    text = key or (lambda item: item)
+    start = end = bisect.bisect_left(ordered, prefix, key=key)
+    while end < len(ordered) and text(ordered[end]).startswith(prefix):
+        end += 1
+    return ordered[start:end]
+
+
 @cache
-def _anchored(pattern: str) -> re.Pattern[str]:
+def anchored(pattern: str) -> re.Pattern[str]:
     """Each spec pattern compiled once (re's own cache thrashes past 512 patterns: a large spec set)."""
     return re.compile(f"(?:{pattern})")
 
