@@ -109,10 +109,9 @@ def dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str | 
 def _dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str | None = None, carries=None) -> dict:
     specs = model.specs
     project = specs.project
-    alerts = model.all_alert_rules
-    overview, top = _overview(alerts, len(dashboard.panels) + 1)
+    states, annotation, by_kpi = _alert_views(model)
+    overview, top = _overview(len(states), len(dashboard.panels) + 1)
     positions = [{**pos, "y": pos["y"] + top} for pos in layout(dashboard.panels)]
-    by_kpi = _alerts_by_kpi(alerts)
     panels = overview + [_panel(specs, model.catalog, by_kpi, panel, i + 1, pos, carries)
                          for i, (panel, pos) in enumerate(zip(dashboard.panels, positions, strict=True))]
     built = g.Dashboard(
@@ -127,7 +126,7 @@ def _dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str |
         graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
         editable=project.grafana.allow_ui_updates,
         templating=g.Templating(_variables(project, dashboard)),
-        annotations=g.Annotations([BUILTIN_ANNOTATIONS] + ([_alert_annotation(alerts)] if alerts else [])),
+        annotations=g.Annotations([BUILTIN_ANNOTATIONS] + ([annotation] if annotation else [])),
         panels=panels,
     )
     data = json.loads(json.dumps(built.to_json_data(), cls=DashboardEncoder))
@@ -137,7 +136,23 @@ def _dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str |
             variable["current"] = {"selected": True, "text": [job], "value": [job]}
         if variable["name"] == "instance":
             variable["current"] = {"selected": True, "text": ["All"], "value": ["$__all"]}
-    return normalise(data, version or project.grafana.version)
+    data = normalise(data, version or project.grafana.version)
+    if overview:  # the state tiles' queries, the same on every dashboard: built once (normalise leaves them as they are)
+        data["panels"][1]["targets"] = list(states)
+    return data
+
+
+def _alert_views(model: Model) -> tuple[list[dict], dict | None, dict[str, list[tuple[int, AlertRule]]]]:
+    """What every dashboard shows of the spec set's alerts, built once per model: the queries of
+    the state tiles, the firing-alerts annotation, and the alerts on each KPI (for panel links)."""
+    key = f"{__name__}.alerts"
+    if key not in model.memo:
+        alerts = model.all_alert_rules
+        states = [{"datasource": DATASOURCE, "editorMode": "code", "expr": STATE_QUERY.format(name=a.name),
+                   "format": "time_series", "instant": True, "legendFormat": a.name, "range": False,
+                   "refId": _ref(i)} for i, a in enumerate(alerts)]
+        model.memo[key] = (states, _alert_annotation(alerts) if alerts else None, _alerts_by_kpi(alerts))
+    return model.memo[key]
 
 
 def _alert_annotation(alerts: list[AlertRule]) -> dict:
@@ -152,20 +167,19 @@ def _alert_annotation(alerts: list[AlertRule]) -> dict:
             "expr": f'ALERTS{{alertstate="firing", alertname=~"{names}"}}'}
 
 
-def _overview(alerts: list[AlertRule], first_id: int) -> tuple[list, int]:
-    """An "Alerts" row with one state tile per alert, then the row of the spec's panels; and their height."""
-    if not alerts:
+def _overview(count: int, first_id: int) -> tuple[list, int]:
+    """An "Alerts" row with a state tile for each of `count` alerts (their queries are set after
+    normalising: `_alert_views`), then the row of the spec's panels; and their height."""
+    if not count:
         return [], 0
     width, height = STATE_TILE
     per_row = GRID_COLUMNS // width
-    tiles_height = height * -(-len(alerts) // per_row)
+    tiles_height = height * -(-count // per_row)
     state = g.Stat(
         id=first_id + 1, title="Alert states", dataSource=DATASOURCE,
         description="Each alert of this spec set: OK, pending (its condition holds, `for` has not passed) or "
                     "firing, from the ALERTS series of the data source.",
-        targets=[{"datasource": DATASOURCE, "editorMode": "code", "expr": STATE_QUERY.format(name=a.name),
-                  "format": "time_series", "instant": True, "legendFormat": a.name, "range": False,
-                  "refId": _ref(i)} for i, a in enumerate(alerts)],
+        targets=[],
         gridPos=g.GridPos(h=tiles_height, w=GRID_COLUMNS, x=0, y=1), reduceCalc="lastNotNull", graphMode="none",
         colorMode="background", textMode="value_and_name", format="none", maxDataPoints=None,
         mappings=[g.StatValueMappings(*[g.StatValueMappingItem(text, str(value), color) for value, text, color in STATES])],
