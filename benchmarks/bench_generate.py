@@ -74,7 +74,7 @@ def bundled(tmp: Path, runs: int = 9) -> None:
         runs)
     split = stages(synthetic.SPECS, tmp / "bundled-stages")
     share = split["import"] / sum(split.values())
-    print(f"bundled specs, median of {runs} (taking turns) wall ms   CPU ms")
+    print(f"bundled specs, median of {runs} runs each     wall ms   CPU ms")
     print(f"  floor (imports + write)        {floor_wall * 1000:8.0f} {floor_cpu * 1000:8.0f}")
     print(f"  monspec generate               {wall * 1000:8.0f} {cpu * 1000:8.0f}   "
           f"{wall / floor_wall:.2f}x floor wall, {cpu / floor_cpu:.2f}x floor CPU")
