@@ -102,6 +102,8 @@ def test_inhibition_is_generated_for_any_spec_set() -> None:
         ((("severity", "critical"),), (("severity", "warning"),), ("kpi", "component", "job", "instance")),
         # ConsumerStalled is `by (job)`: instance is not a label both carry, so the parent mutes on job alone.
         ((("alertname", "ConsumerStalled"),), (("alertname", "ConsumerLagGrowing"),), ("component", "job")),
+        # An SLO's page alert mutes its own ticket alert, per SLI series (the SLO keeps `job`).
+        ((("slo_severity", "page"),), (("slo_severity", "ticket"),), ("slo", "job")),
     }
 
 
