@@ -213,7 +213,8 @@ class Planner:
 
     def errors_between(self, first: int, last: int, phases: list[Phase]) -> int:
         """The errors per second summed over samples first+1 … last: each phase's rate times the
-        number of those samples it covers (a phase runs from its start to the next one's)."""
+        number of those samples it covers (a phase runs from its start to the next one's: every
+        scenario lists its phases in start order)."""
         starts = [self.first_sample(p.start) for p in phases] + [last + 1]
         return sum(phase.errors * max(0, min(end, last + 1) - max(begin, first + 1))
                    for phase, begin, end in zip(phases, starts, starts[1:], strict=False))
