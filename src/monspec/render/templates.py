@@ -29,9 +29,6 @@ def environment(override: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        # Compiled templates kept in Jinja's per-user folder under the system temp folder (checked
-        # against each template's source): compiling the three templates was a tenth of a generate.
-        bytecode_cache=jinja2.FileSystemBytecodeCache(),
     )
     env.filters["yaml"] = lambda value, indent=0: yamltext.scalar(value, indent)
     env.filters["key"] = yamltext.key
