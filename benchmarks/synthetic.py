@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from monspec.model.rules import camel
+
 REPO = Path(__file__).resolve().parent.parent
 SPECS = REPO / "specs"
 
@@ -32,13 +34,18 @@ def _renamed(text: str, i: int) -> str:
     return re.sub(r"\bunified_", f"s{i}_unified_", text)
 
 
-def _rename_kpi_refs(node: Any, i: int) -> Any:
-    """Every `kpi:` reference inside a structure (alerts, dashboard targets and threshold lines)."""
+# The keys whose value names another entry of the copy: a KPI (alerts, dashboard targets and
+# threshold lines) or an alert (`parent:`).
+_REFERENCES = ("kpi", "parent")
+
+
+def _rename_refs(node: Any, i: int) -> Any:
+    """Every reference to a KPI or alert inside a structure, renamed to copy i's."""
     if isinstance(node, dict):
-        return {k: (_prefix(v, i) if k == "kpi" and isinstance(v, str) else _rename_kpi_refs(v, i))
+        return {k: (_prefix(v, i) if k in _REFERENCES and isinstance(v, str) else _rename_refs(v, i))
                 for k, v in node.items()}
     if isinstance(node, list):
-        return [_rename_kpi_refs(v, i) for v in node]
+        return [_rename_refs(v, i) for v in node]
     return node
 
 
@@ -52,8 +59,8 @@ def _sections(i: int) -> dict[str, Any]:
         for key, value in data.items():
             if key == "metrics":
                 value = {k: v for k, v in value.items() if i == 0 or k.startswith(f"s{i}_")}
-            elif key in ("kpis", "alerts", "profiles"):
-                value = {_prefix(k, i): _rename_kpi_refs(v, i) for k, v in value.items()}
+            elif key in ("kpis", "alerts", "profiles", "slos"):
+                value = {_prefix(k, i): _rename_refs(v, i) for k, v in value.items()}
             elif key == "dashboards":
                 value = {_prefix(k, i): _dashboard(v, i) for k, v in value.items()}
             if isinstance(value, dict):
@@ -64,31 +71,61 @@ def _sections(i: int) -> dict[str, Any]:
 
 
 def _dashboard(board: dict, i: int) -> dict:
-    board = _rename_kpi_refs(board, i)
+    board = _rename_refs(board, i)
     board["title"] = f"S{i} {board['title']}"
     if "uid" in board:
         board["uid"] = f"s{i}-{board['uid']}"[:40]
     return board
 
 
+def _shared_alerts() -> set[str]:
+    """The alerts the one project raises once for every copy: its scrape job's absence alerts."""
+    name = camel(yaml.safe_load((SPECS / "project.yaml").read_text())["project"]["name"])
+    return {name + "TargetDown", name + "TargetMissing"}
+
+
+def _renamed_matchers(matchers: dict, i: int) -> dict:
+    """A route's or inhibit rule's `match` / `match_re`, its alert names turned into copy i's."""
+    renamed = {}
+    for kind, labels in matchers.items():
+        labels = dict(labels)
+        if "alertname" in labels:
+            named = labels["alertname"]
+            labels["alertname"] = f"S{i}{named}" if kind.endswith("match") else f"S{i}(?:{named})"
+        renamed[kind] = labels
+    return renamed
+
+
+def _matchers(entry: dict) -> dict:
+    return {k: v for k, v in entry.items() if k.endswith(("match", "match_re"))}
+
+
 def _routing(copies: int) -> dict:
-    """One root; per copy its receivers, a child route by alert-name prefix, and its inhibit rules."""
+    """One root; per copy its receivers, a child route by alert-name prefix, and its inhibit rules.
+
+    An inhibit rule between the project's shared absence alerts is kept once, as written."""
     base = yaml.safe_load((SPECS / "routing.yaml").read_text())["routing"]
+    shared = _shared_alerts()
     routing = {k: v for k, v in base.items() if k not in ("receivers", "routes", "inhibit")}
     routing["receiver"] = f"{base['receiver']}-s0"
     routing["receivers"], routing["routes"], routing["inhibit"] = {}, [], []
+    for rule in base.get("inhibit", []):
+        if all(m.get("alertname") in shared for m in _matchers(rule).values()):
+            routing["inhibit"].append(copy.deepcopy(rule))
     for i in range(copies):
         rename = {name: f"{name}-s{i}" for name in base["receivers"]}
         routing["receivers"].update({rename[k]: copy.deepcopy(v) for k, v in base["receivers"].items()})
-        children = [{**copy.deepcopy(r), "receiver": rename[r["receiver"]]} for r in base.get("routes", [])]
+        children = [{**copy.deepcopy(r), **_renamed_matchers(_matchers(r), i), "receiver": rename[r["receiver"]]}
+                    for r in base.get("routes", [])]
         routing["routes"].append({"match_re": {"alertname": _alert_prefix(i)}, "routes": children})
-        for rule in copy.deepcopy(base.get("inhibit", [])):
+        for rule in base.get("inhibit", []):
+            named = _matchers(rule)
+            if all(m.get("alertname") in shared for m in named.values()):
+                continue
+            rule = {**copy.deepcopy(rule), **_renamed_matchers(named, i)}
             for side in ("source", "target"):
-                named = rule.get(f"{side}_match", {})
-                if "alertname" in named:
-                    named["alertname"] = "S%d%s" % (i, named["alertname"])
-                else:
-                    rule.setdefault(f"{side}_match_re", {})["alertname"] = _alert_prefix(i)
+                if not any("alertname" in m for k, m in named.items() if k.startswith(side)):
+                    rule[f"{side}_match_re"] = {**rule.get(f"{side}_match_re", {}), "alertname": _alert_prefix(i)}
             routing["inhibit"].append(rule)
     return routing
 

@@ -210,11 +210,18 @@ def demo() -> None:
     """The bundled specs live on loopback: Redis, two `ucm demo` instances, Prometheus, Alertmanager."""
 
 
-def _workdir_option(fn):
+def _default_workdir() -> Path:
     from monspec.demo.stack import default_workdir
 
-    return click.option("--workdir", type=click.Path(path_type=Path, file_okay=False), default=default_workdir(),
-                        show_default=True, help="Folder holding every program's state, logs and demo.json.")(fn)
+    return default_workdir()
+
+
+def _workdir_option(fn):
+    # The default is computed when a demo command runs: importing the demo stack (its process and
+    # HTTP modules) for every `monspec` call cost a tenth of a bundled-spec generate.
+    return click.option("--workdir", type=click.Path(path_type=Path, file_okay=False), default=_default_workdir,
+                        show_default="${TMPDIR:-/tmp}/monspec-demo-$(id -u)",
+                        help="Folder holding every program's state, logs and demo.json.")(fn)
 
 
 @demo.command("start")

@@ -101,7 +101,7 @@ def parse(expr: str) -> Analysis:
     return _parse_cached(expr)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)  # every expression of a large spec set: lint and render passes reparse none
 def _parse_cached(expr: str) -> Analysis:
     try:
         ast = pp.parse(expr)
@@ -152,13 +152,20 @@ def _grouping(agg) -> tuple[str, tuple[str, ...]]:
     return (kind, labels)
 
 
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_:")
+
+
 def _find_name(expr: str, name: str, search_from: dict[str, int]) -> int:
-    pattern = re.compile(rf"(?<![A-Za-z0-9_:]){re.escape(name)}(?![A-Za-z0-9_:])")
-    match = pattern.search(expr, search_from.get(name, 0))
-    if not match:
-        return 0
-    search_from[name] = match.end()
-    return match.start()
+    """Where the metric name stands in expr as a whole word, after its previous find (a plain
+    search: a regex per name overflows re's cache of 512 patterns on a large spec set)."""
+    at = expr.find(name, search_from.get(name, 0))
+    while at >= 0:
+        end = at + len(name)
+        if (at == 0 or expr[at - 1] not in _NAME_CHARS) and (end == len(expr) or expr[end] not in _NAME_CHARS):
+            search_from[name] = end
+            return at
+        at = expr.find(name, at + 1)
+    return 0
 
 
 _POSITION = re.compile(r"(\d+):(\d+): parse error: (.*)$")

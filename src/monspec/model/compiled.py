@@ -6,7 +6,7 @@ then the imported groups); a new kind of rule (SLO burn rates, say) is one more 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monspec.model.catalog import Catalog, build_catalog
 from monspec.model.objective import slo_groups
@@ -23,6 +23,9 @@ class Model:
     specs: SpecSet
     catalog: Catalog
     groups: tuple[RuleGroup, ...]  # as rules.yml lists them; empty groups left out
+    # Work lint and the renderers both need (the promtool test plan, each dashboard's model),
+    # done once per model: keyed by the module that owns it.
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def recording_rules(self) -> list[RecordRule]:

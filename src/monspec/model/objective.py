@@ -113,7 +113,7 @@ class Objective:
         found.add(self.window_seconds)
         return sorted(found)
 
-    @property
+    @cached_property
     def base_window(self) -> float:
         return min(w for w in self.windows if w < RATE_LIMIT) if any(w < RATE_LIMIT for w in self.windows) else self.windows[0]
 

@@ -47,27 +47,32 @@ class TestFile:
     scenarios: list[tuple[Scenario, str]] = field(default_factory=list)  # (scenario, "record" | "alert")
     uncovered: list[Uncovered] = field(default_factory=list)
 
-    def groups(self, model: Model) -> list[RuleGroup]:
-        """The file's rules in rules.yml's own groups, so `group_eval_order` reads the same."""
-        mine = {id(rule) for rule in self.records + self.alerts}
-        groups = [RuleGroup(g.name, g.interval, [r for r in g.rules if id(r) in mine], g.limit, g.origin)
-                  for g in model.groups]
-        return [group for group in groups if group.rules]
+    def groups(self, model: Model, places: dict[int, tuple[int, int]]) -> list[RuleGroup]:
+        """The file's rules in rules.yml's own groups, so `group_eval_order` reads the same.
+        `places` (from `rule_places`) says where each rule stands, so a file costs its own rules."""
+        by_group: dict[int, list[tuple[int, AlertRule | RecordRule]]] = {}
+        for rule in self.records + self.alerts:
+            group, at = places[id(rule)]
+            by_group.setdefault(group, []).append((at, rule))
+        out = []
+        for index in sorted(by_group):
+            g = model.groups[index]
+            out.append(RuleGroup(g.name, g.interval, [rule for _, rule in sorted(by_group[index], key=lambda e: e[0])],
+                                 g.limit, g.origin))
+        return out
 
 
-_PLANS: dict[int, tuple[Model, tuple[Generator, list[TestFile]]]] = {}
+def rule_places(model: Model) -> dict[int, tuple[int, int]]:
+    """(group index, index in the group) of every rule of rules.yml, by the rule's id."""
+    return {id(rule): (g, r) for g, group in enumerate(model.groups) for r, rule in enumerate(group.rules)}
 
 
 def plan(model: Model) -> tuple[Generator, list[TestFile]]:
     """The generator (for the writer's intervals) and the test files, in rules.yml order; planned once
     per model (lint's coverage check and the renderer both ask)."""
-    cached = _PLANS.get(id(model))
-    if cached is not None and cached[0] is model:
-        return cached[1]
-    result = _plan(model)
-    _PLANS.clear()  # one model per run: keep only the latest
-    _PLANS[id(model)] = (model, result)
-    return result
+    if __name__ not in model.memo:
+        model.memo[__name__] = _plan(model)
+    return model.memo[__name__]
 
 
 def uncovered(model: Model) -> list[Uncovered]:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import promql_parser as pp
 
+from monspec import promql
 from monspec.model import Model
 from monspec.model.catalog import Catalog
 from monspec.model.components import metric_component, target_labels
@@ -128,6 +129,10 @@ class Generator:
         self._rules_by_name: dict[str, list[RecordingRule]] = {}
         for r in self.sim_rules:
             self._rules_by_name.setdefault(r.record, []).append(r)
+        self._order = {id(r): i for i, r in enumerate(self.sim_rules)}  # a chain lists its rules in group order
+        self._records_by_name: dict[str, list[RecordRule]] = {}  # driving a recorded series finds its rule here
+        for record in self.records:
+            self._records_by_name.setdefault(record.record, []).append(record)
 
     # --- driving an expression to a value with raw inputs ----------------------------------
 
@@ -157,10 +162,10 @@ class Generator:
             if series.type == "gauge":
                 return {key(self._labels(node, "gauge")): Gauge(target)}
             if series.type == "recorded":
-                rules = [r for r in self.records if r.record == name and _agree(r.labels, matchers)]
+                rules = [r for r in self._records_by_name.get(name, []) if _agree(r.labels, matchers)]
                 if len(rules) != 1:
                     raise Unsupported(f"`{name}` selects {len(rules)} recording rules")
-                return self.drive(pp.parse(rules[0].expr), target)
+                return self.drive(promql.parse(rules[0].expr).ast, target)
             raise Unsupported(f"the {series.type} `{name}` read without rate()")
         raise Unsupported(f"driving {type(node).__name__} to a value")
 
@@ -324,7 +329,8 @@ class Generator:
         cached = self._chains.get(expr)
         if cached is None:
             needed = recorded_closure(expr, self._rules_by_name)
-            cached = self._chains[expr] = [r for r in self.sim_rules if r.record in needed]
+            cached = self._chains[expr] = sorted((r for name in needed for r in self._rules_by_name[name]),
+                                                 key=lambda r: self._order[id(r)])
         return cached
 
     def simulation(self, inputs: dict, rule: AlertingRule, horizon: float) -> Simulation:

@@ -12,6 +12,7 @@ Each SLO's scenarios are their own test groups and read only that SLO's series.
 """
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
@@ -65,6 +66,24 @@ class SloScenario:
         return max([t for t, _, _ in self.alert_checks] + [t for t, _, _ in self.expr_checks])
 
 
+@dataclass
+class Recorded:
+    """The base window's recording at each evaluation tick for one input, in tick order, and the
+    running sums from the first tick that reads an error on: a long window that starts before any
+    error then averages in one lookup, the very sum a tick-by-tick loop makes (0.0 + 0.0 is 0.0)."""
+
+    values: list[float] = field(default_factory=list)
+    first: int | None = None  # the first tick whose value is not 0
+    sums: list[float] = field(default_factory=list)  # sums[i]: values[first] + … + values[first + i], in order
+
+    def add(self, value: float) -> None:
+        if self.first is None and value != 0.0:
+            self.first = len(self.values)
+        self.values.append(value)
+        if self.first is not None:
+            self.sums.append((self.sums[-1] if self.sums else 0.0) + value)
+
+
 class Planner:
     """Inputs and expected results for one SLO."""
 
@@ -81,6 +100,8 @@ class Planner:
             self.bits += 1
         self.scale = 2**self.bits  # total events per second = lcm * scale; errors = lcm * j
         self.first_tick = math.ceil(self.interval / self.eval) * self.eval  # rates need two samples
+        self._ticks = [self.first_tick]  # the evaluation ticks so far, stepped by repeated addition
+        self._base_values: dict[tuple, Recorded] = {}  # per input phases
         total = self.series_for(objective.event_selectors()[0], [])
         # What the SLI's recordings carry: the `by` labels of the input series, and the SLO's.
         self.sample_labels = dict(sorted({**{b: total[b] for b in objective.slo.by if b in total},
@@ -162,27 +183,61 @@ class Planner:
     def window_value(self, window: float, t: float, phases: list[Phase]) -> float | None:
         """The SLI error ratio over `window` at tick t, as Prometheus computes it from these inputs:
         rates of whole numbers over aligned samples (no extrapolation), or the average of the
-        base window's recordings."""
+        base window's recordings (each computed once per input, then summed in tick order)."""
         if t < self.first_tick:
             return None
         if self.objective.from_rates(window):
-            first = max(0, int(round((t - window) / self.interval)))
-            last = int(round(t / self.interval))
-            errors = sum(self.errors_at(i * self.interval, phases) for i in range(first + 1, last + 1))
-            samples = last - first
-            unit = self.lcm * self.interval
-            bad = errors * unit / window  # whole numbers: the lcm is a multiple of every rate window
-            total = samples * self.scale * unit / window
-            return bad / total
-        base = self.objective.base_window
-        ticks = [x for x in _frange(self.first_tick, t, self.eval) if x >= t - window]
-        acc = 0.0
-        for x in ticks:
-            acc += self.window_value(base, x, phases) or 0.0
-        return acc / len(ticks)
+            return self._rate_value(window, t, phases)
+        lo, hi = self.tick_range(t - window, t)
+        recorded = self._base_values.setdefault(tuple((p.start, p.errors) for p in phases), Recorded())
+        while len(recorded.values) < hi:
+            recorded.add(self._rate_value(self.objective.base_window, self._ticks[len(recorded.values)], phases))
+        first = recorded.first
+        if first is None or lo <= first:  # the ticks before the first error add exactly 0.0
+            acc = recorded.sums[hi - 1 - first] if first is not None and hi > first else 0.0
+        else:
+            acc = 0.0
+            for value in recorded.values[lo:hi]:
+                acc += value
+        return acc / (hi - lo)
 
-    def errors_at(self, t: float, phases: list[Phase]) -> int:
-        return [p for p in phases if p.start <= t][-1].errors
+    def _rate_value(self, window: float, t: float, phases: list[Phase]) -> float:
+        first = max(0, int(round((t - window) / self.interval)))
+        last = int(round(t / self.interval))
+        errors = self.errors_between(first, last, phases)
+        samples = last - first
+        unit = self.lcm * self.interval
+        bad = errors * unit / window  # whole numbers: the lcm is a multiple of every rate window
+        total = samples * self.scale * unit / window
+        return bad / total
+
+    def errors_between(self, first: int, last: int, phases: list[Phase]) -> int:
+        """The errors per second summed over samples first+1 … last: each phase's rate times the
+        number of those samples it covers (a phase runs from its start to the next one's: every
+        scenario lists its phases in start order)."""
+        starts = [self.first_sample(p.start) for p in phases] + [last + 1]
+        return sum(phase.errors * max(0, min(end, last + 1) - max(begin, first + 1))
+                   for phase, begin, end in zip(phases, starts, starts[1:], strict=False))
+
+    def first_sample(self, start: float) -> int:
+        """The index of the first sample taken at or after `start` seconds."""
+        i = max(0, math.ceil(start / self.interval))
+        while i > 0 and (i - 1) * self.interval >= start:
+            i -= 1
+        while i * self.interval < start:
+            i += 1
+        return i
+
+    def ticks(self, after: float, t: float) -> list[float]:
+        """The evaluation ticks from the first one through t that are at or after `after`."""
+        lo, hi = self.tick_range(after, t)
+        return self._ticks[lo:hi]
+
+    def tick_range(self, after: float, t: float) -> tuple[int, int]:
+        """Where `ticks(after, t)` starts and ends in the list of every evaluation tick."""
+        while self._ticks[-1] <= t + 1e-9:
+            self._ticks.append(self._ticks[-1] + self.eval)
+        return bisect.bisect_left(self._ticks, after), bisect.bisect_right(self._ticks, t + 1e-9)
 
     def recovers(self, alert: BurnAlert) -> SloScenario:
         """Errors well above the threshold until the alert fires, then none: once the short window
@@ -220,7 +275,7 @@ class Planner:
         if self.objective.from_rates(alert.long):
             return share(t, alert.long)
         base = self.objective.base_window
-        ticks = [x for x in _frange(self.first_tick, t, self.eval) if x >= t - alert.long]
+        ticks = self.ticks(t - alert.long, t)
         return sum(share(x, base) for x in ticks) / len(ticks)
 
     def budget_scenario(self) -> SloScenario:
@@ -340,13 +395,6 @@ def _num(value: float) -> str:
 def _parse(selector: str) -> tuple[str, list[promql.Matcher]]:
     [found] = promql.parse(selector).selectors
     return found.name or "", [m for m in found.matchers if m.name != "__name__"]
-
-
-def _frange(start: float, stop: float, step: float):
-    t = start
-    while t <= stop + 1e-9:
-        yield t
-        t += step
 
 
 def evaluation_step(objective: Objective, alert: BurnAlert | None) -> float:

@@ -16,6 +16,7 @@ from typing import Any
 from monspec.errors import SpecError
 from monspec.model import Model
 from monspec.model.inhibition import inhibit_rules
+from monspec.model.rules import AlertRule
 from monspec.promql import escape_label_value
 from monspec.render.templates import render_template
 from monspec.spec import SpecSet
@@ -28,16 +29,20 @@ def render(model: Model) -> dict[str, str]:
     specs = model.specs
     if specs.routing is None:
         return {}
-    return {PATH: render_config(specs)}
+    # the model's own alerts (not the imported ones), so inhibit_rules need not compile them again
+    return {PATH: render_config(specs, rules=[r for r in model.all_alert_rules if r.origin != "imported"])}
 
 
-def render_config(specs: SpecSet, overrides: RoutingOverrides | dict | None = None) -> str:
+def render_config(specs: SpecSet, overrides: RoutingOverrides | dict | None = None,
+                  rules: list[AlertRule] | None = None) -> str:
+    """alertmanager.yml; `rules`: the spec set's own alerts when the caller has them compiled."""
     routing = specs.routing
     if routing is None:
         raise SpecError("no `routing:` section in the specs: nothing to render for Alertmanager")
     if isinstance(overrides, dict):
         overrides = RoutingOverrides.model_validate(overrides)
-    return render_template(specs, "alertmanager.yml.j2", config=config_data(routing, overrides, inhibit_rules(specs)))
+    return render_template(specs, "alertmanager.yml.j2",
+                           config=config_data(routing, overrides, inhibit_rules(specs, rules)))
 
 
 def write_config(specs_dir: Path, out: Path, overrides: RoutingOverrides | dict | Path | None = None) -> Path:

@@ -96,13 +96,23 @@ def render(model: Model) -> dict[str, str]:
 
 
 def dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str | None = None, carries=None) -> dict:
-    """The dashboard model as Grafana `version` (default: the project's) stores it."""
+    """The dashboard model as Grafana `version` (default: the project's) stores it; built once per
+    model and dashboard for the project's version (lint's model check and the renderer both ask)."""
+    if version is not None or carries is not None:
+        return _dashboard_json(model, key, dashboard, version, carries)
+    built = model.memo.setdefault(__name__, {})
+    if key not in built or built[key][0] is not dashboard:
+        built[key] = (dashboard, _dashboard_json(model, key, dashboard))
+    return built[key][1]
+
+
+def _dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str | None = None, carries=None) -> dict:
     specs = model.specs
     project = specs.project
-    alerts = model.all_alert_rules
-    overview, top = _overview(alerts, len(dashboard.panels) + 1)
+    states, annotation, by_kpi = _alert_views(model)
+    overview, top = _overview(len(states), len(dashboard.panels) + 1)
     positions = [{**pos, "y": pos["y"] + top} for pos in layout(dashboard.panels)]
-    panels = overview + [_panel(specs, model.catalog, alerts, panel, i + 1, pos, carries)
+    panels = overview + [_panel(specs, model.catalog, by_kpi, panel, i + 1, pos, carries)
                          for i, (panel, pos) in enumerate(zip(dashboard.panels, positions, strict=True))]
     built = g.Dashboard(
         title=dashboard.title,
@@ -116,7 +126,7 @@ def dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str | 
         graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
         editable=project.grafana.allow_ui_updates,
         templating=g.Templating(_variables(project, dashboard)),
-        annotations=g.Annotations([BUILTIN_ANNOTATIONS] + ([_alert_annotation(alerts)] if alerts else [])),
+        annotations=g.Annotations([BUILTIN_ANNOTATIONS] + ([annotation] if annotation else [])),
         panels=panels,
     )
     data = json.loads(json.dumps(built.to_json_data(), cls=DashboardEncoder))
@@ -126,7 +136,23 @@ def dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str | 
             variable["current"] = {"selected": True, "text": [job], "value": [job]}
         if variable["name"] == "instance":
             variable["current"] = {"selected": True, "text": ["All"], "value": ["$__all"]}
-    return normalise(data, version or project.grafana.version)
+    data = normalise(data, version or project.grafana.version)
+    if overview:  # the state tiles' queries, the same on every dashboard: built once (normalise leaves them as they are)
+        data["panels"][1]["targets"] = list(states)
+    return data
+
+
+def _alert_views(model: Model) -> tuple[list[dict], dict | None, dict[str, list[tuple[int, AlertRule]]]]:
+    """What every dashboard shows of the spec set's alerts, built once per model: the queries of
+    the state tiles, the firing-alerts annotation, and the alerts on each KPI (for panel links)."""
+    key = f"{__name__}.alerts"
+    if key not in model.memo:
+        alerts = model.all_alert_rules
+        states = [{"datasource": DATASOURCE, "editorMode": "code", "expr": STATE_QUERY.format(name=a.name),
+                   "format": "time_series", "instant": True, "legendFormat": a.name, "range": False,
+                   "refId": _ref(i)} for i, a in enumerate(alerts)]
+        model.memo[key] = (states, _alert_annotation(alerts) if alerts else None, _alerts_by_kpi(alerts))
+    return model.memo[key]
 
 
 def _alert_annotation(alerts: list[AlertRule]) -> dict:
@@ -141,20 +167,19 @@ def _alert_annotation(alerts: list[AlertRule]) -> dict:
             "expr": f'ALERTS{{alertstate="firing", alertname=~"{names}"}}'}
 
 
-def _overview(alerts: list[AlertRule], first_id: int) -> tuple[list, int]:
-    """An "Alerts" row with one state tile per alert, then the row of the spec's panels; and their height."""
-    if not alerts:
+def _overview(count: int, first_id: int) -> tuple[list, int]:
+    """An "Alerts" row with a state tile for each of `count` alerts (their queries are set after
+    normalising: `_alert_views`), then the row of the spec's panels; and their height."""
+    if not count:
         return [], 0
     width, height = STATE_TILE
     per_row = GRID_COLUMNS // width
-    tiles_height = height * -(-len(alerts) // per_row)
+    tiles_height = height * -(-count // per_row)
     state = g.Stat(
         id=first_id + 1, title="Alert states", dataSource=DATASOURCE,
         description="Each alert of this spec set: OK, pending (its condition holds, `for` has not passed) or "
                     "firing, from the ALERTS series of the data source.",
-        targets=[{"datasource": DATASOURCE, "editorMode": "code", "expr": STATE_QUERY.format(name=a.name),
-                  "format": "time_series", "instant": True, "legendFormat": a.name, "range": False,
-                  "refId": _ref(i)} for i, a in enumerate(alerts)],
+        targets=[],
         gridPos=g.GridPos(h=tiles_height, w=GRID_COLUMNS, x=0, y=1), reduceCalc="lastNotNull", graphMode="none",
         colorMode="background", textMode="value_and_name", format="none", maxDataPoints=None,
         mappings=[g.StatValueMappings(*[g.StatValueMappingItem(text, str(value), color) for value, text, color in STATES])],
@@ -164,13 +189,21 @@ def _overview(alerts: list[AlertRule], first_id: int) -> tuple[list, int]:
     return rows, tiles_height + 2
 
 
-def _links(alerts: list[AlertRule], kpis: list) -> list[dict]:
-    """The runbook section and the alert rule of every alert on the panel's KPIs."""
+def _alerts_by_kpi(alerts: list[AlertRule]) -> dict[str, list[tuple[int, AlertRule]]]:
+    """The alerts on each KPI with their place in `alerts`: a panel's links then cost its KPIs'
+    alerts, not every alert of the spec set."""
+    index: dict[str, list[tuple[int, AlertRule]]] = {}
+    for i, alert in enumerate(alerts):
+        if alert.kpi is not None:
+            index.setdefault(alert.kpi.name, []).append((i, alert))
+    return index
+
+
+def _links(by_kpi: dict[str, list[tuple[int, AlertRule]]], kpis: list) -> list[dict]:
+    """The runbook section and the alert rule of every alert on the panel's KPIs, in alert order."""
     links: list[dict] = []
-    names = {k.name for k in kpis}
-    for alert in alerts:
-        if alert.kpi is None or alert.kpi.name not in names:
-            continue
+    for _, alert in sorted((entry for name in {k.name for k in kpis} for entry in by_kpi.get(name, ())),
+                           key=lambda entry: entry[0]):
         for title, url in ((f"Runbook: {alert.name}", alert.annotations["runbook_url"]),
                            (f"Alert rule: {alert.name}", "/alerting/list?search=" + urllib.parse.quote(f"rule:{alert.name}"))):
             links.append({"asDropdown": False, "icon": "external link", "includeVars": False, "keepTime": False,
@@ -319,7 +352,7 @@ def panel_description(specs: SpecSet, panel: Panel) -> str:
     return panel.description or " ".join(f"{k.description.rstrip('.')}." for k in panel_kpis(specs, panel))
 
 
-def _panel(specs: SpecSet, catalog: Catalog, alerts: list[AlertRule], panel: Panel, panel_id: int, pos: dict,
+def _panel(specs: SpecSet, catalog: Catalog, by_kpi: dict[str, list[tuple[int, AlertRule]]], panel: Panel, panel_id: int, pos: dict,
            carries=None):
     """`carries(name, label)`: which target labels a series has, when the catalog does not know it."""
     targets = [_target_json(specs, t, _ref(i), panel, catalog, carries) for i, t in enumerate(panel.targets)]
@@ -346,7 +379,7 @@ def _panel(specs: SpecSet, catalog: Catalog, alerts: list[AlertRule], panel: Pan
     common = dict(
         id=panel_id, title=panel.title, dataSource=DATASOURCE, targets=targets, gridPos=_grid(pos),
         description=description or None, timeFrom=panel.timespan, maxDataPoints=None,
-        links=_links(alerts, panel_kpis(specs, panel)),
+        links=_links(by_kpi, panel_kpis(specs, panel)),
     )
     if panel.panel_type == "timeseries":
         lines = [(_line_value(specs, line), line) for line in panel.thresholds]

@@ -8,7 +8,7 @@ import math
 
 from monspec.model import Model
 from monspec.promql import escape_label_value
-from monspec.promtest.files import TestFile, plan
+from monspec.promtest.files import TestFile, plan, rule_places
 from monspec.promtest.scenarios import Scenario, number_text, series_text, values_text
 from monspec.render import yamltext
 from monspec.render.rules import render_groups
@@ -21,8 +21,9 @@ TESTS_DIR = "prometheus/tests"
 def render(model: Model) -> dict[str, str]:
     gen, files = plan(model)
     out: dict[str, str] = {}
+    places = rule_places(model)
     for test_file in files:
-        groups = test_file.groups(model)
+        groups = test_file.groups(model, places)
         out[f"{TESTS_DIR}/rules/{test_file.name}.yml"] = render_groups(model, groups)
         out[f"{TESTS_DIR}/{test_file.name}.yml"] = _test_text(test_file, [g.name for g in groups],
                                                               gen.interval, gen.eval_interval)

@@ -16,7 +16,10 @@ def render_groups(model: Model, groups: Sequence[RuleGroup]) -> str:
 
 
 def render_rules_text(model: Model) -> str:
-    return render_groups(model, model.groups)
+    """rules.yml's text, rendered once per model (the PrometheusRule embeds it too)."""
+    if __name__ not in model.memo:
+        model.memo[__name__] = render_groups(model, model.groups)
+    return model.memo[__name__]
 
 
 def render(model: Model) -> dict[str, str]:

@@ -44,6 +44,7 @@ alerts:
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
@@ -191,9 +192,10 @@ class Project(Placed):
             raise ValueError("give `job` (the service's one scrape job) or `components` (several, each with its own `job`), not both")
         return self
 
-    @property
+    @cached_property
     def scrape_jobs(self) -> dict[str, Component]:
-        """Every component by name; a project with a plain `job` has one, named after the project."""
+        """Every component by name; a project with a plain `job` has one, named after the project
+        (computed once: every rule and selector asks)."""
         if self.components:
             return self.components
         return {self.name: Component.model_validate({"job": self.job or "", "scrape_target": self.scrape_target})}

@@ -51,7 +51,9 @@ routing:
 """
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any
 
@@ -275,11 +277,46 @@ def _walk(routes: list[Route], receiver: str, labels: dict[str, str], path: list
 def matches(equal: dict[str, str], regex: dict[str, str], labels: dict[str, str]) -> bool:
     """Alertmanager's semantics: a missing label has the empty value; regexes are anchored."""
     return (all(labels.get(k, "") == v for k, v in equal.items())
-            and all(_anchored(p).fullmatch(labels.get(k, "")) is not None for k, p in regex.items()))
+            and all(anchored(p).fullmatch(labels.get(k, "")) is not None for k, p in regex.items()))
+
+
+def literal_prefix(pattern: str) -> str:
+    """A start every value the anchored pattern matches shares: the plain characters it opens
+    with ("" when a `|` outside any group splits it). Shorter than possible is safe; an index of
+    many patterns uses it to try only the patterns a value can match."""
+    depth, in_class, i = 0, False, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 1
+        elif in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c in "()":
+            depth += 1 if c == "(" else -1
+        elif c == "|" and depth == 0:
+            return ""
+        i += 1
+    run = 0
+    while run < len(pattern) and pattern[run].isascii() and (pattern[run].isalnum() or pattern[run] in "_-:/ "):
+        run += 1
+    if run < len(pattern) and pattern[run] in "?*+{":  # a quantifier applies to the run's last character
+        run -= 1
+    return pattern[:max(run, 0)]
+
+
+def starting_with(ordered: list, prefix: str, key: Callable[[Any], str] | None = None) -> list:
+    """The items of a sorted list (by `key`, default the items themselves) that start with prefix."""
+    text = key or (lambda item: item)
+    start = end = bisect.bisect_left(ordered, prefix, key=key)
+    while end < len(ordered) and text(ordered[end]).startswith(prefix):
+        end += 1
+    return ordered[start:end]
 
 
 @cache
-def _anchored(pattern: str) -> re.Pattern[str]:
+def anchored(pattern: str) -> re.Pattern[str]:
     """Each spec pattern compiled once (re's own cache thrashes past 512 patterns: a large spec set)."""
     return re.compile(f"(?:{pattern})")
 
