@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -243,7 +244,9 @@ def test_health_reads_the_running_service(demo):
     assert lines[3] == "Overall Performance: ✅ EXCELLENT"
     assert lines[4].startswith("  Hit Rate: 9") and lines[4].endswith("✅")
     assert lines[5] == "  Health: healthy ✅"
-    assert lines[6].startswith("  L1 Utilization: 10.00%") or lines[6].startswith("  L1 Utilization: 9.")
+    # The demo's 200 zipf keys in a 2000-slot L1: 10 % once the rarest were read, a little less before.
+    utilization = re.fullmatch(r"  L1 Utilization: (\d+\.\d\d)% ✅", lines[6])
+    assert utilization and 5 <= float(utilization[1]) <= 10, lines[6]
     assert lines[7:9] == ["Recent Performance Alerts:", "  unknown: give --prometheus-url to read the alerts"]
     assert lines[9] == "Cache Warming Status:" and lines[-1] == "=== Performance Check Complete ==="
 
