@@ -285,6 +285,8 @@ def demo_fault(name: str | None, workdir: Path) -> None:
     fault.inject(stack)
     click.echo(f"{fault.name}: {fault.what}")
     click.echo(f"expect firing: {', '.join(fault.fires) or 'none'}" + (f"; muted: {', '.join(fault.muted)}" if fault.muted else ""))
+    if fault.slow:
+        click.echo(f"expect pending, firing after the fault: {', '.join(fault.slow)}")
     for receiver, alerts in fault.notified.items():
         click.echo(f"expect one notification each to {receiver}: {', '.join(alerts)}")
     click.echo(f"expect verify: {fault.verify.text()}")

@@ -207,7 +207,7 @@ def tune(metrics_url, prometheus_url):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.argument("settings", nargs=-1, required=False)
 def fault(port, host, settings):
-    """Inject faults into a running `ucm demo`: errors=SHARE l1_delay_ms=MS l1_size=N, or clear.
+    """Inject faults into a running `ucm demo`: errors=SHARE db_errors=SHARE l1_delay_ms=MS l1_size=N, or clear.
 
     Without settings, prints the current ones.
     """

@@ -42,7 +42,7 @@ async def run_demo(
         except (NotImplementedError, RuntimeError):  # not the main thread
             pass
     echo(f"serving metrics on http://127.0.0.1:{server.port}/metrics")
-    echo(f"inject faults with: ucm fault --port {server.port} errors=0.2   (or l1_delay_ms=20, l1_size=10, clear)")
+    echo(f"inject faults with: ucm fault --port {server.port} errors=0.2   (or db_errors=1, l1_delay_ms=20, l1_size=10, clear)")
     workload = ZipfKeys(keys, prefix="demo:")
     rnd = workload.random
     done = failed = 0

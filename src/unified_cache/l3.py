@@ -53,6 +53,8 @@ class Database:
         self.max_connections = max_connections
         self._errors = driver_errors
         self.on_error = on_error
+        # The fault switch's database mode (``ucm fault db_errors=SHARE``): True fails the call.
+        self.injected_failure: Callable[[], bool] = lambda: False
         self.description = description
         self._p = "?" if dialect == "sqlite" else "%s"
         self._idle: queue.LifoQueue = queue.LifoQueue()
@@ -213,6 +215,9 @@ class Database:
 
     async def _run(self, op: Callable[[Any], Any], write: bool = False) -> Any:
         loop = asyncio.get_running_loop()
+        if self.injected_failure():  # as a lost database fails: counted, raised, never run
+            self.on_error()
+            raise DatabaseError(f"{self.description}: injected database error (fault switch db_errors)")
         try:
             return await loop.run_in_executor(self._executor, self._call, op, write)
         except self._errors as exc:

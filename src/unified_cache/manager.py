@@ -135,6 +135,7 @@ class UnifiedConnectionManager:
         cfg = self.config
         self.l3 = open_database(cfg.database_url, cfg.data_dir, cfg.database_max_connections, self._db_error)
         await self.l3.start()
+        self.l3.injected_failure = self.faults.database_fails
         await self.l2.start()
         self.collector.bind(self)
         self.initialized = True

@@ -105,7 +105,7 @@ class CacheServer:
         return {**self.manager.faults.as_dict(), "l1_size": self.manager.l1.max_size}
 
     def apply(self, settings: dict) -> dict:
-        self.manager.faults.set(settings.get("errors"), settings.get("l1_delay_ms"))
+        self.manager.faults.set(settings.get("errors"), settings.get("l1_delay_ms"), settings.get("db_errors"))
         if "l1_size" in settings:
             size = settings["l1_size"] or self.manager.config.l1_cache_size
             self.manager.l1.resize(max_size=int(size))

@@ -311,7 +311,7 @@ def test_long_uid_is_shortened_stably() -> None:
 
 def test_firing_alerts_of_the_spec_set_are_annotations_on_every_dashboard(boards, specs) -> None:
     names = [a.name for a in build_model(specs).all_alert_rules]
-    assert len(names) == 35 and "CacheHitRateCritical" in names and "UnifiedCacheTargetMissing" in names
+    assert len(names) == 36 and "CacheHitRateCritical" in names and "UnifiedCacheTargetMissing" in names
     assert "L1ReadLatencyBurnRate1h" in names  # the SLO alerts too
     for board in boards.values():
         builtin, firing = board["annotations"]["list"]

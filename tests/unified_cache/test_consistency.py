@@ -241,3 +241,24 @@ def test_a_get_that_fails_in_the_database_is_counted_as_an_error(config, make_ma
             assert sample(registry, "unified_cache_operation_duration_seconds_count", cache_level="l3") == 1
 
     run(body())
+
+
+def test_the_database_fault_switch_fails_database_calls_as_a_lost_database(config, make_manager, registry):
+    """`db_errors=1`: writes and gets that reach L3 fail as DatabaseError and are counted where a
+    real database failure is; a get L1 answers goes on; `clear` brings the database back."""
+    async def body():
+        async with make_manager(config) as a:
+            await a.set_cached("held", 1)
+            a.faults.set(db_errors=1)
+            with pytest.raises(DatabaseError, match="injected database error"):
+                await a.set_cached("k", 2)
+            with pytest.raises(DatabaseError, match="injected database error"):
+                await a.get_cached("never-written")
+            assert await a.get_cached("held") == 1
+            assert sample(registry, "unified_database_connection_errors_total") == 2
+            assert (ops(registry, "l1", "hit"), ops(registry, "l3", "error")) == (1, 1)
+            a.faults.set(db_errors=0)
+            await a.set_cached("k", 2)
+            assert await a.get_cached("k") == 2
+
+    run(body())
