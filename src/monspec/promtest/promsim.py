@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -26,8 +27,6 @@ import promql_parser as pp
 from monspec.promql import label_matches
 
 LOOKBACK = 300.0
-COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
-ARITHMETIC = {"+", "-", "*", "/", "%", "^"}
 
 LabelKey = tuple  # sorted ((name, value), ...) including __name__
 
@@ -49,8 +48,9 @@ class Sample:
     value: float
 
 
-def _cmp(op: str, a: float, b: float) -> bool:
-    return {"==": a == b, "!=": a != b, ">": a > b, "<": a < b, ">=": a >= b, "<=": a <= b}[op]
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "==": operator.eq, "!=": operator.ne, ">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le}
+_ARITH: dict[str, Callable[[float, float], float]] = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 
 def _arith(op: str, a: float, b: float) -> float:
@@ -126,253 +126,76 @@ class Simulation:
         self._recorded_names: set[str] = set()
         self._order = {id(rule): i for i, rule in enumerate(self.recording)}
         self._raw_cache: dict = {}
+        self._needed: dict[str, list[RecordingRule]] = {}
 
     # --- series access -------------------------------------------------------------------
 
-    def _raw(self, name, matchers) -> list[tuple[dict[str, str], list[float | None]]]:
-        """Input series a selector matches; the inputs never change, so each answer is kept."""
-        cache_key = (name, tuple(matchers))
+    def _raw(self, name, matchers) -> list[tuple[LabelKey, list[float | None], bool]]:
+        """Input series a selector matches, in label order, each with whether it has gaps (None);
+        the inputs never change, so each answer is kept."""
+        cache_key = (name, matchers)
         cached = self._raw_cache.get(cache_key)
         if cached is None:
             cached = self._raw_cache[cache_key] = self._raw_uncached(name, matchers)
         return cached
 
-    def _raw_uncached(self, name, matchers) -> list[tuple[dict[str, str], list[float | None]]]:
+    def _raw_uncached(self, name, matchers) -> list[tuple[LabelKey, list[float | None], bool]]:
         out = []
         for k, values in self.inputs.items():
             labels = dict(k)
             if name is not None and labels.get("__name__") != name:
                 continue
             if all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in matchers):
-                out.append((labels, values))
-        return sorted(out, key=lambda item: key(item[0]))
-
-    def _instant(self, node, t: float) -> list[Sample]:
-        name, matchers = selector_matchers(node)
-        if node.offset or node.at:
-            raise Unsupported("offset / @ modifiers")
-        out = []
-        for labels, values in self._raw(name, matchers):
-            last = None
-            i = int(math.floor(t / self.interval + 1e-9))
-            while i >= 0 and i * self.interval > t - LOOKBACK:
-                if i < len(values) and values[i] is not None:
-                    last = values[i]
-                    break
-                i -= 1
-            if last is not None:
-                out.append(Sample(labels, last))
-        for k, value in sorted(self.recorded.get(t, {}).items()):
-            labels = dict(k)
-            if name is not None and labels.get("__name__") != name:
-                continue
-            if all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in matchers):
-                out.append(Sample(labels, value))
-        return out
-
-    def _range(self, node, t: float) -> list[tuple[dict[str, str], list[tuple[float, float]]]]:
-        vs = node.vector_selector
-        name, matchers = selector_matchers(vs)
-        if vs.offset or vs.at:
-            raise Unsupported("offset / @ modifiers")
-        if name is not None and name in self._recorded_names:
-            raise Unsupported(f"a range over the recorded series `{name}`")
-        rng = node.range.total_seconds()
-        out = []
-        first = max(0, math.ceil((t - rng) / self.interval - 1e-9))
-        last = math.floor(t / self.interval + 1e-9)
-        for labels, values in self._raw(name, matchers):
-            points = [(i * self.interval, value) for i in range(first, min(last, len(values) - 1) + 1)
-                      if (value := values[i]) is not None]
-            out.append((labels, points))
-        return out
+                out.append((key(labels), values, None in values))
+        return sorted(out, key=lambda item: item[0])
 
     # --- evaluation ------------------------------------------------------------------------
 
     def eval(self, node, t: float):
         """A list of Samples (instant vector) or a float (scalar)."""
-        if isinstance(node, pp.ParenExpr):
-            return self.eval(node.expr, t)
-        if isinstance(node, pp.NumberLiteral):
-            return float(node.val)
-        if isinstance(node, pp.VectorSelector):
-            return self._instant(node, t)
-        if isinstance(node, pp.UnaryExpr):
-            inner = self.eval(node.expr, t)
-            if isinstance(inner, float):
-                return -inner
-            return [Sample(_drop_name(s.labels), -s.value) for s in inner]
-        if isinstance(node, pp.Call):
-            return self._call(node, t)
-        if isinstance(node, pp.AggregateExpr):
-            return self._aggregate(node, t)
-        if isinstance(node, pp.BinaryExpr):
-            return self._binary(node, t)
-        raise Unsupported(f"{type(node).__name__} expressions")
-
-    def _call(self, node, t: float):
-        fn = node.func.name
-        if fn == "time":
-            return float(t)
-        if fn in ("rate", "increase"):
-            arg = node.args[0]
-            if not isinstance(arg, pp.MatrixSelector):
-                raise Unsupported(f"{fn}() of a subquery")
-            rng = arg.range.total_seconds()
-            out = []
-            for labels, points in self._range(arg, t):
-                value = _extrapolated_rate(points, t - rng, t, rng, is_rate=(fn == "rate"))
-                if value is not None:
-                    out.append(Sample(_drop_name(labels), value))
-            return out
-        if fn == "histogram_quantile":
-            q = self.eval(node.args[0], t)
-            vector = self.eval(node.args[1], t)
-            if not isinstance(q, float) or isinstance(vector, float):
-                raise Unsupported("histogram_quantile with a non-scalar quantile")
-            groups: dict[LabelKey, list[tuple[float, float]]] = {}
-            for s in vector:
-                if "le" not in s.labels:
-                    continue
-                rest = key({k: v for k, v in s.labels.items() if k not in ("le", "__name__")})
-                groups.setdefault(rest, []).append((_parse_le(s.labels["le"]), s.value))
-            return [Sample(dict(k), _bucket_quantile(q, buckets)) for k, buckets in sorted(groups.items())]
-        if fn == "absent":
-            inner = self.eval(node.args[0], t)
-            if inner:
-                return []
-            labels = {}
-            if isinstance(node.args[0], pp.VectorSelector):
-                name, matchers = selector_matchers(node.args[0])
-                labels = {lbl: v for lbl, op, v in matchers if op == "="}
-            return [Sample(labels, 1.0)]
-        raise Unsupported(f"the function {fn}()")
-
-    def _aggregate(self, node, t: float):
-        op = str(node.op)
-        if op not in ("sum", "min", "max", "avg", "count"):
-            raise Unsupported(f"the aggregation {op}")
-        vector = self.eval(node.expr, t)
-        modifier = node.modifier
-        labels_of = node.modifier.labels if modifier is not None else []
-        without = modifier is not None and str(modifier.type).endswith("Without")
-        groups: dict[LabelKey, list[float]] = {}
-        for s in vector:
-            if modifier is None:
-                g = {}
-            elif without:
-                g = {k: v for k, v in s.labels.items() if k not in labels_of and k != "__name__"}
-            else:
-                g = {k: v for k, v in s.labels.items() if k in labels_of}
-            groups.setdefault(key(g), []).append(s.value)
-        out = []
-        for k, values in sorted(groups.items()):
-            if op == "sum":
-                acc = values[0]
-                for v in values[1:]:
-                    acc += v
-            elif op == "min":
-                acc = min(values)
-            elif op == "max":
-                acc = max(values)
-            elif op == "count":
-                acc = float(len(values))
-            else:
-                acc = values[0]
-                for i, v in enumerate(values[1:], start=2):
-                    acc += (v - acc) / i
-            out.append(Sample(dict(k), acc))
-        return out
-
-    def _binary(self, node, t: float):
-        op = str(node.op)
-        lhs, rhs = self.eval(node.lhs, t), self.eval(node.rhs, t)
-        modifier = node.modifier
-        return_bool = bool(modifier and modifier.return_bool)
-        if op in ("and", "unless", "or"):
-            if isinstance(lhs, float) or isinstance(rhs, float):
-                raise Unsupported(f"`{op}` with a scalar")
-            sig = _signature(modifier)
-            matched = {sig(s.labels) for s in rhs}
-            if op == "and":
-                return [s for s in lhs if sig(s.labels) in matched]
-            if op == "unless":
-                return [s for s in lhs if sig(s.labels) not in matched]
-            left = {sig(s.labels) for s in lhs}
-            return lhs + [s for s in rhs if sig(s.labels) not in left]
-        if isinstance(lhs, float) and isinstance(rhs, float):
-            if op in COMPARISONS:
-                if not return_bool:
-                    raise Unsupported("a scalar comparison without bool")
-                return 1.0 if _cmp(op, lhs, rhs) else 0.0
-            return _arith(op, lhs, rhs)
-        if isinstance(lhs, float) or isinstance(rhs, float):
-            vector, scalar, vector_left = (rhs, lhs, False) if isinstance(lhs, float) else (lhs, rhs, True)
-            out = []
-            for s in vector:
-                a, b = (s.value, scalar) if vector_left else (scalar, s.value)
-                if op in COMPARISONS:
-                    hit = _cmp(op, a, b)
-                    if return_bool:
-                        out.append(Sample(_drop_name(s.labels), 1.0 if hit else 0.0))
-                    elif hit:
-                        out.append(Sample(s.labels, s.value))
-                else:
-                    out.append(Sample(_drop_name(s.labels), _arith(op, a, b)))
-            return out
-        if modifier is not None and str(modifier.card).split(".")[-1] not in ("OneToOne", "ManyToMany"):
-            raise Unsupported("group_left / group_right")
-        sig = _signature(modifier)
-        right: dict[LabelKey, Sample] = {}
-        for s in rhs:
-            k = sig(s.labels)
-            if k in right:
-                raise Unsupported("many-to-one matching")
-            right[k] = s
-        out = []
-        for s in lhs:
-            other = right.get(sig(s.labels))
-            if other is None:
-                continue
-            if op in COMPARISONS:
-                hit = _cmp(op, s.value, other.value)
-                if return_bool:
-                    out.append(Sample(_result_labels(s.labels, modifier), 1.0 if hit else 0.0))
-                elif hit:
-                    out.append(Sample(s.labels, s.value))
-            else:
-                out.append(Sample(_result_labels(s.labels, modifier), _arith(op, s.value, other.value)))
-        return out
+        result = _compile(node)(self, t)
+        if isinstance(result, float):
+            return result
+        return [Sample(dict(k), value) for k, value in result]
 
     # --- rule evaluation ---------------------------------------------------------------
 
     def record(self, t: float, only: set[str] | None = None) -> None:
         """Evaluate the recording rules at tick t, in order, as the recording group does
         (only those recording a name in `only`, when given: the others cannot change the result)."""
-        self.recorded[t] = {}
         if only is None:
             rules = self.recording
         else:  # the group's order: a rule may read what an earlier one recorded at this tick
             rules = sorted((r for name in only for r in self._rules_by_name.get(name, [])), key=lambda r: self._order[id(r)])
+        self._record(t, rules)
+
+    def _record(self, t: float, rules: list[RecordingRule]) -> None:
+        recorded: dict[LabelKey, float] = {}
+        self.recorded[t] = recorded
         for rule in rules:
             self._recorded_names.add(rule.record)
-            result = self.eval(_parse(rule.expr), t)
+            result = compiled(rule.expr)(self, t)
             if isinstance(result, float):
                 raise Unsupported("a recording rule yielding a scalar")
-            for s in result:
-                labels = {**{k: v for k, v in s.labels.items() if k != "__name__"}, **rule.labels, "__name__": rule.record}
-                self.recorded[t][key(labels)] = s.value
+            for k, value in result:
+                labels = {**dict(_drop_name(k)), **rule.labels, "__name__": rule.record}
+                recorded[key(labels)] = value
 
     def needed(self, expr: str) -> set[str]:
         """The recorded names expr reads, directly or through other recording rules."""
         return recorded_closure(expr, self._rules_by_name)
 
-    def condition(self, rule: AlertingRule, t: float) -> list[Sample]:
-        """The rule's expression at tick t. Recording rules read no range of recorded series
-        (that is Unsupported), so every tick can be evaluated on its own."""
+    def condition(self, rule: AlertingRule, t: float) -> Vector:
+        """The rule's expression at tick t, as (labels, value) pairs. Recording rules read no range
+        of recorded series (that is Unsupported), so every tick can be evaluated on its own."""
         if t not in self.recorded:
-            self.record(t, self.needed(rule.expr))
-        result = self.eval(_parse(rule.expr), t)
+            rules = self._needed.get(rule.expr)
+            if rules is None:
+                only = self.needed(rule.expr)
+                rules = self._needed[rule.expr] = sorted((r for name in only for r in self._rules_by_name.get(name, [])),
+                                                         key=lambda r: self._order[id(r)])
+            self._record(t, rules)
+        result = compiled(rule.expr)(self, t)
         if isinstance(result, float):
             raise Unsupported("an alert expression yielding a scalar")
         return result
@@ -392,18 +215,23 @@ class Simulation:
         (with until_firing, the ticks stop at the first one where an alert fires)."""
         active: dict[LabelKey, AlertState] = {}
         states: dict[float, list[AlertState]] = {}
+        # A sample's labels give the same alert labels at every tick: worked out once per sample.
+        alert_of: dict[LabelKey, tuple[LabelKey, dict[str, str], dict[str, str]]] = {}
         for t in ticks:
             result = self.condition(rule, t)
             seen = set()
-            for s in result:
-                labels = {**{k: v for k, v in s.labels.items() if k != "__name__"}, **rule.labels, "alertname": rule.name}
-                k = key(labels)
+            for sample_key, value in result:
+                known = alert_of.get(sample_key)
+                if known is None:
+                    labels = {**dict(_drop_name(sample_key)), **rule.labels, "alertname": rule.name}
+                    known = alert_of[sample_key] = (key(labels), labels, dict(sample_key))
+                k, labels, sample_labels = known
                 seen.add(k)
                 state = active.get(k)
                 if state is None:
-                    state = active[k] = AlertState(labels, t, s.value)
-                state.value = s.value
-                state.sample_labels = dict(s.labels)
+                    state = active[k] = AlertState(labels, t, value)
+                state.value = value
+                state.sample_labels = sample_labels
                 if not state.firing and t - state.active_at >= rule.for_seconds - 1e-9:
                     state.firing = True
             for k in list(active):
@@ -414,6 +242,285 @@ class Simulation:
             if until_firing and any(a.firing for a in states[t]):
                 break
         return states
+
+
+# --- compiled expressions ------------------------------------------------------------------
+#
+# Each expression is turned once into nested closures `(simulation, t) -> Vector | float` that hold
+# what the tree says (matchers, ranges, operators) as plain Python values: reading them from the
+# parser's nodes at every tick was most of a test plan's time. A closure evaluates its operands in
+# the order the tree walk did and raises Unsupported at the same point, so results (and the first
+# reason a rule is not covered) do not change.
+
+Vector = list  # [(LabelKey, value)], a LabelKey sorted by label name as `key` makes it
+Evaluator = Callable[["Simulation", float], "Vector | float"]
+
+
+@lru_cache(maxsize=16384)
+def compiled(expr: str) -> Evaluator:
+    """The evaluator of an expression's text, kept: rules are evaluated at every tick of many tests."""
+    return _compile(_parse(expr))
+
+
+def _unsupported(what: str) -> Evaluator:
+    def fail(sim: Simulation, t: float):
+        raise Unsupported(what)
+    return fail
+
+
+def _compile(node) -> Evaluator:
+    if isinstance(node, pp.ParenExpr):
+        return _compile(node.expr)
+    if isinstance(node, pp.NumberLiteral):
+        number = float(node.val)
+        return lambda sim, t: number
+    if isinstance(node, pp.VectorSelector):
+        return _compile_instant(node)
+    if isinstance(node, pp.UnaryExpr):
+        return _compile_unary(node)
+    if isinstance(node, pp.Call):
+        return _compile_call(node)
+    if isinstance(node, pp.AggregateExpr):
+        return _compile_aggregate(node)
+    if isinstance(node, pp.BinaryExpr):
+        return _compile_binary(node)
+    return _unsupported(f"{type(node).__name__} expressions")
+
+
+def _compile_unary(node) -> Evaluator:
+    inner = _compile(node.expr)
+
+    def unary(sim: Simulation, t: float):
+        result = inner(sim, t)
+        if isinstance(result, float):
+            return -result
+        return [(_drop_name(k), -value) for k, value in result]
+    return unary
+
+
+def _selector(node) -> tuple[str, tuple[tuple[str, str, str], ...]]:
+    name, matchers = selector_matchers(node)
+    return name, tuple(matchers)
+
+
+def _compile_instant(node) -> Evaluator:
+    name, matchers = _selector(node)
+    if node.offset or node.at:
+        return _unsupported("offset / @ modifiers")
+
+    def instant(sim: Simulation, t: float) -> Vector:
+        out = []
+        interval = sim.interval
+        newest = int(math.floor(t / interval + 1e-9))
+        for k, values, _ in sim._raw(name, matchers):
+            last = None
+            i = newest
+            while i >= 0 and i * interval > t - LOOKBACK:
+                if i < len(values) and values[i] is not None:
+                    last = values[i]
+                    break
+                i -= 1
+            if last is not None:
+                out.append((k, last))
+        recorded = sim.recorded.get(t)
+        if recorded:
+            for k, value in sorted(recorded.items()):
+                labels = dict(k)
+                if name is not None and labels.get("__name__") != name:
+                    continue
+                if all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in matchers):
+                    out.append((k, value))
+        return out
+    return instant
+
+
+def _compile_call(node) -> Evaluator:
+    fn = node.func.name
+    if fn == "time":
+        return lambda sim, t: float(t)
+    if fn in ("rate", "increase"):
+        arg = node.args[0]
+        if not isinstance(arg, pp.MatrixSelector):
+            return _unsupported(f"{fn}() of a subquery")
+        return _compile_rate(arg, is_rate=(fn == "rate"))
+    if fn == "histogram_quantile":
+        return _compile_quantile(node)
+    if fn == "absent":
+        return _compile_absent(node)
+    return _unsupported(f"the function {fn}()")
+
+
+def _compile_rate(arg, is_rate: bool) -> Evaluator:
+    """rate() / increase() of a range selector (`_range` and `_extrapolated_rate` in one pass)."""
+    rng = arg.range.total_seconds()
+    vs = arg.vector_selector
+    name, matchers = _selector(vs)
+    if vs.offset or vs.at:
+        return _unsupported("offset / @ modifiers")
+
+    def rate(sim: Simulation, t: float) -> Vector:
+        if name is not None and name in sim._recorded_names:
+            raise Unsupported(f"a range over the recorded series `{name}`")
+        interval = sim.interval
+        first = max(0, math.ceil((t - rng) / interval - 1e-9))
+        last = math.floor(t / interval + 1e-9)
+        out = []
+        for k, values, gaps in sim._raw(name, matchers):
+            end = min(last, len(values) - 1)
+            if gaps:
+                points = [(i * interval, value) for i in range(first, end + 1) if (value := values[i]) is not None]
+                if len(points) < 2:
+                    continue
+                value = _extrapolated_rate(points[0][0], points[-1][0], [v for _, v in points], t - rng, t, rng, is_rate)
+            else:
+                if end - first < 1:
+                    continue
+                value = _extrapolated_rate(first * interval, end * interval, values[first:end + 1], t - rng, t, rng, is_rate)
+            out.append((_drop_name(k), value))
+        return out
+    return rate
+
+
+def _compile_quantile(node) -> Evaluator:
+    quantile, inner = _compile(node.args[0]), _compile(node.args[1])
+
+    def histogram_quantile(sim: Simulation, t: float) -> Vector:
+        q, vector = quantile(sim, t), inner(sim, t)
+        if not isinstance(q, float) or isinstance(vector, float):
+            raise Unsupported("histogram_quantile with a non-scalar quantile")
+        groups: dict[LabelKey, list[tuple[float, float]]] = {}
+        for k, value in vector:
+            le = next((v for n, v in k if n == "le"), None)
+            if le is None:
+                continue
+            rest = tuple(pair for pair in k if pair[0] not in ("le", "__name__"))
+            groups.setdefault(rest, []).append((_parse_le(le), value))
+        return [(k, _bucket_quantile(q, buckets)) for k, buckets in sorted(groups.items())]
+    return histogram_quantile
+
+
+def _compile_absent(node) -> Evaluator:
+    arg = node.args[0]
+    inner = _compile(arg)
+    labels: LabelKey = ()
+    if isinstance(arg, pp.VectorSelector):
+        _, matchers = selector_matchers(arg)
+        labels = key({lbl: v for lbl, op, v in matchers if op == "="})
+
+    def absent(sim: Simulation, t: float) -> Vector:
+        return [] if inner(sim, t) else [(labels, 1.0)]
+    return absent
+
+
+_AGGREGATIONS = ("sum", "min", "max", "avg", "count")
+
+
+def _compile_aggregate(node) -> Evaluator:
+    op = str(node.op)
+    if op not in _AGGREGATIONS:
+        return _unsupported(f"the aggregation {op}")
+    inner = _compile(node.expr)
+    modifier = node.modifier
+    labels_of = frozenset(modifier.labels) if modifier is not None else frozenset()
+    without = modifier is not None and str(modifier.type).endswith("Without")
+
+    def aggregate(sim: Simulation, t: float) -> Vector:
+        groups: dict[LabelKey, list[float]] = {}
+        for k, value in inner(sim, t):
+            if modifier is None:
+                g: LabelKey = ()
+            elif without:
+                g = tuple(pair for pair in k if pair[0] not in labels_of and pair[0] != "__name__")
+            else:
+                g = tuple(pair for pair in k if pair[0] in labels_of)
+            groups.setdefault(g, []).append(value)
+        out = []
+        for g, values in sorted(groups.items()):
+            if op == "sum":
+                acc = values[0]
+                for v in values[1:]:
+                    acc += v
+            elif op == "min":
+                acc = min(values)
+            elif op == "max":
+                acc = max(values)
+            elif op == "count":
+                acc = float(len(values))
+            else:
+                acc = values[0]
+                for i, v in enumerate(values[1:], start=2):
+                    acc += (v - acc) / i
+            out.append((g, acc))
+        return out
+    return aggregate
+
+
+def _compile_binary(node) -> Evaluator:
+    op = str(node.op)
+    lhs_of, rhs_of = _compile(node.lhs), _compile(node.rhs)
+    modifier = node.modifier
+    return_bool = bool(modifier and modifier.return_bool)
+    sig = _signature(modifier)
+    compare = _COMPARE.get(op)
+    arith = _ARITH.get(op) or (lambda a, b: _arith(op, a, b))
+    card = str(modifier.card).split(".")[-1] if modifier is not None else None
+    result_labels = _result_labels(modifier)
+
+    def binary(sim: Simulation, t: float):
+        lhs, rhs = lhs_of(sim, t), rhs_of(sim, t)
+        if op in ("and", "unless", "or"):
+            if isinstance(lhs, float) or isinstance(rhs, float):
+                raise Unsupported(f"`{op}` with a scalar")
+            matched = {sig(k) for k, _ in rhs}
+            if op == "and":
+                return [s for s in lhs if sig(s[0]) in matched]
+            if op == "unless":
+                return [s for s in lhs if sig(s[0]) not in matched]
+            left = {sig(k) for k, _ in lhs}
+            return lhs + [s for s in rhs if sig(s[0]) not in left]
+        if isinstance(lhs, float) and isinstance(rhs, float):
+            if compare is not None:
+                if not return_bool:
+                    raise Unsupported("a scalar comparison without bool")
+                return 1.0 if compare(lhs, rhs) else 0.0
+            return arith(lhs, rhs)
+        if isinstance(lhs, float) or isinstance(rhs, float):
+            vector, scalar, vector_left = (rhs, lhs, False) if isinstance(lhs, float) else (lhs, rhs, True)
+            out = []
+            for k, value in vector:
+                a, b = (value, scalar) if vector_left else (scalar, value)
+                if compare is not None:
+                    hit = compare(a, b)
+                    if return_bool:
+                        out.append((_drop_name(k), 1.0 if hit else 0.0))
+                    elif hit:
+                        out.append((k, value))
+                else:
+                    out.append((_drop_name(k), arith(a, b)))
+            return out
+        if card is not None and card not in ("OneToOne", "ManyToMany"):
+            raise Unsupported("group_left / group_right")
+        right: dict[LabelKey, float] = {}
+        for k, value in rhs:
+            s = sig(k)
+            if s in right:
+                raise Unsupported("many-to-one matching")
+            right[s] = value
+        out = []
+        for k, value in lhs:
+            other = right.get(sig(k))
+            if other is None:
+                continue
+            if compare is not None:
+                hit = compare(value, other)
+                if return_bool:
+                    out.append((result_labels(k), 1.0 if hit else 0.0))
+                elif hit:
+                    out.append((k, value))
+            else:
+                out.append((result_labels(k), arith(value, other)))
+        return out
+    return binary
 
 
 @lru_cache(maxsize=1024)
@@ -448,46 +555,46 @@ def recorded_closure(expr: str, rules_by_name: Mapping[str, Sequence[RecordingRu
     return names
 
 
-def _drop_name(labels: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in labels.items() if k != "__name__"}
+def _drop_name(k: LabelKey) -> LabelKey:
+    return tuple(pair for pair in k if pair[0] != "__name__")
 
 
-def _signature(modifier):
+def _signature(modifier) -> Callable[[LabelKey], LabelKey]:
+    """The labels two samples are matched on (`on`, `ignoring` or all but the name)."""
     matching = modifier.matching if modifier is not None else None
     if matching is None:
-        return lambda labels: key(_drop_name(labels))
-    names = set(matching.labels)
+        return _drop_name
+    names = frozenset(matching.labels)
     if str(matching.type).endswith("Include"):
-        return lambda labels: key({k: v for k, v in labels.items() if k in names})
-    return lambda labels: key({k: v for k, v in labels.items() if k not in names and k != "__name__"})
+        return lambda k: tuple(pair for pair in k if pair[0] in names)
+    return lambda k: tuple(pair for pair in k if pair[0] not in names and pair[0] != "__name__")
 
 
-def _result_labels(labels: dict[str, str], modifier) -> dict[str, str]:
-    out = _drop_name(labels)
+def _result_labels(modifier) -> Callable[[LabelKey], LabelKey]:
+    """The labels of a one-to-one operation's result: the left side's without the name, cut by `on` / `ignoring`."""
     matching = modifier.matching if modifier is not None else None
-    if matching is not None and str(matching.type).endswith("Include"):
-        out = {k: v for k, v in out.items() if k in set(matching.labels)}
-    elif matching is not None:
-        out = {k: v for k, v in out.items() if k not in set(matching.labels)}
-    return out
+    if matching is None:
+        return _drop_name
+    names = frozenset(matching.labels)
+    if str(matching.type).endswith("Include"):
+        return lambda k: tuple(pair for pair in k if pair[0] in names and pair[0] != "__name__")
+    return lambda k: tuple(pair for pair in k if pair[0] not in names and pair[0] != "__name__")
 
 
-def _extrapolated_rate(points, range_start: float, range_end: float, rng: float, is_rate: bool) -> float | None:
-    """promql.extrapolatedRate of Prometheus 2.42 (counters)."""
-    if len(points) < 2:
-        return None
-    first_t, first_v = points[0]
-    last_t, last_v = points[-1]
+def _extrapolated_rate(first_t: float, last_t: float, values: Sequence[float], range_start: float, range_end: float,
+                       rng: float, is_rate: bool) -> float:
+    """promql.extrapolatedRate of Prometheus 2.42 (counters): `values` sampled from first_t to last_t, at least two."""
+    first_v, last_v = values[0], values[-1]
     result = last_v - first_v
     last = 0.0
-    for _, v in points:
+    for v in values:
         if v < last:
             result += last
         last = v
     duration_to_start = first_t - range_start
     duration_to_end = range_end - last_t
     sampled = last_t - first_t
-    average = sampled / (len(points) - 1)
+    average = sampled / (len(values) - 1)
     if result > 0 and first_v >= 0:
         to_zero = sampled * (first_v / result)
         if to_zero < duration_to_start:
@@ -500,6 +607,7 @@ def _extrapolated_rate(points, range_start: float, range_end: float, rng: float,
     if is_rate:
         factor /= rng
     return result * factor
+
 
 
 def _parse_le(text: str) -> float:
