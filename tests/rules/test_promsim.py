@@ -35,6 +35,20 @@ def test_rate_extrapolation_matches_promtool() -> None:
     assert sim.recorded[300.0] == {key({"__name__": "x:rate"}): 0.11666666666666667}
 
 
+def test_rate_across_a_counter_reset_and_missing_samples_matches_promtool() -> None:
+    """The reset pass runs only for windows holding a drop (the 3 after 14); gaps (`_` in promtool) take
+    the slow path over the samples there are."""
+    counter = [0.0, 7.0, 14.0, 3.0, 10.0, 17.0, 24.0, 31.0, 38.0, 45.0, 52.0]
+    gappy = [0.0, 7.0, None, 21.0, 28.0, None, 42.0, 49.0, None, None, 70.0]
+    sim = Simulation({key({"__name__": "c"}): counter, key({"__name__": "g"}): gappy}, 60.0,
+                     [RecordingRule("c:rate", "rate(c[5m])", {}), RecordingRule("g:increase", "increase(g[5m])", {})])
+    for t in (240.0, 300.0, 600.0):
+        sim.record(t)
+    assert [sim.recorded[t][key({"__name__": "c:rate"})] for t in (240.0, 300.0, 600.0)] == [
+        0.08, 0.10333333333333335, 0.11666666666666667]
+    assert [sim.recorded[t][key({"__name__": "g:increase"})] for t in (240.0, 300.0, 600.0)] == [28.0, 35.0, 35.0]
+
+
 def test_histogram_quantile_matches_promtool() -> None:
     base = {"__name__": "h_bucket", "job": "j"}
     inputs = {key({**base, "le": le}): _counter(n, 40) for le, n in (("0.01", 900), ("0.025", 1000), ("+Inf", 1000))}

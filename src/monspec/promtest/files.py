@@ -88,7 +88,7 @@ def _plan(model: Model) -> tuple[Generator, list[TestFile]]:
     def file_for(key: tuple, head: str, recorded: frozenset[str]) -> TestFile:
         if key not in files:
             test_file = files[key] = TestFile(_unique(_slug(head), names))
-            test_file.records = [r for r in gen.records if r.record in recorded]
+            test_file.records = gen.records_of(recorded)
         return files[key]
 
     for rule in gen.records:

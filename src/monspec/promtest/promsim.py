@@ -13,6 +13,7 @@ order Go does it so expected values are bit-exact.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import operator
@@ -21,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any, cast
 
 import promql_parser as pp
 
@@ -130,23 +132,24 @@ class Simulation:
 
     # --- series access -------------------------------------------------------------------
 
-    def _raw(self, name, matchers) -> list[tuple[LabelKey, list[float | None], bool]]:
-        """Input series a selector matches, in label order, each with whether it has gaps (None);
-        the inputs never change, so each answer is kept."""
+    def _raw(self, name, matchers) -> list[RawSeries]:
+        """Input series a selector matches, in label order; the inputs never change, so each answer is kept."""
         cache_key = (name, matchers)
         cached = self._raw_cache.get(cache_key)
         if cached is None:
             cached = self._raw_cache[cache_key] = self._raw_uncached(name, matchers)
         return cached
 
-    def _raw_uncached(self, name, matchers) -> list[tuple[LabelKey, list[float | None], bool]]:
+    def _raw_uncached(self, name, matchers) -> list[RawSeries]:
         out = []
         for k, values in self.inputs.items():
             labels = dict(k)
             if name is not None and labels.get("__name__") != name:
                 continue
             if all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in matchers):
-                out.append((key(labels), values, None in values))
+                labels_key = key(labels)
+                gapless = None not in values
+                out.append((labels_key, _drop_name(labels_key), values, _drops(cast(list[float], values)) if gapless else None))
         return sorted(out, key=lambda item: item[0])
 
     # --- evaluation ------------------------------------------------------------------------
@@ -253,10 +256,11 @@ class Simulation:
 # reason a rule is not covered) do not change.
 
 Vector = list  # [(LabelKey, value)], a LabelKey sorted by label name as `key` makes it
-Evaluator = Callable[["Simulation", float], "Vector | float"]
+RawSeries = tuple  # (LabelKey, LabelKey without __name__, samples, resets up to each sample (None: gaps))
+Evaluator = Callable[["Simulation", float], Any]  # a Vector, or a float for a scalar
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=65536)
 def compiled(expr: str) -> Evaluator:
     """The evaluator of an expression's text, kept: rules are evaluated at every tick of many tests."""
     return _compile(_parse(expr))
@@ -312,7 +316,7 @@ def _compile_instant(node) -> Evaluator:
         out = []
         interval = sim.interval
         newest = int(math.floor(t / interval + 1e-9))
-        for k, values, _ in sim._raw(name, matchers):
+        for k, _, values, _ in sim._raw(name, matchers):
             last = None
             i = newest
             while i >= 0 and i * interval > t - LOOKBACK:
@@ -365,9 +369,9 @@ def _compile_rate(arg, is_rate: bool) -> Evaluator:
         first = max(0, math.ceil((t - rng) / interval - 1e-9))
         last = math.floor(t / interval + 1e-9)
         out = []
-        for k, values, gaps in sim._raw(name, matchers):
+        for _, dropped, values, drops in sim._raw(name, matchers):
             end = min(last, len(values) - 1)
-            if gaps:
+            if drops is None:  # gaps: only the samples there are
                 points = [(i * interval, value) for i in range(first, end + 1) if (value := values[i]) is not None]
                 if len(points) < 2:
                     continue
@@ -375,8 +379,10 @@ def _compile_rate(arg, is_rate: bool) -> Evaluator:
             else:
                 if end - first < 1:
                     continue
-                value = _extrapolated_rate(first * interval, end * interval, values[first:end + 1], t - rng, t, rng, is_rate)
-            out.append((_drop_name(k), value))
+                window = values[first:end + 1]
+                resets = drops[end] != drops[first] or window[0] < 0.0
+                value = _extrapolated_rate(first * interval, end * interval, window, t - rng, t, rng, is_rate, resets)
+            out.append((dropped, value))
         return out
     return rate
 
@@ -424,16 +430,17 @@ def _compile_aggregate(node) -> Evaluator:
     labels_of = frozenset(modifier.labels) if modifier is not None else frozenset()
     without = modifier is not None and str(modifier.type).endswith("Without")
 
+    def group_of(k: LabelKey) -> LabelKey:
+        if modifier is None:
+            return ()
+        if without:
+            return tuple(pair for pair in k if pair[0] not in labels_of and pair[0] != "__name__")
+        return tuple(pair for pair in k if pair[0] in labels_of)
+
     def aggregate(sim: Simulation, t: float) -> Vector:
         groups: dict[LabelKey, list[float]] = {}
         for k, value in inner(sim, t):
-            if modifier is None:
-                g: LabelKey = ()
-            elif without:
-                g = tuple(pair for pair in k if pair[0] not in labels_of and pair[0] != "__name__")
-            else:
-                g = tuple(pair for pair in k if pair[0] in labels_of)
-            groups.setdefault(g, []).append(value)
+            groups.setdefault(group_of(k), []).append(value)
         out = []
         for g, values in sorted(groups.items()):
             if op == "sum":
@@ -523,12 +530,12 @@ def _compile_binary(node) -> Evaluator:
     return binary
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=65536)  # as monspec.promql's: every expression of a large spec set
 def _parse(expr: str):
     return pp.parse(expr)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=65536)
 def selector_names(expr: str) -> frozenset[str]:
     """Metric names an expression selects."""
     found: set[str] = set()
@@ -553,6 +560,11 @@ def recorded_closure(expr: str, rules_by_name: Mapping[str, Sequence[RecordingRu
                 names.add(name)
                 todo.extend(r.expr for r in rules_by_name[name])
     return names
+
+
+def _drops(values: Sequence[float]) -> list[int]:
+    """How many samples up to each index are below the one before them (counter resets, as `v < last` sees them)."""
+    return [0, *itertools.accumulate(map(operator.lt, values[1:], values))]
 
 
 def _drop_name(k: LabelKey) -> LabelKey:
@@ -582,15 +594,17 @@ def _result_labels(modifier) -> Callable[[LabelKey], LabelKey]:
 
 
 def _extrapolated_rate(first_t: float, last_t: float, values: Sequence[float], range_start: float, range_end: float,
-                       rng: float, is_rate: bool) -> float:
-    """promql.extrapolatedRate of Prometheus 2.42 (counters): `values` sampled from first_t to last_t, at least two."""
+                       rng: float, is_rate: bool, resets: bool = True) -> float:
+    """promql.extrapolatedRate of Prometheus 2.42 (counters): `values` sampled from first_t to last_t, at least two.
+    `resets` False says no value is below the one before it (nor the first below 0): the reset pass adds nothing."""
     first_v, last_v = values[0], values[-1]
     result = last_v - first_v
-    last = 0.0
-    for v in values:
-        if v < last:
-            result += last
-        last = v
+    if resets:
+        last = 0.0
+        for v in values:
+            if v < last:
+                result += last
+            last = v
     duration_to_start = first_t - range_start
     duration_to_end = range_end - last_t
     sampled = last_t - first_t

@@ -26,6 +26,7 @@ import itertools
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import promql_parser as pp
 
@@ -133,6 +134,8 @@ class Generator:
         self._records_by_name: dict[str, list[RecordRule]] = {}  # driving a recorded series finds its rule here
         for record in self.records:
             self._records_by_name.setdefault(record.record, []).append(record)
+        self._record_order = {id(r): i for i, r in enumerate(self.records)}
+        self._series: dict[tuple, list[float | None]] = {}
 
     # --- driving an expression to a value with raw inputs ----------------------------------
 
@@ -333,9 +336,26 @@ class Generator:
                                                  key=lambda r: self._order[id(r)])
         return cached
 
+    def records_of(self, names: frozenset[str]) -> list[RecordRule]:
+        """The recording rules recording any of `names`, in rules.yml order."""
+        return sorted((r for name in names for r in self._records_by_name.get(name, [])), key=lambda r: self._record_order[id(r)])
+
     def simulation(self, inputs: dict, rule: AlertingRule, horizon: float) -> Simulation:
         steps = int(round(horizon / self.interval))
-        return Simulation(series_values(inputs, steps), self.interval, self.chain(rule.expr))
+        return Simulation(self.series_values(inputs, steps), self.interval, self.chain(rule.expr))
+
+    def series_values(self, inputs: dict, steps: int) -> dict[tuple, list[float | None]]:
+        """The `samples` of each input series, each built once: the scenarios of an alert share most of
+        their inputs (kept by the spec's repr, which tells 0.0 from -0.0 and 1 from 1.0; simulations
+        never change their inputs)."""
+        out = {}
+        for k, spec in inputs.items():
+            cache_key = (repr(spec), steps)
+            values = self._series.get(cache_key)
+            if values is None:
+                values = self._series[cache_key] = samples(spec, steps)
+            out[k] = values
+        return out
 
     def ticks(self, horizon: float) -> list[float]:
         return [i * self.eval_interval for i in range(int(horizon / self.eval_interval) + 1)]
@@ -459,7 +479,7 @@ class Generator:
         at = _ceil(_max_range(rule.expr) + 300, self.eval_interval)
         steps = int(round(at / self.interval))
         selector = selector_text(rule.record, rule.labels)
-        sim = Simulation(series_values(inputs, steps), self.interval, self.chain(selector))
+        sim = Simulation(self.series_values(inputs, steps), self.interval, self.chain(selector))
         sim.record(at)
         wanted = pp.parse(selector)
         samples = sim.eval(wanted, at)
@@ -511,6 +531,7 @@ def _base_for(target: float) -> int:
     return 1000 * RATIO_BASE
 
 
+@lru_cache(maxsize=65536)  # every rule of a large spec set, asked once per scenario
 def _max_range(expr: str) -> float:
     found = [0.0]
 
@@ -575,23 +596,19 @@ def number_text(value: float) -> str:
     return format_number(value)
 
 
-def series_values(inputs: dict, steps: int) -> dict[tuple, list[float | None]]:
+def samples(spec: Gauge | Counter, steps: int) -> list[float | None]:
     """The samples promtool reads from `values_text` notation: steps + 1 of them, from t=0."""
-    series: dict[tuple, list[float | None]] = {}
-    for k, spec in inputs.items():
-        if isinstance(spec, Gauge):
-            series[k] = [spec.value] * (steps + 1)
-        else:  # promtool's `0+7x30` accumulates, it does not multiply
-            acc, values = spec.start, list[float | None]()
-            for _ in range(steps + 1):
-                values.append(acc)
-                acc += spec.increment
-            series[k] = values
-    return series
+    if isinstance(spec, Gauge):
+        return [spec.value] * (steps + 1)
+    acc, values = spec.start, list[float | None]()
+    for _ in range(steps + 1):  # promtool's `0+7x30` accumulates, it does not multiply
+        values.append(acc)
+        acc += spec.increment
+    return values
 
 
 def values_text(spec, steps: int) -> str:
-    """promtool's notation of the samples `series_values` gives the simulation."""
+    """promtool's notation of the `samples` the simulation reads."""
     if isinstance(spec, Gauge):
         return f"{number_text(spec.value)}+0x{steps}"
     return f"{number_text(spec.start)}+{number_text(spec.increment)}x{steps}"
