@@ -102,6 +102,7 @@ class Planner:
         self.first_tick = math.ceil(self.interval / self.eval) * self.eval  # rates need two samples
         self._ticks = [self.first_tick]  # the evaluation ticks so far, stepped by repeated addition
         self._base_values: dict[tuple, Recorded] = {}  # per input phases
+        self._starts: dict[tuple[float, ...], list[int]] = {}  # phase starts -> `first_sample` of each
         total = self.series_for(objective.event_selectors()[0], [])
         # What the SLI's recordings carry: the `by` labels of the input series, and the SLO's.
         self.sample_labels = dict(sorted({**{b: total[b] for b in objective.slo.by if b in total},
@@ -215,9 +216,14 @@ class Planner:
         """The errors per second summed over samples first+1 … last: each phase's rate times the
         number of those samples it covers (a phase runs from its start to the next one's: every
         scenario lists its phases in start order)."""
-        starts = [self.first_sample(p.start) for p in phases] + [last + 1]
-        return sum(phase.errors * max(0, min(end, last + 1) - max(begin, first + 1))
-                   for phase, begin, end in zip(phases, starts, starts[1:], strict=False))
+        starts = self._starts.get(phase_key := tuple(p.start for p in phases))
+        if starts is None:  # asked at every tick for the same few phase lists
+            starts = self._starts[phase_key] = [self.first_sample(p.start) for p in phases]
+        errors = 0
+        for i, phase in enumerate(phases):
+            end = starts[i + 1] if i + 1 < len(starts) else last + 1
+            errors += phase.errors * max(0, min(end, last + 1) - max(starts[i], first + 1))
+        return errors
 
     def first_sample(self, start: float) -> int:
         """The index of the first sample taken at or after `start` seconds."""
