@@ -473,6 +473,16 @@ def _compile_binary(node) -> Evaluator:
     card = str(modifier.card).split(".")[-1] if modifier is not None else None
     result_labels = _result_labels(modifier)
 
+    def element(out: Vector, k: LabelKey, labels_of: Callable[[LabelKey], LabelKey], value: float, a: float, b: float) -> None:
+        """The result for one sample `k` (value `value`) of `a op b`: a comparison keeps the sample as it is
+        (or gives 1 / 0 with bool), arithmetic gives the value on `labels_of(k)`."""
+        if compare is None:
+            out.append((labels_of(k), arith(a, b)))
+        elif return_bool:
+            out.append((labels_of(k), 1.0 if compare(a, b) else 0.0))
+        elif compare(a, b):
+            out.append((k, value))
+
     def binary(sim: Simulation, t: float):
         lhs, rhs = lhs_of(sim, t), rhs_of(sim, t)
         if op in ("and", "unless", "or"):
@@ -493,17 +503,10 @@ def _compile_binary(node) -> Evaluator:
             return arith(lhs, rhs)
         if isinstance(lhs, float) or isinstance(rhs, float):
             vector, scalar, vector_left = (rhs, lhs, False) if isinstance(lhs, float) else (lhs, rhs, True)
-            out = []
+            out: Vector = []
             for k, value in vector:
                 a, b = (value, scalar) if vector_left else (scalar, value)
-                if compare is not None:
-                    hit = compare(a, b)
-                    if return_bool:
-                        out.append((_drop_name(k), 1.0 if hit else 0.0))
-                    elif hit:
-                        out.append((k, value))
-                else:
-                    out.append((_drop_name(k), arith(a, b)))
+                element(out, k, _drop_name, value, a, b)
             return out
         if card is not None and card not in ("OneToOne", "ManyToMany"):
             raise Unsupported("group_left / group_right")
@@ -516,16 +519,8 @@ def _compile_binary(node) -> Evaluator:
         out = []
         for k, value in lhs:
             other = right.get(sig(k))
-            if other is None:
-                continue
-            if compare is not None:
-                hit = compare(value, other)
-                if return_bool:
-                    out.append((result_labels(k), 1.0 if hit else 0.0))
-                elif hit:
-                    out.append((k, value))
-            else:
-                out.append((result_labels(k), arith(value, other)))
+            if other is not None:
+                element(out, k, result_labels, value, value, other)
         return out
     return binary
 
