@@ -67,11 +67,9 @@ def alert_series(alert: AlertRule) -> list[promql.Selector]:
     return out
 
 
-def shows(panel: promql.Selector, wanted: promql.Selector) -> bool:
-    """A panel selector shows the wanted series: same metric, and no label both pin to different values."""
-    if panel.name != wanted.name:
-        return False
-    pinned = {m.name: m.value for m in wanted.matchers if m.op == "="}
+def _shows(panel: promql.Selector, pinned: dict[str, str]) -> bool:
+    """A panel selector (of the wanted metric) shows the wanted series: no label that both pin
+    to different values (`pinned`: the wanted selector's equality matchers)."""
     return all(m.matches(pinned[m.name]) for m in panel.matchers if m.name in pinned)
 
 
@@ -98,10 +96,13 @@ def _showing(index: PanelIndex, alert: AlertRule) -> list[tuple[str, list[str]]]
     """(dashboard key, panel titles) of the panels whose targets show the alert's own series, in
     dashboard and target order (the L2 hit-rate alert is shown by panels with the L2 ratio, not
     by the overall one)."""
-    hits = sorted({(position, key, panel) for wanted in alert_series(alert)
-                   for position, key, panel, selector in index.get(wanted.name or "", ()) if shows(selector, wanted)})
+    hits: set[tuple[int, str, str]] = set()
+    for wanted in alert_series(alert):
+        pinned = {m.name: m.value for m in wanted.matchers if m.op == "="}
+        hits.update((position, key, panel) for position, key, panel, selector in index.get(wanted.name or "", ())
+                    if _shows(selector, pinned))
     found: dict[str, list[str]] = {}
-    for _position, key, panel in hits:
+    for _position, key, panel in sorted(hits):
         titles = found.setdefault(key, [])
         if panel not in titles:
             titles.append(panel)
