@@ -1,5 +1,5 @@
-"""The matcher index finds exactly what testing every item finds: random routing trees and label sets
-(seeded: the same examples every run), against a plain walk that tries every sibling in order."""
+"""The matcher index finds exactly what testing every item finds: random routing trees, inhibit rules
+and label sets (seeded: the same examples every run), against plain loops that try every item."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,8 +7,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monspec.model.inhibition import muting_rules, mutes
+from monspec.model.rules import AlertRule
 from monspec.spec import routing as routing_module
-from monspec.spec.routing import MatcherIndex, Route, Routing, matches
+from monspec.spec.routing import Inhibit, MatcherIndex, Route, Routing, matches
 
 LABELS = ["alertname", "severity", "team"]
 VALUES = ["", "S", "S1", "S10", "S1A", "Sx", "critical", "crit", "warning", "a|b", "a.b"]
@@ -76,3 +78,19 @@ def test_a_lookup_tries_only_the_items_filed_under_the_labels(monkeypatch) -> No
     monkeypatch.setattr(routing_module, "matches", counted)
     assert list(index.matching({"alertname": "S12CacheDown", "severity": "info"})) == [12]
     assert tried == [sides[1][1], sides[12][1], sides[50][1]]  # S1 shares the prefix "S1"; the alternation has none
+
+
+ALERT_LABELS = st.dictionaries(st.sampled_from(["severity", "team", "kpi", "job"]), st.sampled_from(VALUES[:6]), max_size=3)
+INHIBITS = st.builds(lambda source, target, equal: Inhibit(source_match=source[0] or {"team": "S"}, source_match_re=source[1],
+                                                           target_match=target[0] or {"team": "S1"}, target_match_re=target[1],
+                                                           equal=equal),
+                     MATCHERS, MATCHERS, st.lists(st.sampled_from(LABELS + ["kpi", "job"]), max_size=2, unique=True))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(rules=st.lists(INHIBITS, max_size=6),
+       alerts=st.lists(st.tuples(st.sampled_from(VALUES[1:6]), ALERT_LABELS), max_size=10))
+def test_generated_inhibit_rules_kept_are_those_that_mute_an_alert(rules: list[Inhibit], alerts: list) -> None:
+    rule_objects = [AlertRule(name=name, expr="up == 0", for_=None, keep_firing_for=None, labels=labels, annotations={},
+                              entity=None, origin="alert", severity=labels.get("severity", "")) for name, labels in alerts]
+    assert muting_rules(rules, rule_objects) == [r for r in rules if any(mutes(r, a, rule_objects) for a in rule_objects)]
