@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monspec.model.inhibition import muting_rules, mutes
+from monspec.model.inhibition import mutes, muting_rules
 from monspec.model.rules import AlertRule
 from monspec.spec import routing as routing_module
 from monspec.spec.routing import Inhibit, MatcherIndex, Route, Routing, matches
