@@ -309,34 +309,58 @@ def test_long_uid_is_shortened_stably() -> None:
     assert stable_uid("UnifiedConnectionManager") == "unifiedconnectionmanager"
 
 
-def test_firing_alerts_of_the_spec_set_are_annotations_on_every_dashboard(boards, specs) -> None:
-    names = [a.name for a in build_model(specs).all_alert_rules]
-    assert len(names) == 36 and "CacheHitRateCritical" in names and "UnifiedCacheTargetMissing" in names
-    assert "L1ReadLatencyBurnRate1h" in names  # the SLO alerts too
-    for board in boards.values():
+# The alerts each bundled dashboard shows (monspec.model.placement): those on the series or KPIs
+# its panels show, the scrape job's two absence alerts on each, and on the first dashboard
+# (Cache Performance) the alerts no panel shows (the L2/L3 response-time and warming-size KPIs).
+ABSENCE = ["UnifiedCacheTargetDown", "UnifiedCacheTargetMissing"]
+TILES = {
+    "UnifiedConnectionManager - Cache Performance": [
+        "CacheHitRateCritical", "CacheHitRateWarning", "CachePerformanceExcellent", "L2ResponseTimeCritical",
+        "L2ResponseTimeWarning", "L3ResponseTimeCritical", "L3ResponseTimeWarning", "WarmingKeysPerCycleCritical",
+        "WarmingKeysPerCycleWarning", *ABSENCE],
+    "UnifiedConnectionManager - Engineering Deep Dive": [
+        "CacheResponseTimeCritical", "CacheWarmingIneffective", "CacheWarmingCompleted", "L1HitRateCritical",
+        "L1HitRateWarning", "L1ResponseTimeWarning", *ABSENCE],
+    "UnifiedConnectionManager - Executive Overview": [
+        "CacheHitRateCritical", "RedisMasterDown", "RedisClusterDown", "CacheHitRateWarning", "CachePerformanceExcellent",
+        "L1HitRateCritical", "L1HitRateWarning", "L2HitRateCritical", "L2HitRateWarning", "ThroughputCritical",
+        "ThroughputWarning", *ABSENCE],
+    "UnifiedConnectionManager - Operations Detail": [
+        "RedisMasterDown", "RedisClusterDown", "DatabaseErrors", "L1CacheUtilizationHigh", "RedisConnectionErrors",
+        "L1UtilizationCritical", "RedisReplicaConnectedCritical", *ABSENCE],
+}
+
+
+def test_each_dashboard_annotates_the_firing_of_its_own_alerts(boards) -> None:
+    for title, board in boards.items():
         builtin, firing = board["annotations"]["list"]
         assert builtin["builtIn"] == 1 and builtin["datasource"] == {"type": "grafana", "uid": "-- Grafana --"}
         assert firing == {"datasource": {"type": "prometheus", "uid": "${datasource}"}, "enable": True, "hide": False,
                           "iconColor": "red", "name": "Firing alerts",
-                          "expr": 'ALERTS{alertstate="firing", alertname=~"' + "|".join(names) + '"}'}
+                          "expr": 'ALERTS{alertstate="firing", alertname=~"' + "|".join(TILES[title]) + '"}'}
         promql.parse(firing["expr"])
 
 
-def test_every_dashboard_opens_with_the_state_of_each_alert(boards, specs) -> None:
-    names = [a.name for a in build_model(specs).all_alert_rules]
-    for board in boards.values():
+def test_each_dashboard_opens_with_the_state_of_its_alerts(boards, specs) -> None:
+    model = build_model(specs)
+    slo_alerts = [a.name for a in model.all_alert_rules if a.name.endswith(("1h", "6h", "1d", "3d"))]
+    assert len(slo_alerts) == 8  # on the SLO dashboard (tests/dashboards/test_slo_dashboard.py)
+    assert {n for names in TILES.values() for n in names} | set(slo_alerts) == {a.name for a in model.all_alert_rules}
+    for title, board in boards.items():
         row, state, panels_row = board["panels"][:3]
+        rows = -(-len(TILES[title]) // 6)  # 6 tiles a row, each 2 high
         assert (row["type"], row["gridPos"], row["collapsed"]) == ("row", {"h": 1, "w": 24, "x": 0, "y": 0}, False)
-        assert state["type"] == "stat" and state["gridPos"] == {"h": 12, "w": 24, "x": 0, "y": 1}  # 34 tiles, 6 a row
-        assert [t["legendFormat"] for t in state["targets"]] == names
+        assert state["type"] == "stat" and state["gridPos"] == {"h": 2 * rows, "w": 24, "x": 0, "y": 1}
+        assert [t["legendFormat"] for t in state["targets"]] == TILES[title]
+        assert [t["refId"] for t in state["targets"]][:3] == ["A", "B", "C"]
         assert state["targets"][0]["expr"] == (
-            'max(ALERTS{alertname="CacheHitRateCritical", alertstate="firing"}) * 2'
-            ' or max(ALERTS{alertname="CacheHitRateCritical", alertstate="pending"}) or vector(0)')
+            f'max(ALERTS{{alertname="{TILES[title][0]}", alertstate="firing"}}) * 2'
+            f' or max(ALERTS{{alertname="{TILES[title][0]}", alertstate="pending"}}) or vector(0)')
         assert state["fieldConfig"]["defaults"]["mappings"] == [{"type": "value", "options": {
             "0": {"color": "green", "text": "OK"}, "1": {"color": "orange", "text": "Pending"},
             "2": {"color": "red", "text": "Firing"}}}]
         assert state["options"]["colorMode"] == "background" and state["options"]["textMode"] == "value_and_name"
-        assert panels_row["gridPos"]["y"] == 13 and min(p["gridPos"]["y"] for p in _content(board)) == 14
+        assert panels_row["gridPos"]["y"] == 2 * rows + 1 and min(p["gridPos"]["y"] for p in _content(board)) == 2 * rows + 2
 
 
 def test_a_kpi_panel_links_to_the_runbook_and_the_rule_of_each_of_its_alerts(boards) -> None:

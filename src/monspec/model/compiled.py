@@ -7,11 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from monspec.model.catalog import Catalog, build_catalog
 from monspec.model.objective import slo_groups
+from monspec.model.placement import Placement, place
 from monspec.model.rules import AlertRule, RecordRule, RuleGroup, alert_group, imported_groups, recording_group
+from monspec.model.slo_board import KEY as SLO_BOARD_KEY
+from monspec.model.slo_board import slo_board
 from monspec.spec import SpecSet
+from monspec.spec.dashboards import Dashboard
 
 GroupProducer = Callable[[SpecSet], list[RuleGroup]]
 
@@ -41,6 +46,21 @@ class Model:
     def all_alert_rules(self) -> list[AlertRule]:
         """Every alert rules.yml holds, imported ones included."""
         return [rule for group in self.groups for rule in group.rules if isinstance(rule, AlertRule)]
+
+    @cached_property
+    def dashboards(self) -> dict[str, Dashboard]:
+        """The spec set's dashboards in spec order, then the generated SLO dashboard when there are
+        SLOs (keyed `slos`, or `slos-generated` when the specs already have a `slos`)."""
+        boards = dict(self.specs.dashboards)
+        slos = slo_board(self.specs)
+        if slos is not None:
+            boards[SLO_BOARD_KEY if SLO_BOARD_KEY not in boards else f"{SLO_BOARD_KEY}-generated"] = slos
+        return boards
+
+    @cached_property
+    def placement(self) -> Placement:
+        """Which dashboard shows which alert (monspec.model.placement)."""
+        return place(self.specs, self.dashboards, self.all_alert_rules)
 
     def _own(self, name: str) -> list:
         return next((list(g.rules) for g in self.groups if g.name == name and g.origin == "project"), [])

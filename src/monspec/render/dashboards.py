@@ -109,9 +109,10 @@ def dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str | 
 def _dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str | None = None, carries=None) -> dict:
     specs = model.specs
     project = specs.project
-    states, annotation, by_kpi = _alert_views(model)
-    overview, top = _overview(len(states), len(dashboard.panels) + 1)
+    alerts = model.placement.tiles.get(key, [])
+    overview, top = _overview(alerts, len(dashboard.panels) + 1)
     positions = [{**pos, "y": pos["y"] + top} for pos in layout(dashboard.panels)]
+    by_kpi = _alerts_by_kpi(model)
     panels = overview + [_panel(specs, model.catalog, by_kpi, panel, i + 1, pos, carries)
                          for i, (panel, pos) in enumerate(zip(dashboard.panels, positions, strict=True))]
     built = g.Dashboard(
@@ -126,7 +127,7 @@ def _dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str |
         graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
         editable=project.grafana.allow_ui_updates,
         templating=g.Templating(_variables(project, dashboard)),
-        annotations=g.Annotations([BUILTIN_ANNOTATIONS] + ([annotation] if annotation else [])),
+        annotations=g.Annotations([BUILTIN_ANNOTATIONS] + ([_alert_annotation(alerts)] if alerts else [])),
         panels=panels,
     )
     data = json.loads(json.dumps(built.to_json_data(), cls=DashboardEncoder))
@@ -136,27 +137,24 @@ def _dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str |
             variable["current"] = {"selected": True, "text": [job], "value": [job]}
         if variable["name"] == "instance":
             variable["current"] = {"selected": True, "text": ["All"], "value": ["$__all"]}
-    data = normalise(data, version or project.grafana.version)
-    if overview:  # the state tiles' queries, the same on every dashboard: built once (normalise leaves them as they are)
-        data["panels"][1]["targets"] = list(states)
-    return data
+    return normalise(data, version or project.grafana.version)
 
 
-def _alert_views(model: Model) -> tuple[list[dict], dict | None, dict[str, list[tuple[int, AlertRule]]]]:
-    """What every dashboard shows of the spec set's alerts, built once per model: the queries of
-    the state tiles, the firing-alerts annotation, and the alerts on each KPI (for panel links)."""
-    key = f"{__name__}.alerts"
+def _alerts_by_kpi(model: Model) -> dict[str, list[tuple[int, AlertRule]]]:
+    """The alerts on each KPI with their place in rules.yml, built once per model: a panel's links
+    then cost its KPIs' alerts, not every alert of the spec set."""
+    key = f"{__name__}.by_kpi"
     if key not in model.memo:
-        alerts = model.all_alert_rules
-        states = [{"datasource": DATASOURCE, "editorMode": "code", "expr": STATE_QUERY.format(name=a.name),
-                   "format": "time_series", "instant": True, "legendFormat": a.name, "range": False,
-                   "refId": _ref(i)} for i, a in enumerate(alerts)]
-        model.memo[key] = (states, _alert_annotation(alerts) if alerts else None, _alerts_by_kpi(alerts))
+        index: dict[str, list[tuple[int, AlertRule]]] = {}
+        for i, alert in enumerate(model.all_alert_rules):
+            if alert.kpi is not None:
+                index.setdefault(alert.kpi.name, []).append((i, alert))
+        model.memo[key] = index
     return model.memo[key]
 
 
 def _alert_annotation(alerts: list[AlertRule]) -> dict:
-    """The spec set's firing alerts from the datasource's ALERTS series, on every time panel.
+    """The dashboard's alerts firing, from the datasource's ALERTS series, on every time panel.
 
     Only `expr`: the title/text/tag formats are not in Grafana 10.4's annotation kind, nor in
     the typed model of grafana-foundation-sdk 11.6 (a decoder drops them); Grafana then shows
@@ -167,19 +165,22 @@ def _alert_annotation(alerts: list[AlertRule]) -> dict:
             "expr": f'ALERTS{{alertstate="firing", alertname=~"{names}"}}'}
 
 
-def _overview(count: int, first_id: int) -> tuple[list, int]:
-    """An "Alerts" row with a state tile for each of `count` alerts (their queries are set after
-    normalising: `_alert_views`), then the row of the spec's panels; and their height."""
-    if not count:
+def _overview(alerts: list[AlertRule], first_id: int) -> tuple[list, int]:
+    """An "Alerts" row with a state tile for each of the dashboard's alerts (monspec.model.placement),
+    then the row of the spec's panels; and their height."""
+    if not alerts:
         return [], 0
     width, height = STATE_TILE
     per_row = GRID_COLUMNS // width
-    tiles_height = height * -(-count // per_row)
+    tiles_height = height * -(-len(alerts) // per_row)
     state = g.Stat(
         id=first_id + 1, title="Alert states", dataSource=DATASOURCE,
-        description="Each alert of this spec set: OK, pending (its condition holds, `for` has not passed) or "
-                    "firing, from the ALERTS series of the data source.",
-        targets=[],
+        description="The alerts on what this dashboard shows (their own series or KPI), its scrape job's absence "
+                    "alerts, and on a component's first dashboard the alerts no dashboard shows: OK, pending (its "
+                    "condition holds, `for` has not passed) or firing, from the ALERTS series of the data source.",
+        targets=[{"datasource": DATASOURCE, "editorMode": "code", "expr": STATE_QUERY.format(name=a.name),
+                  "format": "time_series", "instant": True, "legendFormat": a.name, "range": False,
+                  "refId": _ref(i)} for i, a in enumerate(alerts)],
         gridPos=g.GridPos(h=tiles_height, w=GRID_COLUMNS, x=0, y=1), reduceCalc="lastNotNull", graphMode="none",
         colorMode="background", textMode="value_and_name", format="none", maxDataPoints=None,
         mappings=[g.StatValueMappings(*[g.StatValueMappingItem(text, str(value), color) for value, text, color in STATES])],
@@ -187,16 +188,6 @@ def _overview(count: int, first_id: int) -> tuple[list, int]:
     rows = [g.RowPanel(id=first_id, title="Alerts", gridPos=g.GridPos(h=1, w=GRID_COLUMNS, x=0, y=0)), state,
             g.RowPanel(id=first_id + 2, title="Panels", gridPos=g.GridPos(h=1, w=GRID_COLUMNS, x=0, y=tiles_height + 1))]
     return rows, tiles_height + 2
-
-
-def _alerts_by_kpi(alerts: list[AlertRule]) -> dict[str, list[tuple[int, AlertRule]]]:
-    """The alerts on each KPI with their place in `alerts`: a panel's links then cost its KPIs'
-    alerts, not every alert of the spec set."""
-    index: dict[str, list[tuple[int, AlertRule]]] = {}
-    for i, alert in enumerate(alerts):
-        if alert.kpi is not None:
-            index.setdefault(alert.kpi.name, []).append((i, alert))
-    return index
 
 
 def _links(by_kpi: dict[str, list[tuple[int, AlertRule]]], kpis: list) -> list[dict]:

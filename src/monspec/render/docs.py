@@ -11,14 +11,12 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from monspec import promql
 from monspec.model import Model
 from monspec.model.inhibition import inhibit_rules, mutes
 from monspec.model.objective import decimal_text, objectives, percent_text
 from monspec.model.rules import AlertRule, anchor
 from monspec.render.templates import render_template
 from monspec.spec import SpecSet
-from monspec.spec.dashboards import lintable
 from monspec.spec.models import Kpi
 from monspec.spec.routing import literal_prefix, matches, starting_with
 
@@ -35,7 +33,6 @@ def render_markdown(model: Model) -> str:
     project = specs.project
     alerts = model.all_alert_rules
     own = [a for a in alerts if a.origin != "imported"]
-    index = panels_by_metric(specs)
     alerts_of: dict[str, list[str]] = {}
     for a in own:
         if a.kpi is not None:
@@ -50,8 +47,8 @@ def render_markdown(model: Model) -> str:
                 for a in alerts],
         kpis=[_kpi_row(kpi, alerts_of.get(kpi.name, [])) for kpi in specs.kpis.values()],
         slos=_slos(specs),
-        own=[_section(specs, index, a, receivers[id(a)], inhibits) for a in own],
-        imported=[_section(specs, index, a, receivers[id(a)], inhibits) for a in alerts if a.origin == "imported"],
+        own=[_section(model, i, receivers[id(a)], inhibits) for i, a in enumerate(alerts) if a.origin != "imported"],
+        imported=[_section(model, i, receivers[id(a)], inhibits) for i, a in enumerate(alerts) if a.origin == "imported"],
         disabled=[{"where": _cell(where), "checks": ", ".join(_code(c, table=True) for c in checks), "reason": _cell(reason)}
                   for where, checks, reason in _lint_disables(specs)],
     )
@@ -95,16 +92,17 @@ def _slos(specs: SpecSet) -> dict[str, Any] | None:
     return {"example": example, "rows": rows}
 
 
-def _section(specs: SpecSet, index: PanelIndex, alert: AlertRule, receivers: list[str],
-             inhibits: InhibitIndex) -> dict[str, Any]:
+def _section(model: Model, position: int, receivers: list[str], inhibits: InhibitIndex) -> dict[str, Any]:
     """One alert's runbook section as Markdown-ready fields (None: left out)."""
+    specs = model.specs
+    alert = model.placement.alerts[position]
     facts = [f"**Severity:** {_cell(alert.severity or 'none')}", f"**For:** {_cell(alert.for_ or '0s (fires at once)')}"]
     if alert.keep_firing_for:
         facts.append(f"**Keeps firing for:** {_cell(alert.keep_firing_for)}")
     if alert.kpi is not None and alert.threshold is not None:
         facts.append(f"**KPI:** {_cell(alert.kpi.display_title)} {alert.level} {_cell(str(alert.threshold))}")
     summary = alert.annotations.get("summary")
-    boards = _dashboards(index, alert)
+    boards = [(model.dashboards[key].title, panels) for key, panels in model.placement.panels[position]]
     routing = specs.routing
     muted: list[str] = []
     if receivers and routing is not None:
@@ -136,19 +134,6 @@ def _receivers(specs: SpecSet, alert: AlertRule) -> list[str]:
     if specs.routing is None:
         return []
     return specs.routing.receivers_for({**alert.labels, "alertname": alert.name})
-
-
-def alert_series(alert: AlertRule) -> list[promql.Selector]:
-    """The selectors of the alert's condition and of its KPI (`up` aside): the series it is about."""
-    out: list[promql.Selector] = []
-    for expr in (alert.expr, alert.kpi.expr if alert.kpi is not None else ""):
-        if not expr:
-            continue
-        try:
-            out += [s for s in promql.parse(expr).selectors if s.name and s.name != "up"]
-        except promql.PromQLSyntaxError:
-            continue
-    return out
 
 
 class AlertIndex:
@@ -237,53 +222,6 @@ class InhibitIndex:
         if first is None or first not in target:
             return [a for group in by_value.values() for a in group]
         return by_value.get(target[first], []) + by_value.get(None, [])
-
-
-def _shows(panel: promql.Selector, wanted: promql.Selector) -> bool:
-    """A panel selector shows the wanted series: same metric, and no label both pin to different values."""
-    if panel.name != wanted.name:
-        return False
-    pinned = {m.name: m.value for m in wanted.matchers if m.op == "="}
-    return all(m.matches(pinned[m.name]) for m in panel.matchers if m.name in pinned)
-
-
-PanelIndex = dict[str, list[tuple[int, int, str, str, promql.Selector]]]
-
-
-def panels_by_metric(specs: SpecSet) -> PanelIndex:
-    """metric name -> (target position, dashboard position, dashboard title, panel title, selector)
-    of every target selector querying it.
-
-    Built once per render, so finding an alert's panels costs its metrics, not every target of
-    every dashboard (which made the runbook quadratic in the size of the spec set)."""
-    index: PanelIndex = {}
-    position = 0
-    for board, dashboard in enumerate(specs.dashboards.values()):
-        for panel in dashboard.panels:
-            for target in panel.targets:
-                position += 1
-                query = target.query(specs.kpis)
-                try:
-                    selectors = [s for s in promql.parse(lintable(query)).selectors if s.name] if query else []
-                except promql.PromQLSyntaxError:
-                    continue
-                for selector in selectors:
-                    index.setdefault(selector.name or "", []).append((position, board, dashboard.title, panel.title, selector))
-    return index
-
-
-def _dashboards(index: PanelIndex, alert: AlertRule) -> list[tuple[str, list[str]]]:
-    """(dashboard title, panel titles) of panels whose targets show the alert's own series, in
-    dashboard and target order (the L2 hit-rate alert links to panels with the L2 ratio, not to
-    the overall one)."""
-    hits = {(position, board, title, panel) for wanted in alert_series(alert)
-            for position, board, title, panel, selector in index.get(wanted.name or "", ()) if _shows(selector, wanted)}
-    found: dict[int, tuple[str, list[str]]] = {}
-    for _position, board, title, panel in sorted(hits):
-        panels = found.setdefault(board, (title, []))[1]
-        if panel not in panels:
-            panels.append(panel)
-    return list(found.values())
 
 
 def _lint_disables(specs: SpecSet):

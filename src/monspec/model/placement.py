@@ -1,0 +1,108 @@
+"""Which dashboard shows which alert: one relation, built once per model, read by the dashboards'
+alert-state tiles and firing-alerts annotation and by the runbook's "Dashboards:" line.
+
+An alert is shown by the panels whose targets select its own series (those of its condition and
+of its KPI, `up` aside). A dashboard's state tiles are the alerts its panels show, the absence
+alerts of its component's scrape job (with no target up every panel of it is empty), and, on the
+component's first dashboard, the alerts no dashboard shows, so that every alert has a tile
+somewhere. Each alert sits on a bounded number of dashboards: the tiles grow with the spec set,
+not with dashboards times alerts (every dashboard carrying every alert made 705 MB of dashboards
+of 100 services' specs).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monspec import promql
+from monspec.model.rules import AlertRule
+from monspec.spec import SpecSet
+from monspec.spec.dashboards import Dashboard, lintable
+
+# metric name -> (target position, dashboard key, panel title, selector) of every target selector querying it
+PanelIndex = dict[str, list[tuple[int, str, str, promql.Selector]]]
+
+
+@dataclass(frozen=True)
+class Placement:
+    alerts: list[AlertRule]  # every alert of rules.yml, in its order
+    panels: list[list[tuple[str, list[str]]]]  # per alert: (dashboard key, titles of the panels showing it)
+    tiles: dict[str, list[AlertRule]]  # per dashboard key: the alerts on its state tiles, in rules.yml order
+
+
+def place(specs: SpecSet, dashboards: dict[str, Dashboard], alerts: list[AlertRule]) -> Placement:
+    """The relation for `dashboards` (the spec set's, then the generated SLO dashboard)."""
+    index = panels_by_metric(specs, dashboards)
+    panels = [_showing(index, alert) for alert in alerts]
+    own = [key for key in dashboards if key in specs.dashboards]
+    component = {key: dashboards[key].component or specs.project.default_component for key in own}
+    first: dict[str | None, str] = {}
+    for key in own:
+        first.setdefault(component[key], key)
+    tiles: dict[str, list[int]] = {key: [] for key in dashboards}
+    for i, (alert, shown) in enumerate(zip(alerts, panels, strict=True)):
+        for key, _ in shown:
+            tiles[key].append(i)
+        if not own:
+            continue
+        home = alert.labels.get("component", specs.project.default_component)
+        if alert.origin == "absence":
+            for key in own:
+                if component[key] == home and not any(key == k for k, _ in shown):
+                    tiles[key].append(i)
+        elif not shown:
+            tiles[first.get(home, own[0])].append(i)
+    return Placement(alerts, panels, {key: [alerts[i] for i in sorted(found)] for key, found in tiles.items()})
+
+
+def alert_series(alert: AlertRule) -> list[promql.Selector]:
+    """The selectors of the alert's condition and of its KPI (`up` aside): the series it is about."""
+    out: list[promql.Selector] = []
+    for expr in (alert.expr, alert.kpi.expr if alert.kpi is not None else ""):
+        if not expr:
+            continue
+        try:
+            out += [s for s in promql.parse(expr).selectors if s.name and s.name != "up"]
+        except promql.PromQLSyntaxError:
+            continue
+    return out
+
+
+def shows(panel: promql.Selector, wanted: promql.Selector) -> bool:
+    """A panel selector shows the wanted series: same metric, and no label both pin to different values."""
+    if panel.name != wanted.name:
+        return False
+    pinned = {m.name: m.value for m in wanted.matchers if m.op == "="}
+    return all(m.matches(pinned[m.name]) for m in panel.matchers if m.name in pinned)
+
+
+def panels_by_metric(specs: SpecSet, dashboards: dict[str, Dashboard]) -> PanelIndex:
+    """Every target selector by metric name, built once: finding an alert's panels then costs its
+    metrics, not every target of every dashboard."""
+    index: PanelIndex = {}
+    position = 0
+    for key, dashboard in dashboards.items():
+        for panel in dashboard.panels:
+            for target in panel.targets:
+                position += 1
+                query = target.query(specs.kpis)
+                try:
+                    selectors = [s for s in promql.parse(lintable(query)).selectors if s.name] if query else []
+                except promql.PromQLSyntaxError:
+                    continue
+                for selector in selectors:
+                    index.setdefault(selector.name or "", []).append((position, key, panel.title, selector))
+    return index
+
+
+def _showing(index: PanelIndex, alert: AlertRule) -> list[tuple[str, list[str]]]:
+    """(dashboard key, panel titles) of the panels whose targets show the alert's own series, in
+    dashboard and target order (the L2 hit-rate alert is shown by panels with the L2 ratio, not
+    by the overall one)."""
+    hits = sorted({(position, key, panel) for wanted in alert_series(alert)
+                   for position, key, panel, selector in index.get(wanted.name or "", ()) if shows(selector, wanted)})
+    found: dict[str, list[str]] = {}
+    for _position, key, panel in hits:
+        titles = found.setdefault(key, [])
+        if panel not in titles:
+            titles.append(panel)
+    return list(found.items())
