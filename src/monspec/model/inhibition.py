@@ -20,7 +20,7 @@ from monspec.model.catalog import build_catalog
 from monspec.model.objective import objectives
 from monspec.model.rules import AlertRule, alert_rules, camel
 from monspec.spec import SpecSet
-from monspec.spec.routing import Inhibit
+from monspec.spec.routing import Inhibit, MatcherIndex
 
 TARGET_LABELS = ("component", "job", "instance")
 
@@ -33,8 +33,7 @@ def inhibit_rules(specs: SpecSet, rules: list[AlertRule] | None = None) -> list[
         return declared
     if rules is None:
         rules = alert_rules(specs) + [burn.rule for objective in objectives(specs) for burn in objective.burn_alerts]
-    generated = [rule for rule in _kpi_levels(rules) + _parents(specs, rules) + _slo_pages(specs)
-                 if any(mutes(rule, a, rules) for a in rules)]
+    generated = muting_rules(_kpi_levels(rules) + _parents(specs, rules) + _slo_pages(specs), rules)
     seen = {_signature(rule) for rule in generated}
     return generated + [rule for rule in declared if _signature(rule) not in seen]
 
@@ -53,6 +52,37 @@ def mutes(rule: Inhibit, target: AlertRule, rules: list[AlertRule]) -> bool:
                if label in source_labels and label in target_labels):
             return True
     return False
+
+
+def muting_rules(candidates: list[Inhibit], alerts: list[AlertRule]) -> list[Inhibit]:
+    """The candidates that can mute some alert (`mutes`). Each alert finds the rules whose target
+    side and whose source side it matches through a `MatcherIndex`, and a target tries only the
+    sources that agree on the rule's first `equal` label, so the cost follows the pairs that can
+    mute, not every rule times every alert times every source (a fifty-service spec set has a
+    `parent:` rule per alert pair)."""
+    positions = list(range(len(candidates)))
+    target_sides = MatcherIndex(positions, lambda i: (candidates[i].target_match, candidates[i].target_match_re))
+    source_sides = MatcherIndex(positions, lambda i: (candidates[i].source_match, candidates[i].source_match_re))
+    targets: dict[int, list[AlertRule]] = {}
+    sources: dict[int, dict[str | None, list[AlertRule]]] = {}  # by the first `equal` label's value (None: not set)
+    for alert in alerts:
+        labels = {**alert.labels, "alertname": alert.name}
+        for i in target_sides.matching(labels):
+            targets.setdefault(i, []).append(alert)
+        for i in source_sides.matching(labels):
+            first = candidates[i].equal[0] if candidates[i].equal else None
+            sources.setdefault(i, {}).setdefault(labels.get(first) if first else None, []).append(alert)
+
+    def agreeing(i: int, target: AlertRule) -> list[AlertRule]:
+        by_value = sources.get(i, {})
+        first = candidates[i].equal[0] if candidates[i].equal else None
+        value = {**target.labels, "alertname": target.name}.get(first) if first else None
+        if value is None:
+            return [source for group in by_value.values() for source in group]
+        return by_value.get(value, []) + by_value.get(None, [])
+
+    return [rule for i, rule in enumerate(candidates)
+            if any(mutes(rule, target, agreeing(i, target)) for target in targets.get(i, []))]
 
 
 def _kpi_levels(rules: list[AlertRule]) -> list[Inhibit]:

@@ -53,14 +53,16 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable
-from functools import cache
-from typing import Annotated, Any
+from collections.abc import Callable, Iterator
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from monspec.spec.base import LABEL_NAME, Duration, GroupLabel, LabelName, Located, Placed, Strict
 from monspec.spec.durations import parse_duration
+
+T = TypeVar("T")
 
 
 def _label_map(value: dict[str, str]) -> dict[str, str]:
@@ -196,7 +198,19 @@ class Matching(Placed):
         return matches(self.match, self.match_re, labels)
 
 
-class Route(Matching):
+class RouteParent:
+    """The root or a route: its child routes, indexed by their matchers on the first walk through it
+    (the spec is not changed after loading)."""
+
+    if TYPE_CHECKING:
+        routes: list[Route]
+
+    @cached_property
+    def children(self) -> MatcherIndex[Route]:
+        return MatcherIndex(self.routes, lambda route: (route.match, route.match_re))
+
+
+class Route(Matching, RouteParent):
     receiver: str | None = Field(None, description="Receiver name; inherited from the parent route when omitted.")
     continue_: bool = Field(False, alias="continue", description="Keep matching later sibling routes after this one.")
     group_by: list[GroupLabel] | None = None
@@ -240,7 +254,7 @@ class Inhibit(Placed):
         return matches(self.target_match, self.target_match_re, labels)
 
 
-class Routing(Placed):
+class Routing(Placed, RouteParent):
     receiver: str = Field(description="Default receiver: alerts no route matches go here.")
     group_by: list[GroupLabel] = Field(default_factory=lambda: ["alertname", "job", "instance"])
     group_wait: Duration = "30s"
@@ -257,21 +271,61 @@ class Routing(Placed):
         """(receiver, route path) for every notification an alert with these labels produces,
         following Alertmanager's rules: first matching child wins unless it says `continue`,
         a route without matching children delivers itself, receivers are inherited."""
-        return _walk(self.routes, self.receiver, labels, [self])
+        return _walk(self, self.receiver, labels, [self])
 
     def receivers_for(self, labels: dict[str, str]) -> list[str]:
         return [receiver for receiver, _ in self.route_for(labels)]
 
 
-def _walk(routes: list[Route], receiver: str, labels: dict[str, str], path: list[Any]) -> list[tuple[str, list[Any]]]:
+def _walk(node: Routing | Route, receiver: str, labels: dict[str, str], path: list[Any]) -> list[tuple[str, list[Any]]]:
     found: list[tuple[str, list[Any]]] = []
-    for route in routes:
-        if not route.matches(labels):
-            continue
-        found.extend(_walk(route.routes, route.receiver or receiver, labels, path + [route]))
+    for route in node.children.matching(labels):
+        found.extend(_walk(route, route.receiver or receiver, labels, path + [route]))
         if not route.continue_:
             break
     return found or [(receiver, path)]
+
+
+class MatcherIndex(Generic[T]):
+    """Items that each carry a set of matchers (equalities and regexes that must all hold), found
+    for a label set without testing every item: each item is filed under one of its matchers, an
+    equality by its value, a regex by its literal prefix (`literal_prefix`), and a lookup tries only
+    the items filed under the label set's values and their prefixes, plus those with no such
+    matcher. Finding an alert's routes or inhibit rules then costs the items that can match it,
+    not every sibling (quadratic in a platform team's spec set of fifty services)."""
+
+    def __init__(self, items: list[T], matchers: Callable[[T], tuple[dict[str, str], dict[str, str]]]) -> None:
+        self.items = items
+        self.matchers = [matchers(item) for item in items]
+        self.by_value: dict[str, dict[str, list[int]]] = {}  # label -> value (a missing label's is "") -> items
+        self.by_prefix: dict[str, dict[str, list[int]]] = {}  # label -> a regex's literal prefix -> items
+        self.always: list[int] = []  # regexes only, none with a literal prefix
+        for i, (equal, regex) in enumerate(self.matchers):
+            if equal:
+                label = min(equal)
+                self.by_value.setdefault(label, {}).setdefault(equal[label], []).append(i)
+                continue
+            prefix, label = max(((literal_prefix(p), k) for k, p in regex.items()), key=lambda pl: len(pl[0]), default=("", ""))
+            if prefix:
+                self.by_prefix.setdefault(label, {}).setdefault(prefix, []).append(i)
+            else:
+                self.always.append(i)
+        self.prefix_lengths = {label: sorted({len(p) for p in found}) for label, found in self.by_prefix.items()}
+
+    def matching(self, labels: dict[str, str]) -> Iterator[T]:
+        """The items whose matchers all hold for the labels (Alertmanager's semantics, see
+        `matches`), in their order, lazily: a route walk stops at the first match."""
+        candidates = set(self.always)
+        for label, values in self.by_value.items():
+            candidates.update(values.get(labels.get(label, ""), ()))
+        for label, lengths in self.prefix_lengths.items():
+            value = labels.get(label, "")
+            for length in lengths:
+                if length <= len(value):
+                    candidates.update(self.by_prefix[label].get(value[:length], ()))
+        for i in sorted(candidates):
+            if matches(*self.matchers[i], labels):
+                yield self.items[i]
 
 
 def matches(equal: dict[str, str], regex: dict[str, str], labels: dict[str, str]) -> bool:

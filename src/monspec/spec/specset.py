@@ -6,11 +6,13 @@ and a name defined twice is an error that names both places.
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
+import gc
 import os
 import re
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +80,32 @@ def load_specs(root: Path, exclude: Iterable[Path] = ()) -> SpecSet:
     skip = {Path(p).resolve() for p in exclude}
     specs = _Merged()
     problems: list[Problem] = []
+    with _cycle_collection_paused():
+        _load_files(root, skip, specs, problems)
+    if problems:
+        raise SpecError(problems)
+    if specs.project is None:
+        raise SpecError(Problem("spec/no-project", f"no `project:` section in any spec file under {root}",
+                                hint="add specs/project.yaml with name, title, job and runbook_base_url"))
+    return SpecSet(root=root, project=specs.project, files=specs.files, routing=specs.routing, **specs.sections)
+
+
+@contextlib.contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """Loading builds a large tree of objects that all stay alive; Python's cyclic collector,
+    triggered by the allocations, would scan that growing heap again and again (the load of
+    100x synthetic specs took 17x the CPU of 10x with it, 10x without). The collector runs
+    as usual again afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_files(root: Path, skip: set[Path], specs: _Merged, problems: list[Problem]) -> None:
     for path in spec_files(root):
         if path.resolve() in skip:
             continue
@@ -93,12 +121,6 @@ def load_specs(root: Path, exclude: Iterable[Path] = ()) -> SpecSet:
             continue
         _attach(model, source)
         _merge(specs, model, problems)
-    if problems:
-        raise SpecError(problems)
-    if specs.project is None:
-        raise SpecError(Problem("spec/no-project", f"no `project:` section in any spec file under {root}",
-                                hint="add specs/project.yaml with name, title, job and runbook_base_url"))
-    return SpecSet(root=root, project=specs.project, files=specs.files, routing=specs.routing, **specs.sections)
 
 
 def _display_path(path: Path) -> Path:
