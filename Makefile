@@ -28,7 +28,7 @@ lint: $(STAMP)
 	for ex in $(EXAMPLES); do $(BIN)/monspec lint --specs $$ex/specs || exit 1; done
 
 style: $(STAMP)
-	$(BIN)/ruff check src
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
 programs:

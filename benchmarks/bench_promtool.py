@@ -69,11 +69,12 @@ def main() -> None:
             counts[size] = (len(files), sum(len(yaml.safe_load(p.read_text())["tests"]) for p in files))
             for jobs in (1, 2):
                 results: list = []
-                figures[(size, f"jobs{jobs}")] = timed(lambda j=jobs: results.extend(promtool_test_folder(folder, j)))
+                figures[(size, f"jobs{jobs}")] = timed(
+                    lambda j=jobs, r=results, f=folder: r.extend(promtool_test_folder(f, j)))
                 assert all(r.ok for r in results), [r.detail for r in results if not r.ok]
             if size == 1:
                 test_file = one_file(out)
-                figures[(size, "one file")] = timed(lambda: run_one_file(test_file))
+                figures[(size, "one file")] = timed(lambda t=test_file: run_one_file(t))
     print("promtool test rules on the generated tests        wall ms   CPU ms")
     for size in SIZES:
         files, groups = counts[size]

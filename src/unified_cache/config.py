@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 #: The guide's three tuning modes, keyed by environment variable name.
 PROFILES: dict[str, dict[str, Any]] = {
@@ -119,7 +120,7 @@ class CacheConfig:
         env: Mapping[str, str] | None = None,
         profile: str | None = None,
         **overrides: Any,
-    ) -> "CacheConfig":
+    ) -> CacheConfig:
         """Build a config: defaults < profile < environment < ``overrides``."""
         env = os.environ if env is None else env
         by_env = {f.metadata["env"]: f for f in dataclasses.fields(cls)}
@@ -138,7 +139,7 @@ class CacheConfig:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
-    def replace(self, **changes: Any) -> "CacheConfig":
+    def replace(self, **changes: Any) -> CacheConfig:
         return dataclasses.replace(self, **changes)
 
 

@@ -57,7 +57,7 @@ async def run_demo(
             if due <= 0:
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=min(0.01, 1.0 / rate))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 continue
             for key in workload.draw(min(due, 1000)):

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 MISS = object()
 """Sentinel returned by :meth:`L1Cache.get` when the key is absent or expired."""

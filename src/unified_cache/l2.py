@@ -36,7 +36,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.retry import Retry
@@ -275,7 +275,7 @@ class RedisLevel:
             self.on_command_error(role, error_kind(exc))
             return {}
         found = {}
-        for key, stored in zip(keys, values):
+        for key, stored in zip(keys, values, strict=True):
             raw, version = decode(stored)
             if raw is not None:
                 found[key] = (raw, version)
@@ -377,7 +377,7 @@ class RedisLevel:
         try:
             async with asyncio.timeout(self.socket_timeout * 4):
                 address = await self._sentinel.discover_master(self.sentinel_service)
-        except (RedisError, OSError, asyncio.TimeoutError):
+        except (TimeoutError, RedisError, OSError):
             address = None  # no sentinel answered: keep the master we know
         if address is None or tuple(address) == self.master_address:
             return
@@ -411,14 +411,14 @@ class RedisLevel:
         try:
             async with asyncio.timeout(self.socket_timeout * 2):
                 return await ping()
-        except (RedisError, OSError, asyncio.TimeoutError):
+        except (TimeoutError, RedisError, OSError):
             return False
 
     async def _link_up(self, replica: Redis) -> bool:
         try:
             async with self._r_slots, asyncio.timeout(self.socket_timeout * 2):
                 info = await replica.info("replication")
-        except (RedisError, OSError, asyncio.TimeoutError):
+        except (TimeoutError, RedisError, OSError):
             return False
         return info.get("role") == "slave" and info.get("master_link_status") == "up"
 

@@ -160,7 +160,7 @@ class UnifiedConnectionManager:
             await self.l3.close()
         self.collector.retire(self._c)
 
-    async def __aenter__(self) -> "UnifiedConnectionManager":
+    async def __aenter__(self) -> UnifiedConnectionManager:
         await self.initialize()
         return self
 
@@ -484,7 +484,7 @@ def _bucket_quantile(buckets: list[int], q: float) -> float:
     """Upper bound of the ``q`` quantile of a (non-cumulative) bucket histogram."""
     total = sum(buckets)
     running = 0
-    for bound, n in zip((*_BOUNDS, float("inf")), buckets):
+    for bound, n in zip((*_BOUNDS, float("inf")), buckets, strict=True):
         running += n
         if running >= q * total:
             return bound
@@ -500,7 +500,7 @@ def _p95_bound(c) -> float:
         return 0.0
     if c.l1_miss <= 0.05 * total:
         return _bucket_quantile(c.l1_buckets, 0.95 * total / max(1, c.l1_hit + c.l1_miss))
-    deeper = [a + b for a, b in zip(c.l2_buckets, c.l3_buckets)]
+    deeper = [a + b for a, b in zip(c.l2_buckets, c.l3_buckets, strict=True)]
     return _bucket_quantile(deeper, (0.95 * total - c.l1_hit) / c.l1_miss)
 
 

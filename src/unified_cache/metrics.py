@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import weakref
-from typing import Iterator
+from collections.abc import Iterator
 
 from prometheus_client import (
     REGISTRY,
@@ -61,11 +61,11 @@ class Counters:
         self.warming_operations = self.warming_cycles = 0
         self.command_errors: dict[tuple[str, str], int] = {}
 
-    def add(self, other: "Counters") -> None:
+    def add(self, other: Counters) -> None:
         for name in self.__slots__:
             mine, theirs = getattr(self, name), getattr(other, name)
             if isinstance(mine, list):
-                setattr(self, name, [a + b for a, b in zip(mine, theirs)])
+                setattr(self, name, [a + b for a, b in zip(mine, theirs, strict=True)])
             elif isinstance(mine, dict):
                 for k, v in theirs.copy().items():  # copy: the loop thread may add a kind
                     mine[k] = mine.get(k, 0) + v
@@ -133,7 +133,7 @@ class CacheCollector(Collector):
         )
         for level in CACHE_LEVELS:
             running, buckets = 0, []
-            for le, n in zip(_LE, getattr(c, f"{level}_buckets")):
+            for le, n in zip(_LE, getattr(c, f"{level}_buckets"), strict=True):
                 running += n
                 buckets.append((le, running))
             duration.add_metric([level], buckets, getattr(c, f"{level}_sum"))
@@ -217,7 +217,7 @@ class CacheCollector(Collector):
 
 
 _lock = threading.Lock()
-_by_registry: "weakref.WeakKeyDictionary[CollectorRegistry, CacheCollector]" = weakref.WeakKeyDictionary()
+_by_registry: weakref.WeakKeyDictionary[CollectorRegistry, CacheCollector] = weakref.WeakKeyDictionary()
 
 
 def collector_for(registry: CollectorRegistry | None = None) -> CacheCollector:

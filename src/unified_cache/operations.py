@@ -10,7 +10,7 @@ import datetime
 import json
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from .manager import UnifiedConnectionManager
 from .stats import CacheStats

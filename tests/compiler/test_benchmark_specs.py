@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks.synthetic import write_specs
+
 from monspec.build import compile_specs
 from monspec.spec import load_specs
 

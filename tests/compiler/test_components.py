@@ -10,8 +10,8 @@ import yaml
 
 from monspec.build import compile_specs, lint_specs
 from monspec.errors import SpecError
-from monspec.model.inhibition import inhibit_rules
 from monspec.model import build_model
+from monspec.model.inhibition import inhibit_rules
 from monspec.spec import load_specs
 
 ROOT = Path(__file__).resolve().parents[2]

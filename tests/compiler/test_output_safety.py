@@ -185,7 +185,7 @@ def test_a_running_generate_holds_the_lock(tmp_path: Path) -> None:
         os.close(fd)
     assert result.returncode == 1
     assert result.stderr.splitlines()[0] == (
-        f"error: another monspec run is writing generated: try again when it has finished [output/locked]")
+        "error: another monspec run is writing generated: try again when it has finished [output/locked]")
     assert not (project / "generated").exists()
     assert _monspec("generate", cwd=project).returncode == 0
 

@@ -3,6 +3,7 @@ its KPIs NO DATA, never OK from the last values its windows still hold."""
 from __future__ import annotations
 
 import time
+from datetime import UTC
 from pathlib import Path
 
 from monspec.remote.prometheus import VerifyStatus, scrape_readings, verify
@@ -12,10 +13,10 @@ SPECS = load_specs(Path(__file__).resolve().parents[2] / "specs")
 def stamp(seconds_ago: float, now: float | None = None) -> str:
     """A Prometheus lastScrape (nanosecond RFC 3339) `seconds_ago` before `now` (the clock by default,
     as verify() reads it)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     moment = (time.time() if now is None else now) - seconds_ago
-    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z"
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z"
 
 
 NOW = 1_800_000_000.0

@@ -8,8 +8,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from monspec.cli import main
-from support.processes import require_program
 from monspec.toolcheck.unit_tests import parse_promtool_failures
+from support.processes import require_program
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -118,7 +118,7 @@ def diff(before, after, path: str = "$") -> list[str]:
                 found += diff(before[key], after[key], f"{path}.{key}")
         return found
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        return [e for i, (b, a) in enumerate(zip(before, after)) for e in diff(b, a, f"{path}[{i}]")]
+        return [e for i, (b, a) in enumerate(zip(before, after, strict=True)) for e in diff(b, a, f"{path}[{i}]")]
     if before != after or type(before) is not type(after):
         return [f"{path}: {json.dumps(before)[:60]} became {json.dumps(after)[:60]}"]
     return []

@@ -73,7 +73,7 @@ class SentinelDeployment:
         except OSError:
             return False
         fields = text.split("\r\n")
-        values = dict(zip(fields[2::4], fields[4::4]))
+        values = dict(zip(fields[2::4], fields[4::4], strict=False))
         return values.get("num-slaves") == "1" and values.get("num-other-sentinels") == "2"
 
     def current_master(self) -> tuple[str, int] | None:

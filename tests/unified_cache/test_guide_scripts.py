@@ -44,7 +44,7 @@ def test_only_the_import_line_differs_from_the_guide():
     shell = re.search(r"# daily_cache_performance_check.sh\n(.*?)```", guide.read_text(), re.S).group(1)
     parts = re.findall(r'python3 -c "\n(.*?)"\n', shell, re.S)
     assert len(parts) == 2
-    for name, original in zip(("daily_check_performance.py", "daily_check_warming.py"), parts):
+    for name, original in zip(("daily_check_performance.py", "daily_check_warming.py"), parts, strict=True):
         expected = original.replace(old, "from unified_cache import get_unified_manager, ManagerMode")
         for swap in ("'✅' if hit_rate_ok else '⚠️'", "'✅' if health_ok else '❌'",
                      "'✅' if utilization_ok else '⚠️'", "'✅' if stats.warming_enabled else '⚠️'"):
