@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monspec.errors import Problem, SpecError
+from monspec.heap import cycle_collection_paused
 from monspec.lint import run_lint
 from monspec.model import Model, build_model
 from monspec.render import render_all
@@ -23,8 +24,9 @@ class Build:
 
 
 def lint_model(specs_dir: Path) -> tuple[Model, list[Problem]]:
-    model = build_model(load_specs(specs_dir))
-    return model, run_lint(model)
+    with cycle_collection_paused():
+        model = build_model(load_specs(specs_dir))
+        return model, run_lint(model)
 
 
 def lint_specs(specs_dir: Path) -> tuple[SpecSet, list[Problem]]:
@@ -38,4 +40,5 @@ def compile_specs(specs_dir: Path) -> Build:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise SpecError(problems)
-    return Build(model, problems, render_all(model))
+    with cycle_collection_paused():
+        return Build(model, problems, render_all(model))

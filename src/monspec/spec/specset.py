@@ -6,13 +6,11 @@ and a name defined twice is an error that names both places.
 """
 from __future__ import annotations
 
-import contextlib
 import difflib
-import gc
 import os
 import re
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from monspec.errors import Problem, SpecError
+from monspec.heap import cycle_collection_paused
 from monspec.spec.base import Located, Placed
 from monspec.spec.dashboards import Dashboard
 from monspec.spec.loader import SourceFile, load_file, value_at
@@ -80,7 +79,7 @@ def load_specs(root: Path, exclude: Iterable[Path] = ()) -> SpecSet:
     skip = {Path(p).resolve() for p in exclude}
     specs = _Merged()
     problems: list[Problem] = []
-    with _cycle_collection_paused():
+    with cycle_collection_paused():
         _load_files(root, skip, specs, problems)
     if problems:
         raise SpecError(problems)
@@ -88,21 +87,6 @@ def load_specs(root: Path, exclude: Iterable[Path] = ()) -> SpecSet:
         raise SpecError(Problem("spec/no-project", f"no `project:` section in any spec file under {root}",
                                 hint="add specs/project.yaml with name, title, job and runbook_base_url"))
     return SpecSet(root=root, project=specs.project, files=specs.files, routing=specs.routing, **specs.sections)
-
-
-@contextlib.contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
-    """Loading builds a large tree of objects that all stay alive; Python's cyclic collector,
-    triggered by the allocations, would scan that growing heap again and again (the load of
-    100x synthetic specs took 17x the CPU of 10x with it, 10x without). The collector runs
-    as usual again afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _load_files(root: Path, skip: set[Path], specs: _Merged, problems: list[Problem]) -> None:
