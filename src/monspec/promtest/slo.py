@@ -84,10 +84,23 @@ class Recorded:
             self.sums.append((self.sums[-1] if self.sums else 0.0) + value)
 
 
+@dataclass
+class Replay:
+    """What a planner works out from numbers alone: the evaluation ticks, each phase list's sample
+    indexes and base-window recordings. They depend on the step, the rate windows, the scale and
+    the base window, never on names, so every SLO with the same numbers (fifty services at
+    99.9 % over 30d with the default windows) shares one."""
+
+    ticks: list[float]
+    base_values: dict[tuple, Recorded] = field(default_factory=dict)  # per input phases
+    starts: dict[tuple[float, ...], list[int]] = field(default_factory=dict)  # phase starts -> `first_sample` of each
+
+
 class Planner:
     """Inputs and expected results for one SLO."""
 
-    def __init__(self, objective: Objective, catalog: Catalog, target: dict[str, str], step: float):
+    def __init__(self, objective: Objective, catalog: Catalog, target: dict[str, str], step: float,
+                 replays: dict[tuple, Replay] | None = None):
         self.objective = objective
         self.catalog = catalog
         self.eval = self.interval = step  # evaluation and sample interval alike
@@ -100,9 +113,11 @@ class Planner:
             self.bits += 1
         self.scale = 2**self.bits  # total events per second = lcm * scale; errors = lcm * j
         self.first_tick = math.ceil(self.interval / self.eval) * self.eval  # rates need two samples
-        self._ticks = [self.first_tick]  # the evaluation ticks so far, stepped by repeated addition
-        self._base_values: dict[tuple, Recorded] = {}  # per input phases
-        self._starts: dict[tuple[float, ...], list[int]] = {}  # phase starts -> `first_sample` of each
+        key = (self.eval, self.interval, self.lcm, self.scale, self.first_tick, objective.base_window)
+        replay = (replays if replays is not None else {}).setdefault(key, Replay([self.first_tick]))
+        self._ticks = replay.ticks  # the evaluation ticks so far, stepped by repeated addition
+        self._base_values = replay.base_values
+        self._starts = replay.starts
         total = self.series_for(objective.event_selectors()[0], [])
         # What the SLI's recordings carry: the `by` labels of the input series, and the SLO's.
         self.sample_labels = dict(sorted({**{b: total[b] for b in objective.slo.by if b in total},
@@ -434,13 +449,14 @@ def plan(model: Model, objective: Objective) -> SloTests:
     if objective.slo.sli.raw is not None:
         tests.uncovered.append(f"SLO {objective.name}: its SLI is a raw query, whose inputs the generator cannot choose")
         return tests
+    replays = model.memo.setdefault(f"{__name__}.replays", {})
     component = metric_component(specs, _parse(objective.event_selectors()[0])[0])
     target = target_labels(specs, component or next(iter(specs.project.scrape_jobs)))
     try:
         for alert in [None, *objective.burn_alerts]:
             step = evaluation_step(objective, alert)
             if step not in tests.files:
-                tests.files[step] = (Planner(objective, catalog, target, step), [])
+                tests.files[step] = (Planner(objective, catalog, target, step, replays), [])
             planner, scenarios = tests.files[step]
             scenarios += [planner.budget_scenario()] if alert is None else planner.alert_scenarios(alert)
         for step, (planner, scenarios) in tests.files.items():
