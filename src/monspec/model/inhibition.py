@@ -55,34 +55,55 @@ def mutes(rule: Inhibit, target: AlertRule, rules: list[AlertRule]) -> bool:
 
 
 def muting_rules(candidates: list[Inhibit], alerts: list[AlertRule]) -> list[Inhibit]:
-    """The candidates that can mute some alert (`mutes`). Each alert finds the rules whose target
-    side and whose source side it matches through a `MatcherIndex`, and a target tries only the
-    sources that agree on the rule's first `equal` label, so the cost follows the pairs that can
-    mute, not every rule times every alert times every source (a fifty-service spec set has a
-    `parent:` rule per alert pair)."""
-    positions = list(range(len(candidates)))
-    target_sides = MatcherIndex(positions, lambda i: (candidates[i].target_match, candidates[i].target_match_re))
-    source_sides = MatcherIndex(positions, lambda i: (candidates[i].source_match, candidates[i].source_match_re))
-    targets: dict[int, list[AlertRule]] = {}
-    sources: dict[int, dict[str | None, list[AlertRule]]] = {}  # by the first `equal` label's value (None: not set)
-    for alert in alerts:
-        labels = {**alert.labels, "alertname": alert.name}
-        for i in target_sides.matching(labels):
-            targets.setdefault(i, []).append(alert)
-        for i in source_sides.matching(labels):
-            first = candidates[i].equal[0] if candidates[i].equal else None
-            sources.setdefault(i, {}).setdefault(labels.get(first) if first else None, []).append(alert)
+    """The candidates that can mute some alert (`mutes`)."""
+    return Muting(candidates, alerts).effective()
 
-    def agreeing(i: int, target: AlertRule) -> list[AlertRule]:
-        by_value = sources.get(i, {})
-        first = candidates[i].equal[0] if candidates[i].equal else None
-        value = {**target.labels, "alertname": target.name}.get(first) if first else None
+
+class Muting:
+    """Which inhibit rules can mute which alerts (`mutes`), found through a `MatcherIndex` of the
+    rules' target sides and one of their source sides: a target tries only the sources that agree
+    on the rule's first `equal` label, so the cost follows the pairs that can mute, not every rule
+    times every alert times every source (a fifty-service spec set has a `parent:` rule per alert
+    pair). Generation keeps the rules that mute something; the runbook lists an alert's."""
+
+    def __init__(self, rules: list[Inhibit], alerts: list[AlertRule]) -> None:
+        self.rules = rules
+        positions = list(range(len(rules)))
+        self.target_sides = MatcherIndex(positions, lambda i: (rules[i].target_match, rules[i].target_match_re))
+        source_sides = MatcherIndex(positions, lambda i: (rules[i].source_match, rules[i].source_match_re))
+        self.targets: dict[int, list[AlertRule]] = {}
+        self.sources: dict[int, dict[str | None, list[AlertRule]]] = {}  # by the first `equal` label's value (None: not set)
+        for alert in alerts:
+            labels = _labels(alert)
+            for i in self.target_sides.matching(labels):
+                self.targets.setdefault(i, []).append(alert)
+            for i in source_sides.matching(labels):
+                first = rules[i].equal[0] if rules[i].equal else None
+                self.sources.setdefault(i, {}).setdefault(labels.get(first) if first else None, []).append(alert)
+
+    def effective(self) -> list[Inhibit]:
+        """The rules that mute at least one of the alerts, in their order."""
+        return [rule for i, rule in enumerate(self.rules)
+                if any(mutes(rule, target, self._agreeing(i, target)) for target in self.targets.get(i, []))]
+
+    def muting(self, alert: AlertRule) -> list[Inhibit]:
+        """The rules that can mute this alert, in their order."""
+        return [self.rules[i] for i in self.target_sides.matching(_labels(alert))
+                if mutes(self.rules[i], alert, self._agreeing(i, alert))]
+
+    def _agreeing(self, i: int, target: AlertRule) -> list[AlertRule]:
+        """Rule i's sources that can agree with the target on its first `equal` label (a source
+        without that label agrees with any; a target without it, with every source)."""
+        by_value = self.sources.get(i, {})
+        first = self.rules[i].equal[0] if self.rules[i].equal else None
+        value = _labels(target).get(first) if first else None
         if value is None:
             return [source for group in by_value.values() for source in group]
         return by_value.get(value, []) + by_value.get(None, [])
 
-    return [rule for i, rule in enumerate(candidates)
-            if any(mutes(rule, target, agreeing(i, target)) for target in targets.get(i, []))]
+
+def _labels(alert: AlertRule) -> dict[str, str]:
+    return {**alert.labels, "alertname": alert.name}
 
 
 def _kpi_levels(rules: list[AlertRule]) -> list[Inhibit]:

@@ -12,13 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from monspec.model import Model
-from monspec.model.inhibition import inhibit_rules, mutes
+from monspec.model.inhibition import Muting, inhibit_rules
 from monspec.model.objective import decimal_text, objectives, percent_text
 from monspec.model.rules import AlertRule, anchor
 from monspec.render.templates import render_template
 from monspec.spec import SpecSet
 from monspec.spec.models import Kpi
-from monspec.spec.routing import literal_prefix, matches, starting_with
 
 PATH = "docs/alerts.md"
 
@@ -37,7 +36,7 @@ def render_markdown(model: Model) -> str:
     for a in own:
         if a.kpi is not None:
             alerts_of.setdefault(a.kpi.name, []).append(a.name)
-    inhibits = InhibitIndex(inhibit_rules(specs, alerts), alerts)
+    inhibits = Muting(inhibit_rules(specs, alerts), alerts)
     receivers = {id(a): _receivers(specs, a) for a in alerts}  # the table and the section both show them
     text = render_template(
         specs, "alerts.md.j2",
@@ -92,7 +91,7 @@ def _slos(specs: SpecSet) -> dict[str, Any] | None:
     return {"example": example, "rows": rows}
 
 
-def _section(model: Model, position: int, receivers: list[str], inhibits: InhibitIndex) -> dict[str, Any]:
+def _section(model: Model, position: int, receivers: list[str], inhibits: Muting) -> dict[str, Any]:
     """One alert's runbook section as Markdown-ready fields (None: left out)."""
     specs = model.specs
     alert = model.placement.alerts[position]
@@ -134,94 +133,6 @@ def _receivers(specs: SpecSet, alert: AlertRule) -> list[str]:
     if specs.routing is None:
         return []
     return specs.routing.receivers_for({**alert.labels, "alertname": alert.name})
-
-
-class AlertIndex:
-    """The alerts by label value, to find those a rule side's matchers select without testing
-    every alert: an equality matcher looks its value up, a regex the values that start with its
-    literal prefix (`literal_prefix`); the matchers then decide among those."""
-
-    def __init__(self, alerts: list[AlertRule]) -> None:
-        self.alerts = alerts
-        self.labels = [{**a.labels, "alertname": a.name} for a in alerts]
-        self.by_value: dict[tuple[str, str], list[int]] = {}
-        for i, labels in enumerate(self.labels):
-            for item in labels.items():
-                self.by_value.setdefault(item, []).append(i)
-        self.values: dict[str, list[tuple[str, int]]] = {}  # per label, its (value, alert) pairs sorted
-        for (name, value), found in self.by_value.items():
-            self.values.setdefault(name, []).extend((value, i) for i in found)
-        for pairs in self.values.values():
-            pairs.sort()
-
-    def matching(self, equal: dict[str, str], regex: dict[str, str]) -> list[tuple[AlertRule, dict[str, str]]]:
-        """(alert, its labels with alertname) of every alert the matchers select, in alert order."""
-        narrowest: list[int] | None = None
-        for name, value in equal.items():
-            if value:
-                found = self.by_value.get((name, value), [])
-                narrowest = found if narrowest is None or len(found) < len(narrowest) else narrowest
-        for name, pattern in regex.items():
-            prefix = literal_prefix(pattern)
-            if prefix:
-                found = sorted(i for _, i in starting_with(self.values.get(name, []), prefix, key=lambda pair: pair[0]))
-                narrowest = found if narrowest is None or len(found) < len(narrowest) else narrowest
-        candidates = range(len(self.alerts)) if narrowest is None else narrowest
-        return [(self.alerts[i], self.labels[i]) for i in candidates if matches(equal, regex, self.labels[i])]
-
-
-class InhibitIndex:
-    """Inhibit rules by one matcher of their target side (an equality's value, a regex's literal
-    prefix), and each rule's possible sources found once through an `AlertIndex`: which rules mute
-    an alert then costs the rules that can match it and their sources, not every rule times every
-    alert (quadratic, or cubic, at scale)."""
-
-    def __init__(self, rules: list, alerts: list[AlertRule]) -> None:
-        self.rules = rules
-        self.alerts = AlertIndex(alerts)
-        self.sources: dict[int, dict[str | None, list[AlertRule]]] = {}
-        self.by_label: dict[tuple[str, str], list[int]] = {}
-        self.by_prefix: dict[str, dict[str, list[int]]] = {}  # label -> literal prefix of a regex -> rules
-        self.always: list[int] = []  # no such matcher, or an equality on the empty value (a missing label)
-        for i, rule in enumerate(rules):
-            key = min(((k, v) for k, v in rule.target_match.items() if v), default=None)
-            prefixed = max(((len(literal_prefix(v)), k, literal_prefix(v)) for k, v in rule.target_match_re.items()),
-                           default=(0, "", ""))
-            if key is not None:
-                self.by_label.setdefault(key, []).append(i)
-            elif prefixed[0]:
-                self.by_prefix.setdefault(prefixed[1], {}).setdefault(prefixed[2], []).append(i)
-            else:
-                self.always.append(i)
-        self.prefix_lengths = {label: sorted({len(p) for p in found}) for label, found in self.by_prefix.items()}
-
-    def muting(self, alert: AlertRule) -> list:
-        """The rules that can mute the alert, in spec order (`mutes` decides, over the rule's sources)."""
-        labels = {**alert.labels, "alertname": alert.name}
-        candidates = set(self.always)
-        for item in labels.items():
-            candidates.update(self.by_label.get(item, ()))
-        for label, lengths in self.prefix_lengths.items():
-            value = labels.get(label, "")
-            for length in lengths:
-                candidates.update(self.by_prefix[label].get(value[:length], ()))
-        return [self.rules[i] for i in sorted(candidates)
-                if self.rules[i].target_matches(labels) and mutes(self.rules[i], alert, self._sources(i, labels))]
-
-    def _sources(self, i: int, target: dict[str, str]) -> list[AlertRule]:
-        """The alerts matching rule i's source side that can agree with the target on its first
-        `equal` label (a source without that label agrees with any)."""
-        rule = self.rules[i]
-        first = rule.equal[0] if rule.equal else None
-        if i not in self.sources:
-            by_value: dict[str | None, list[AlertRule]] = {}
-            for a, labels in self.alerts.matching(rule.source_match, rule.source_match_re):
-                by_value.setdefault(labels.get(first) if first else None, []).append(a)
-            self.sources[i] = by_value
-        by_value = self.sources[i]
-        if first is None or first not in target:
-            return [a for group in by_value.values() for a in group]
-        return by_value.get(target[first], []) + by_value.get(None, [])
 
 
 def _lint_disables(specs: SpecSet):
