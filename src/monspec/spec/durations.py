@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 MAX_SECONDS = 10 * _UNITS["y"]  # a bound that keeps every later stage's arithmetic small
@@ -13,6 +14,11 @@ def parse_duration(text: str) -> float:
     """Seconds in a Prometheus duration; ValueError names the accepted form."""
     if not isinstance(text, str):
         raise ValueError(f"expected a duration such as \"5m\" or \"30s\", got {type(text).__name__} {short(text)}")
+    return _seconds(text)
+
+
+@lru_cache(maxsize=4096)  # the model asks for the same few windows and `for`s again and again
+def _seconds(text: str) -> float:
     match = _DURATION.match(text)
     if not text or not match or not any(match.groups()):
         raise ValueError(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,8 +136,8 @@ class NodeWalk:
         return SpecError(Problem(id, message, Position(self.path, line, col), hint=hint,
                                  source_line=lines[line - 1] if 0 < line <= len(lines) else ""))
 
-    @contextlib.contextmanager
-    def visit(self, node: yaml.Node, depth: int) -> Iterator[None]:
+    def visit(self, node: yaml.Node, depth: int) -> contextlib.AbstractContextManager[None]:
+        """Counts the node and checks the bounds; walk its children inside the returned context."""
         self.count += 1
         if self.count > MAX_VALUES:
             raise self.fail(node, f"this file holds more than {MAX_VALUES:,} values (every use of an alias counted)",
@@ -148,13 +147,27 @@ class NodeWalk:
         if id(node) in self.open:
             raise self.fail(node, "an alias refers to a mapping or list that contains it", "yaml/recursive-alias")
         if isinstance(node, yaml.ScalarNode):
-            yield
-            return
-        self.open.add(id(node))
-        try:
-            yield
-        finally:
-            self.open.discard(id(node))
+            return _NOTHING_OPEN
+        return _Open(self.open, id(node))
+
+
+_NOTHING_OPEN = contextlib.nullcontext()
+
+
+class _Open:
+    """A collection being walked: open (an alias back into it is a cycle) until its walk ends.
+    A plain class, not a generator context: the loader enters one per value."""
+
+    __slots__ = ("open", "key")
+
+    def __init__(self, open: set[int], key: int) -> None:
+        self.open, self.key = open, key
+
+    def __enter__(self) -> None:
+        self.open.add(self.key)
+
+    def __exit__(self, *exc: object) -> None:
+        self.open.discard(self.key)
 
 
 def read_text(path: Path, within: Path | None = None) -> str:
