@@ -110,7 +110,9 @@ def test_dashboards_are_the_panels_showing_the_alerts_own_series() -> None:
         in _section(doc, "L2HitRateCritical").splitlines()
     assert "**Dashboards:** UnifiedConnectionManager - Cache Performance → Cache Hit Rate; UnifiedConnectionManager - " \
         "Executive Overview → Overall Cache Performance, Cache Hit Rate Trend (24h)" in _section(doc, "CacheHitRateCritical")
-    assert "**Dashboards:** none shows its metrics" in _section(doc, "L2ResponseTimeWarning").splitlines()
+    # ... and where its state tile is instead: the first dashboard (monspec.model.placement)
+    assert "**Dashboards:** none shows its metrics; its state tile is on UnifiedConnectionManager - Cache Performance" \
+        in _section(doc, "L2ResponseTimeWarning").splitlines()
 
 
 def test_lint_disables_are_listed_with_reasons(tmp_path: Path) -> None:
@@ -132,7 +134,7 @@ def test_without_routing_or_dashboards_the_sections_say_so() -> None:
     specs.dashboards = {}
     section = _section(render(build_model(specs))[PATH], "QueueStuck")
     assert "**Receiver:** none (no `routing:` in the specs)" in section
-    assert "**Dashboards:** none shows its metrics" in section
+    assert "**Dashboards:** none shows its metrics" in section.splitlines()
 
 
 def test_html_from_a_spec_is_printed_not_run(tmp_path: Path) -> None:

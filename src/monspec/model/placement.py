@@ -27,6 +27,7 @@ class Placement:
     alerts: list[AlertRule]  # every alert of rules.yml, in its order
     panels: list[list[tuple[str, list[str]]]]  # per alert: (dashboard key, titles of the panels showing it)
     tiles: dict[str, list[AlertRule]]  # per dashboard key: the alerts on its state tiles, in rules.yml order
+    tiled_on: list[list[str]]  # per alert: the keys of the dashboards with its state tile
 
 
 def place(specs: SpecSet, dashboards: dict[str, Dashboard], alerts: list[AlertRule]) -> Placement:
@@ -51,7 +52,11 @@ def place(specs: SpecSet, dashboards: dict[str, Dashboard], alerts: list[AlertRu
                     tiles[key].append(i)
         elif not shown:
             tiles[first.get(home, own[0])].append(i)
-    return Placement(alerts, panels, {key: [alerts[i] for i in sorted(found)] for key, found in tiles.items()})
+    tiled_on: list[list[str]] = [[] for _ in alerts]
+    for key, found in tiles.items():
+        for i in found:
+            tiled_on[i].append(key)
+    return Placement(alerts, panels, {key: [alerts[i] for i in sorted(found)] for key, found in tiles.items()}, tiled_on)
 
 
 def alert_series(alert: AlertRule) -> list[promql.Selector]:

@@ -121,12 +121,18 @@ def _section(model: Model, position: int, receivers: list[str], inhibits: Muting
         "impact": _prose(alert.impact.strip()) if alert.impact else None,
         "steps": [_prose(step) for step in alert.steps],
         "dashboards": "; ".join(f"{_cell(d)} → {', '.join(_cell(p) for p in panels)}" for d, panels in boards)
-                      if boards else "none shows its metrics",
+                      if boards else _unshown(model, position),
         "receiver": receiver,
         "muted": "; ".join(_cell(m) for m in muted) or None,
         "labels": labels or None,
         "lint": f"{', '.join(_code(c) for c in lint.disable)} — {_prose(lint.reason)}" if lint is not None else None,
     }
+
+
+def _unshown(model: Model, position: int) -> str:
+    """An alert no panel shows: where its state tile is instead (monspec.model.placement)."""
+    homes = [_cell(model.dashboards[key].title) for key in model.placement.tiled_on[position]]
+    return "none shows its metrics" + (f"; its state tile is on {', '.join(homes)}" if homes else "")
 
 
 def _receivers(specs: SpecSet, alert: AlertRule) -> list[str]:
