@@ -65,3 +65,15 @@ def test_the_runbook_names_the_slo_dashboard_for_burn_rate_alerts() -> None:
     assert placed["ApiLatencyBurnRate1h"] == [("Orders - SLOs", ["API latency: burn rate per window"])]
     assert placed["LatencyP99Warning"] == [("Orders - Overview", ["p99 latency"])]
     assert placed["ReconcileStale"] == []
+
+
+def test_a_component_without_dashboards_has_its_alerts_on_the_first_dashboard(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    shutil.copytree(EXAMPLE, specs)
+    board = specs / "dashboards" / "overview.yaml"
+    text = board.read_text()
+    board.write_text(text[:text.index("  consumer:\n")])
+    model = build_model(load_specs(specs))
+    tiles = {key: [a.name for a in alerts] for key, alerts in model.placement.tiles.items()}
+    assert tiles["overview"] == [a.name for a in model.all_alert_rules if a.name not in SLOS]
+    assert tiles["slos"] == SLOS

@@ -35,23 +35,23 @@ def place(specs: SpecSet, dashboards: dict[str, Dashboard], alerts: list[AlertRu
     index = panels_by_metric(specs, dashboards)
     panels = [_showing(index, alert) for alert in alerts]
     own = [key for key in dashboards if key in specs.dashboards]
-    component = {key: dashboards[key].component or specs.project.default_component for key in own}
-    first: dict[str | None, str] = {}
+    boards_of: dict[str | None, list[str]] = {}  # component -> its dashboards, in spec order
     for key in own:
-        first.setdefault(component[key], key)
+        boards_of.setdefault(dashboards[key].component or specs.project.default_component, []).append(key)
     tiles: dict[str, list[int]] = {key: [] for key in dashboards}
     for i, (alert, shown) in enumerate(zip(alerts, panels, strict=True)):
         for key, _ in shown:
             tiles[key].append(i)
         if not own:
             continue
-        home = alert.labels.get("component", specs.project.default_component)
-        if alert.origin == "absence":
-            for key in own:
-                if component[key] == home and not any(key == k for k, _ in shown):
+        home = boards_of.get(alert.labels.get("component", specs.project.default_component))
+        if alert.origin == "absence" and home:
+            showing = {k for k, _ in shown}
+            for key in home:
+                if key not in showing:
                     tiles[key].append(i)
-        elif not shown:
-            tiles[first.get(home, own[0])].append(i)
+        elif not shown:  # its component's first dashboard; the first of all when its component has none
+            tiles[(home or own)[0]].append(i)
     tiled_on: list[list[str]] = [[] for _ in alerts]
     for key, found in tiles.items():
         for i in found:
