@@ -36,9 +36,8 @@ def lint_specs(specs_dir: Path) -> tuple[SpecSet, list[Problem]]:
 
 def compile_specs(specs_dir: Path) -> Build:
     """Everything `generate` writes; SpecError when any lint error stands in the way."""
-    model, problems = lint_model(specs_dir)
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise SpecError(problems)
-    with cycle_collection_paused():
+    with cycle_collection_paused():  # one pause over lint and render (lint_model's own nests in it)
+        model, problems = lint_model(specs_dir)
+        if any(p.severity == "error" for p in problems):
+            raise SpecError(problems)
         return Build(model, problems, render_all(model))
