@@ -18,7 +18,7 @@ import json
 import math
 import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -155,63 +155,109 @@ class Simulation:
     # --- evaluation ------------------------------------------------------------------------
 
     def eval(self, node, t: float):
-        """A list of Samples (instant vector) or a float (scalar)."""
-        result = _compile(node)(self, t)
-        if isinstance(result, float):
-            return result
-        return [Sample(dict(k), value) for k, value in result]
+        """A list of Samples (instant vector) or a float (scalar), reading what `record` recorded at t."""
+        frame = Frame([t], {k: [value] for k, value in self.recorded.get(t, {}).items()})
+        result = _compile(node)(self, frame)
+        if isinstance(result, tuple):
+            return result[0]
+        return [Sample(dict(k), value) for k, value in _at(result, 0)]
 
     # --- rule evaluation ---------------------------------------------------------------
 
-    def record(self, t: float, only: set[str] | None = None) -> None:
-        """Evaluate the recording rules at tick t, in order, as the recording group does
-        (only those recording a name in `only`, when given: the others cannot change the result)."""
-        if only is None:
-            rules = self.recording
-        else:  # the group's order: a rule may read what an earlier one recorded at this tick
-            rules = sorted((r for name in only for r in self._rules_by_name.get(name, [])), key=lambda r: self._order[id(r)])
-        self._record(t, rules)
+    def record(self, t: float) -> None:
+        """Evaluate the recording rules at tick t, in order, as the recording group does."""
+        frame = Frame([t])
+        self._record(frame, self.recording)
+        self.recorded[t] = {k: row[0] for k, row in frame.recorded.items() if row[0] is not None}
 
-    def _record(self, t: float, rules: list[RecordingRule]) -> None:
-        recorded: dict[LabelKey, float] = {}
-        self.recorded[t] = recorded
+    def _record(self, frame: Frame, rules: list[RecordingRule]) -> None:
+        """The rules' results at the frame's ticks, into the frame. Over several ticks every rule's name is known
+        from the start (at the second tick it would be), so the frame fails wherever some tick of it fails."""
+        recorded = frame.recorded
+        if len(frame.ticks) > 1:
+            self._recorded_names.update(rule.record for rule in rules)
         for rule in rules:
             self._recorded_names.add(rule.record)
-            result = compiled(rule.expr)(self, t)
-            if isinstance(result, float):
+            result = compiled(rule.expr)(self, frame)
+            if isinstance(result, tuple):
                 raise Unsupported("a recording rule yielding a scalar")
-            for k, value in result:
-                labels = {**dict(_drop_name(k)), **rule.labels, "__name__": rule.record}
-                recorded[key(labels)] = value
+            for k, row in result:
+                labels = key({**dict(_drop_name(k)), **rule.labels, "__name__": rule.record})
+                into = recorded.get(labels)
+                if into is None:
+                    recorded[labels] = list(row)
+                else:  # a later sample of the same labels overwrites, tick by tick
+                    for i, value in enumerate(row):
+                        if value is not None:
+                            into[i] = value
 
     def needed(self, expr: str) -> set[str]:
         """The recorded names expr reads, directly or through other recording rules."""
         return recorded_closure(expr, self._rules_by_name)
 
-    def condition(self, rule: AlertingRule, t: float) -> Vector:
-        """The rule's expression at tick t, as (labels, value) pairs. Recording rules read no range
+    def _condition(self, rule: AlertingRule, ticks: list[float]) -> Matrix:
+        """The rule's expression at the ticks, after the recording rules it reads. Recording rules read no range
         of recorded series (that is Unsupported), so every tick can be evaluated on its own."""
-        if t not in self.recorded:
-            rules = self._needed.get(rule.expr)
-            if rules is None:
-                only = self.needed(rule.expr)
-                rules = self._needed[rule.expr] = sorted((r for name in only for r in self._rules_by_name.get(name, [])),
-                                                         key=lambda r: self._order[id(r)])
-            self._record(t, rules)
-        result = compiled(rule.expr)(self, t)
-        if isinstance(result, float):
+        rules = self._needed.get(rule.expr)
+        if rules is None:
+            only = self.needed(rule.expr)
+            rules = self._needed[rule.expr] = sorted((r for name in only for r in self._rules_by_name.get(name, [])),
+                                                     key=lambda r: self._order[id(r)])
+        frame = Frame(ticks)
+        self._record(frame, rules)
+        result = compiled(rule.expr)(self, frame)
+        if isinstance(result, tuple):
             raise Unsupported("an alert expression yielding a scalar")
         return result
 
-    def proved_quiet(self, rule: AlertingRule, t: float, eval_interval: float) -> bool:
-        """True when some evaluation in [t - for, t] returns nothing: then no alert of the rule
+    def conditions(self, rule: AlertingRule, chunks: Iterable[list[float]]) -> Iterator[tuple[float, Vector]]:
+        """The rule's expression tick by tick, as (labels, value) pairs, each chunk of ticks evaluated at once.
+        A chunk fails where any of its ticks would; then its ticks are evaluated one by one, so a caller that
+        stops early sees what evaluating tick by tick gives (the same values, the same first failure)."""
+        for chunk in chunks:
+            names = set(self._recorded_names)
+            try:
+                result = self._condition(rule, chunk)
+            except Unsupported:
+                if len(chunk) == 1:
+                    raise
+                self._recorded_names = names
+                for t in chunk:
+                    yield t, _at(self._condition(rule, [t]), 0)
+                continue
+            for i, t in enumerate(chunk):
+                yield t, _at(result, i)
+
+    def proved_quiet(self, rule: AlertingRule, times: Sequence[float], eval_interval: float) -> bool:
+        """True when, for each time t, some evaluation in [t - for, t] returns nothing: then no alert of the rule
         can have been active for `for` at t, so none fires. False proves nothing."""
-        tick = t
-        while tick >= max(0.0, t - rule.for_seconds) - 1e-9:
-            if not self.condition(rule, tick):
+        windows = []
+        for t in times:
+            window = []
+            tick = t
+            while tick >= max(0.0, t - rule.for_seconds) - 1e-9:
+                window.append(tick)
+                tick -= eval_interval
+            windows.append(window)
+        names = set(self._recorded_names)
+        try:
+            # Nothing at t itself is the common proof: those ticks first, then the rest of the other windows.
+            ends = self._condition(rule, [window[0] for window in windows])
+            unproved = [window[1:] for i, window in enumerate(windows) if not _empty(ends, i)]
+            if not unproved:
                 return True
-            tick -= eval_interval
-        return False
+            if not all(unproved):  # a window with no other tick to try
+                return False
+            rest = self._condition(rule, [tick for window in unproved for tick in window])
+            start = 0
+            for window in unproved:
+                if not any(_empty(rest, i) for i in range(start, start + len(window))):
+                    return False
+                start += len(window)
+            return True
+        except Unsupported:  # where a tick fails, the answer is what asking tick by tick, in order, gives
+            self._recorded_names = names
+            return all(any(not _at(self._condition(rule, [tick]), 0) for tick in window) for window in windows)
 
     def run_alert(self, rule: AlertingRule, ticks: list[float], until_firing: bool = False) -> dict[float, list[AlertState]]:
         """The alerts of one rule after each tick: pending and firing, with their values
@@ -220,8 +266,7 @@ class Simulation:
         states: dict[float, list[AlertState]] = {}
         # A sample's labels give the same alert labels at every tick: worked out once per sample.
         alert_of: dict[LabelKey, tuple[LabelKey, dict[str, str], dict[str, str]]] = {}
-        for t in ticks:
-            result = self.condition(rule, t)
+        for t, result in self.conditions(rule, _chunks(ticks, rule.for_seconds) if until_firing else [ticks]):
             seen = set()
             for sample_key, value in result:
                 known = alert_of.get(sample_key)
@@ -247,17 +292,70 @@ class Simulation:
         return states
 
 
+def _chunks(ticks: list[float], for_seconds: float) -> Iterator[list[float]]:
+    """The ticks of a run that stops once an alert fires, in chunks: first up to one step past `for` (where
+    most alerts fire), then each chunk as long as all before it, so at most about half the work is spare."""
+    if len(ticks) < 2:
+        yield ticks
+        return
+    step = ticks[1] - ticks[0]
+    end = next((i for i, t in enumerate(ticks) if t - ticks[0] > for_seconds + step + 1e-9), len(ticks))
+    start = 0
+    while start < len(ticks):
+        yield ticks[start:end]
+        start, end = end, 2 * end
+
+
 # --- compiled expressions ------------------------------------------------------------------
 #
-# Each expression is turned once into nested closures `(simulation, t) -> Vector | float` that hold
+# Each expression is turned once into nested closures `(simulation, frame) -> Matrix | Scalar` that hold
 # what the tree says (matchers, ranges, operators) as plain Python values: reading them from the
-# parser's nodes at every tick was most of a test plan's time. A closure evaluates its operands in
-# the order the tree walk did and raises Unsupported at the same point, so results (and the first
-# reason a rule is not covered) do not change.
+# parser's nodes at every tick was most of a test plan's time. A closure evaluates all ticks of a frame
+# at once, series by series: the labels of a series are worked out once per frame, not once per tick,
+# and every value is computed with the same operations, in the same order, as one tick alone would be.
 
-Vector = list  # [(LabelKey, value)], a LabelKey sorted by label name as `key` makes it
+Vector = list  # [(LabelKey, value)] at one tick, a LabelKey sorted by label name as `key` makes it
+Matrix = list  # [(LabelKey, [value or None (no sample) per tick of the frame])], in the order a Vector lists them
+Scalar = tuple  # (value per tick of the frame)
 RawSeries = tuple  # (LabelKey, LabelKey without __name__, samples, resets up to each sample (None: gaps))
-Evaluator = Callable[["Simulation", float], Any]  # a Vector, or a float for a scalar
+Evaluator = Callable[["Simulation", "Frame"], Any]  # a Matrix, or a Scalar
+
+
+class Frame:
+    """The ticks one evaluation covers, and what the recording rules recorded at them."""
+
+    __slots__ = ("ticks", "recorded", "_windows")
+
+    def __init__(self, ticks: list[float], recorded: dict[LabelKey, list[float | None]] | None = None):
+        self.ticks = ticks
+        self.recorded = recorded if recorded is not None else {}
+        self._windows: dict[tuple[float, float], list[tuple[int, int, float]]] = {}
+
+    def windows(self, rng: float, interval: float) -> list[tuple[int, int, float]]:
+        """(first, last sample index, tick) of a range ending at each tick, shared by every series it selects."""
+        found = self._windows.get((rng, interval))
+        if found is None:
+            found = self._windows[(rng, interval)] = [
+                (max(0, math.ceil((t - rng) / interval - 1e-9)), math.floor(t / interval + 1e-9), t) for t in self.ticks]
+        return found
+
+
+def _at(matrix: Matrix, i: int) -> Vector:
+    """The vector at the frame's i-th tick."""
+    return [(k, row[i]) for k, row in matrix if row[i] is not None]
+
+
+def _empty(matrix: Matrix, i: int) -> bool:
+    """Whether the vector at the frame's i-th tick has no sample."""
+    return all(row[i] is None for _, row in matrix)
+
+
+def _kept(out: Matrix, k: LabelKey, row: list) -> None:
+    """Adds the series unless it has no sample at any tick of the frame (no tick's vector lists it)."""
+    for value in row:
+        if value is not None:
+            out.append((k, row))
+            return
 
 
 @lru_cache(maxsize=65536)
@@ -267,7 +365,7 @@ def compiled(expr: str) -> Evaluator:
 
 
 def _unsupported(what: str) -> Evaluator:
-    def fail(sim: Simulation, t: float):
+    def fail(sim: Simulation, frame: Frame):
         raise Unsupported(what)
     return fail
 
@@ -277,7 +375,7 @@ def _compile(node) -> Evaluator:
         return _compile(node.expr)
     if isinstance(node, pp.NumberLiteral):
         number = float(node.val)
-        return lambda sim, t: number
+        return lambda sim, frame: (number,) * len(frame.ticks)
     if isinstance(node, pp.VectorSelector):
         return _compile_instant(node)
     if isinstance(node, pp.UnaryExpr):
@@ -294,11 +392,11 @@ def _compile(node) -> Evaluator:
 def _compile_unary(node) -> Evaluator:
     inner = _compile(node.expr)
 
-    def unary(sim: Simulation, t: float):
-        result = inner(sim, t)
-        if isinstance(result, float):
-            return -result
-        return [(_drop_name(k), -value) for k, value in result]
+    def unary(sim: Simulation, frame: Frame):
+        result = inner(sim, frame)
+        if isinstance(result, tuple):
+            return tuple(-value for value in result)
+        return [(_drop_name(k), [None if value is None else -value for value in row]) for k, row in result]
     return unary
 
 
@@ -312,28 +410,31 @@ def _compile_instant(node) -> Evaluator:
     if node.offset or node.at:
         return _unsupported("offset / @ modifiers")
 
-    def instant(sim: Simulation, t: float) -> Vector:
-        out = []
+    def instant(sim: Simulation, frame: Frame) -> Matrix:
+        out: Matrix = []
         interval = sim.interval
-        newest = int(math.floor(t / interval + 1e-9))
+        ticks = frame.ticks
+        newest = [(int(math.floor(t / interval + 1e-9)), t - LOOKBACK) for t in ticks]
         for k, _, values, _ in sim._raw(name, matchers):
-            last = None
-            i = newest
-            while i >= 0 and i * interval > t - LOOKBACK:
-                if i < len(values) and values[i] is not None:
-                    last = values[i]
-                    break
-                i -= 1
-            if last is not None:
-                out.append((k, last))
-        recorded = sim.recorded.get(t)
+            row = []
+            count = len(values)
+            for i, oldest in newest:
+                last = None
+                while i >= 0 and i * interval > oldest:
+                    if i < count and values[i] is not None:
+                        last = values[i]
+                        break
+                    i -= 1
+                row.append(last)
+            _kept(out, k, row)
+        recorded = frame.recorded
         if recorded:
-            for k, value in sorted(recorded.items()):
+            for k in sorted(recorded):
                 labels = dict(k)
                 if name is not None and labels.get("__name__") != name:
                     continue
                 if all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in matchers):
-                    out.append((k, value))
+                    out.append((k, list(recorded[k])))  # a copy: later rules of the frame write into it
         return out
     return instant
 
@@ -341,7 +442,7 @@ def _compile_instant(node) -> Evaluator:
 def _compile_call(node) -> Evaluator:
     fn = node.func.name
     if fn == "time":
-        return lambda sim, t: float(t)
+        return lambda sim, frame: tuple(float(t) for t in frame.ticks)
     if fn in ("rate", "increase"):
         arg = node.args[0]
         if not isinstance(arg, pp.MatrixSelector):
@@ -362,27 +463,30 @@ def _compile_rate(arg, is_rate: bool) -> Evaluator:
     if vs.offset or vs.at:
         return _unsupported("offset / @ modifiers")
 
-    def rate(sim: Simulation, t: float) -> Vector:
+    def rate(sim: Simulation, frame: Frame) -> Matrix:
         if name is not None and name in sim._recorded_names:
             raise Unsupported(f"a range over the recorded series `{name}`")
         interval = sim.interval
-        first = max(0, math.ceil((t - rng) / interval - 1e-9))
-        last = math.floor(t / interval + 1e-9)
-        out = []
+        windows = frame.windows(rng, interval)
+        out: Matrix = []
         for _, dropped, values, drops in sim._raw(name, matchers):
-            end = min(last, len(values) - 1)
-            if drops is None:  # gaps: only the samples there are
-                points = [(i * interval, value) for i in range(first, end + 1) if (value := values[i]) is not None]
-                if len(points) < 2:
-                    continue
-                value = _extrapolated_rate(points[0][0], points[-1][0], [v for _, v in points], t - rng, t, rng, is_rate)
-            else:
-                if end - first < 1:
-                    continue
-                window = values[first:end + 1]
-                resets = drops[end] != drops[first] or window[0] < 0.0
-                value = _extrapolated_rate(first * interval, end * interval, window, t - rng, t, rng, is_rate, resets)
-            out.append((dropped, value))
+            row: list[float | None] = []
+            newest = len(values) - 1
+            for first, last, t in windows:
+                end = last if last < newest else newest
+                if drops is None:  # gaps: only the samples there are
+                    points = [(i * interval, value) for i in range(first, end + 1) if (value := values[i]) is not None]
+                    if len(points) < 2:
+                        row.append(None)
+                        continue
+                    row.append(_extrapolated_rate(points[0][0], points[-1][0], [v for _, v in points], t - rng, t, rng, is_rate))
+                elif end - first < 1:
+                    row.append(None)
+                else:
+                    window = values[first:end + 1]
+                    resets = drops[end] != drops[first] or window[0] < 0.0
+                    row.append(_extrapolated_rate(first * interval, end * interval, window, t - rng, t, rng, is_rate, resets))
+            _kept(out, dropped, row)
         return out
     return rate
 
@@ -390,18 +494,25 @@ def _compile_rate(arg, is_rate: bool) -> Evaluator:
 def _compile_quantile(node) -> Evaluator:
     quantile, inner = _compile(node.args[0]), _compile(node.args[1])
 
-    def histogram_quantile(sim: Simulation, t: float) -> Vector:
-        q, vector = quantile(sim, t), inner(sim, t)
-        if not isinstance(q, float) or isinstance(vector, float):
+    def histogram_quantile(sim: Simulation, frame: Frame) -> Matrix:
+        q, matrix = quantile(sim, frame), inner(sim, frame)
+        if not isinstance(q, tuple) or isinstance(matrix, tuple):
             raise Unsupported("histogram_quantile with a non-scalar quantile")
-        groups: dict[LabelKey, list[tuple[float, float]]] = {}
-        for k, value in vector:
+        groups: dict[LabelKey, list[tuple[float, list]]] = {}
+        for k, row in matrix:
             le = next((v for n, v in k if n == "le"), None)
             if le is None:
                 continue
             rest = tuple(pair for pair in k if pair[0] not in ("le", "__name__"))
-            groups.setdefault(rest, []).append((_parse_le(le), value))
-        return [(k, _bucket_quantile(q, buckets)) for k, buckets in sorted(groups.items())]
+            groups.setdefault(rest, []).append((_parse_le(le), row))
+        out: Matrix = []
+        for k, rows in sorted(groups.items(), key=lambda item: item[0]):
+            values: list[float | None] = []
+            for i, at in enumerate(q):
+                buckets = [(bound, value) for bound, row in rows if (value := row[i]) is not None]
+                values.append(_bucket_quantile(at, buckets) if buckets else None)
+            out.append((k, values))
+        return out
     return histogram_quantile
 
 
@@ -413,8 +524,17 @@ def _compile_absent(node) -> Evaluator:
         _, matchers = selector_matchers(arg)
         labels = key({lbl: v for lbl, op, v in matchers if op == "="})
 
-    def absent(sim: Simulation, t: float) -> Vector:
-        return [] if inner(sim, t) else [(labels, 1.0)]
+    def absent(sim: Simulation, frame: Frame) -> Matrix:
+        result = inner(sim, frame)
+        if isinstance(result, tuple):
+            present = [bool(value) for value in result]
+        else:
+            present = [False] * len(frame.ticks)
+            for _, row in result:
+                present = [seen or value is not None for seen, value in zip(present, row, strict=True)]
+        out: Matrix = []
+        _kept(out, labels, [None if seen else 1.0 for seen in present])
+        return out
     return absent
 
 
@@ -437,27 +557,37 @@ def _compile_aggregate(node) -> Evaluator:
             return tuple(pair for pair in k if pair[0] not in labels_of and pair[0] != "__name__")
         return tuple(pair for pair in k if pair[0] in labels_of)
 
-    def aggregate(sim: Simulation, t: float) -> Vector:
-        groups: dict[LabelKey, list[float]] = {}
-        for k, value in inner(sim, t):
-            groups.setdefault(group_of(k), []).append(value)
-        out = []
-        for g, values in sorted(groups.items()):
-            if op == "sum":
-                acc = values[0]
-                for v in values[1:]:
-                    acc += v
-            elif op == "min":
-                acc = min(values)
-            elif op == "max":
-                acc = max(values)
-            elif op == "count":
-                acc = float(len(values))
-            else:
-                acc = values[0]
-                for i, v in enumerate(values[1:], start=2):
-                    acc += (v - acc) / i
-            out.append((g, acc))
+    def combine(values: list[float]) -> float:
+        if op == "sum":
+            acc = values[0]
+            for v in values[1:]:
+                acc += v
+        elif op == "min":
+            acc = min(values)
+        elif op == "max":
+            acc = max(values)
+        elif op == "count":
+            acc = float(len(values))
+        else:
+            acc = values[0]
+            for i, v in enumerate(values[1:], start=2):
+                acc += (v - acc) / i
+        return acc
+
+    def aggregate(sim: Simulation, frame: Frame) -> Matrix:
+        groups: dict[LabelKey, list[list]] = {}
+        for k, row in inner(sim, frame):
+            groups.setdefault(group_of(k), []).append(row)
+        out: Matrix = []
+        for g, rows in sorted(groups.items(), key=lambda item: item[0]):
+            if len(rows) == 1 and op != "count":  # one value: the sum, min, max and average is that value
+                out.append((g, rows[0]))
+                continue
+            values: list[float | None] = []
+            for column in zip(*rows, strict=True):
+                present = [value for value in column if value is not None]
+                values.append(combine(present) if present else None)
+            out.append((g, values))
         return out
     return aggregate
 
@@ -473,56 +603,96 @@ def _compile_binary(node) -> Evaluator:
     card = str(modifier.card).split(".")[-1] if modifier is not None else None
     result_labels = _result_labels(modifier)
 
-    def element(out: Vector, k: LabelKey, labels_of: Callable[[LabelKey], LabelKey], value: float, a: float, b: float) -> None:
-        """The result for one sample `k` (value `value`) of `a op b`: a comparison keeps the sample as it is
-        (or gives 1 / 0 with bool), arithmetic gives the value on `labels_of(k)`."""
-        if compare is None:
-            out.append((labels_of(k), arith(a, b)))
-        elif return_bool:
-            out.append((labels_of(k), 1.0 if compare(a, b) else 0.0))
-        elif compare(a, b):
-            out.append((k, value))
+    def elements(pairs: Iterable[tuple[float | None, float | None]], keep_left: bool) -> list[float | None]:
+        """`a op b` tick by tick (None where a side has no sample): a comparison keeps the sample's value `a`
+        (`b` with keep_left False) where it holds, or gives 1 / 0 with bool; arithmetic gives the result."""
+        out: list[float | None] = []
+        for a, b in pairs:
+            if a is None or b is None:
+                out.append(None)
+            elif compare is None:
+                out.append(arith(a, b))
+            elif return_bool:
+                out.append(1.0 if compare(a, b) else 0.0)
+            else:
+                out.append((a if keep_left else b) if compare(a, b) else None)
+        return out
 
-    def binary(sim: Simulation, t: float):
-        lhs, rhs = lhs_of(sim, t), rhs_of(sim, t)
+    def binary(sim: Simulation, frame: Frame):
+        lhs, rhs = lhs_of(sim, frame), rhs_of(sim, frame)
         if op in ("and", "unless", "or"):
-            if isinstance(lhs, float) or isinstance(rhs, float):
+            if isinstance(lhs, tuple) or isinstance(rhs, tuple):
                 raise Unsupported(f"`{op}` with a scalar")
-            matched = {sig(k) for k, _ in rhs}
+            matched = _presence(rhs, sig)
+            out: Matrix = []
             if op == "and":
-                return [s for s in lhs if sig(s[0]) in matched]
+                for k, row in lhs:
+                    if (there := matched.get(sig(k))) is not None:
+                        _kept(out, k, [value if seen else None for value, seen in zip(row, there, strict=True)])
+                return out
             if op == "unless":
-                return [s for s in lhs if sig(s[0]) not in matched]
-            left = {sig(k) for k, _ in lhs}
-            return lhs + [s for s in rhs if sig(s[0]) not in left]
-        if isinstance(lhs, float) and isinstance(rhs, float):
+                for k, row in lhs:
+                    there = matched.get(sig(k))
+                    _kept(out, k, row if there is None else [None if seen else value for value, seen in zip(row, there, strict=True)])
+                return out
+            left = _presence(lhs, sig)
+            out = list(lhs)
+            for k, row in rhs:
+                there = left.get(sig(k))
+                _kept(out, k, row if there is None else [None if seen else value for value, seen in zip(row, there, strict=True)])
+            return out
+        if isinstance(lhs, tuple) and isinstance(rhs, tuple):
             if compare is not None:
                 if not return_bool:
                     raise Unsupported("a scalar comparison without bool")
-                return 1.0 if compare(lhs, rhs) else 0.0
-            return arith(lhs, rhs)
-        if isinstance(lhs, float) or isinstance(rhs, float):
-            vector, scalar, vector_left = (rhs, lhs, False) if isinstance(lhs, float) else (lhs, rhs, True)
-            out: Vector = []
-            for k, value in vector:
-                a, b = (value, scalar) if vector_left else (scalar, value)
-                element(out, k, _drop_name, value, a, b)
+                return tuple(1.0 if compare(a, b) else 0.0 for a, b in zip(lhs, rhs, strict=True))
+            return tuple(arith(a, b) for a, b in zip(lhs, rhs, strict=True))
+        keeps = compare is not None and not return_bool  # a filter keeps the sample's labels
+        if isinstance(lhs, tuple) or isinstance(rhs, tuple):
+            out = []
+            if isinstance(rhs, tuple):
+                for k, row in lhs:
+                    _kept(out, k if keeps else _drop_name(k), elements(zip(row, rhs, strict=True), True))
+            else:
+                for k, row in rhs:
+                    _kept(out, k if keeps else _drop_name(k), elements(zip(lhs, row, strict=True), False))
             return out
         if card is not None and card not in ("OneToOne", "ManyToMany"):
             raise Unsupported("group_left / group_right")
-        right: dict[LabelKey, float] = {}
-        for k, value in rhs:
-            s = sig(k)
-            if s in right:
-                raise Unsupported("many-to-one matching")
-            right[s] = value
+        right = _one_to_one(rhs, sig)
         out = []
-        for k, value in lhs:
+        for k, row in lhs:
             other = right.get(sig(k))
             if other is not None:
-                element(out, k, result_labels, value, value, other)
+                _kept(out, k if keeps else result_labels(k), elements(zip(row, other, strict=True), True))
         return out
     return binary
+
+
+def _presence(matrix: Matrix, sig: Callable[[LabelKey], LabelKey]) -> dict[LabelKey, list[bool]]:
+    """For each signature, whether some series of it has a sample, tick by tick."""
+    found: dict[LabelKey, list[bool]] = {}
+    for k, row in matrix:
+        s = sig(k)
+        seen = found.get(s)
+        found[s] = ([value is not None for value in row] if seen is None
+                     else [was or value is not None for was, value in zip(seen, row, strict=True)])
+    return found
+
+
+def _one_to_one(matrix: Matrix, sig: Callable[[LabelKey], LabelKey]) -> dict[LabelKey, list[float | None]]:
+    """The right side of a one-to-one match by signature; Unsupported when two of its series share one at a tick."""
+    found: dict[LabelKey, list[float | None]] = {}
+    for k, row in matrix:
+        s = sig(k)
+        seen = found.get(s)
+        if seen is None:
+            found[s] = row
+            continue
+        if any(a is not None and b is not None for a, b in zip(seen, row, strict=True)):
+            raise Unsupported("many-to-one matching")
+        found[s] = [b if a is None else a for a, b in zip(seen, row, strict=True)]
+    return found
 
 
 @lru_cache(maxsize=65536)  # as monspec.promql's: every expression of a large spec set
