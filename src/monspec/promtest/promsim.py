@@ -119,6 +119,9 @@ class Simulation:
     interval: float
     recording: list[RecordingRule] = field(default_factory=list)
     recorded: dict[float, dict[LabelKey, float]] = field(default_factory=dict)
+    # What input samples alone give (their counter resets; rate() over a frame's ticks), by the samples' id (the
+    # entry keeps them alive): simulations sharing this dict and sample lists (a spec set's scenarios) work each out once.
+    by_samples: dict[tuple, tuple[list, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Indexes, so a spec set with many rules costs linear time, not rules x rules.
@@ -128,6 +131,7 @@ class Simulation:
         self._recorded_names: set[str] = set()
         self._order = {id(rule): i for i, rule in enumerate(self.recording)}
         self._raw_cache: dict = {}
+        self._by_name: dict[str | None, list[tuple[LabelKey, dict[str, str], list[float | None]]]] | None = None
         self._needed: dict[str, list[RecordingRule]] = {}
 
     # --- series access -------------------------------------------------------------------
@@ -141,16 +145,25 @@ class Simulation:
         return cached
 
     def _raw_uncached(self, name, matchers) -> list[RawSeries]:
+        if self._by_name is None:
+            self._by_name = {}
+            for k, values in self.inputs.items():
+                labels = dict(k)
+                self._by_name.setdefault(labels.get("__name__"), []).append((key(labels), labels, values))
+        candidates = self._by_name.get(name, []) if name is not None else itertools.chain(*self._by_name.values())
         out = []
-        for k, values in self.inputs.items():
-            labels = dict(k)
-            if name is not None and labels.get("__name__") != name:
-                continue
+        for labels_key, labels, values in candidates:
             if all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in matchers):
-                labels_key = key(labels)
-                gapless = None not in values
-                out.append((labels_key, _drop_name(labels_key), values, _drops(cast(list[float], values)) if gapless else None))
+                out.append((labels_key, _drop_name(labels_key), values, self._resets(values)))
         return sorted(out, key=lambda item: item[0])
+
+    def _resets(self, values: list[float | None]) -> list[int] | None:
+        """`_drops` of gapless samples (None: samples missing), worked out once per sample list."""
+        cache_key = ("resets", id(values))
+        known = self.by_samples.get(cache_key)
+        if known is None:
+            known = self.by_samples[cache_key] = (values, _drops(cast(list[float], values)) if None not in values else None)
+        return known[1]
 
     # --- evaluation ------------------------------------------------------------------------
 
@@ -324,11 +337,12 @@ Evaluator = Callable[["Simulation", "Frame"], Any]  # a Matrix, or a Scalar
 class Frame:
     """The ticks one evaluation covers, and what the recording rules recorded at them."""
 
-    __slots__ = ("ticks", "recorded", "_windows")
+    __slots__ = ("ticks", "recorded", "key", "_windows")
 
     def __init__(self, ticks: list[float], recorded: dict[LabelKey, list[float | None]] | None = None):
         self.ticks = ticks
         self.recorded = recorded if recorded is not None else {}
+        self.key = tuple(ticks)
         self._windows: dict[tuple[float, float], list[tuple[int, int, float]]] = {}
 
     def windows(self, rng: float, interval: float) -> list[tuple[int, int, float]]:
@@ -468,8 +482,14 @@ def _compile_rate(arg, is_rate: bool) -> Evaluator:
             raise Unsupported(f"a range over the recorded series `{name}`")
         interval = sim.interval
         windows = frame.windows(rng, interval)
+        rates = sim.by_samples
         out: Matrix = []
         for _, dropped, values, drops in sim._raw(name, matchers):
+            cache_key = ("rate", id(values), rng, is_rate, interval, frame.key)
+            known = rates.get(cache_key)
+            if known is not None:
+                _kept(out, dropped, known[1])
+                continue
             row: list[float | None] = []
             newest = len(values) - 1
             for first, last, t in windows:
@@ -486,6 +506,7 @@ def _compile_rate(arg, is_rate: bool) -> Evaluator:
                     window = values[first:end + 1]
                     resets = drops[end] != drops[first] or window[0] < 0.0
                     row.append(_extrapolated_rate(first * interval, end * interval, window, t - rng, t, rng, is_rate, resets))
+            rates[cache_key] = (values, row)
             _kept(out, dropped, row)
         return out
     return rate

@@ -136,6 +136,7 @@ class Generator:
             self._records_by_name.setdefault(record.record, []).append(record)
         self._record_order = {id(r): i for i, r in enumerate(self.records)}
         self._series: dict[tuple, list[float | None]] = {}
+        self._by_samples: dict = {}  # what the simulations work out from samples alone (the lists of _series)
 
     # --- driving an expression to a value with raw inputs ----------------------------------
 
@@ -342,7 +343,7 @@ class Generator:
 
     def simulation(self, inputs: dict, rule: AlertingRule, horizon: float) -> Simulation:
         steps = int(round(horizon / self.interval))
-        return Simulation(self.series_values(inputs, steps), self.interval, self.chain(rule.expr))
+        return Simulation(self.series_values(inputs, steps), self.interval, self.chain(rule.expr), by_samples=self._by_samples)
 
     def series_values(self, inputs: dict, steps: int) -> dict[tuple, list[float | None]]:
         """The `samples` of each input series, each built once: the scenarios of an alert share most of
@@ -479,7 +480,7 @@ class Generator:
         at = _ceil(_max_range(rule.expr) + 300, self.eval_interval)
         steps = int(round(at / self.interval))
         selector = selector_text(rule.record, rule.labels)
-        sim = Simulation(self.series_values(inputs, steps), self.interval, self.chain(selector))
+        sim = Simulation(self.series_values(inputs, steps), self.interval, self.chain(selector), by_samples=self._by_samples)
         sim.record(at)
         wanted = pp.parse(selector)
         samples = sim.eval(wanted, at)
