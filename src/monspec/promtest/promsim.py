@@ -26,6 +26,7 @@ from typing import Any, cast
 
 import promql_parser as pp
 
+from monspec import promql
 from monspec.promql import label_matches
 
 LOOKBACK = 300.0
@@ -716,9 +717,9 @@ def _one_to_one(matrix: Matrix, sig: Callable[[LabelKey], LabelKey]) -> dict[Lab
     return found
 
 
-@lru_cache(maxsize=65536)  # as monspec.promql's: every expression of a large spec set
 def _parse(expr: str):
-    return pp.parse(expr)
+    """The expression's tree, from the one parse cache lint and the test plan share."""
+    return promql.parse(expr).ast
 
 
 @lru_cache(maxsize=65536)

@@ -473,7 +473,7 @@ class Generator:
         return extra
 
     def record_scenario(self, rule: RecordRule) -> Scenario:
-        ast = pp.parse(rule.expr)
+        ast = promql.parse(rule.expr).ast
         target = _nice_target(rule, self.catalog)
         inputs = self.drive(ast, target)
         inputs.update(self.distractors(inputs))
@@ -482,7 +482,7 @@ class Generator:
         selector = selector_text(rule.record, rule.labels)
         sim = Simulation(self.series_values(inputs, steps), self.interval, self.chain(selector), by_samples=self._by_samples)
         sim.record(at)
-        wanted = pp.parse(selector)
+        wanted = promql.parse(selector).ast
         samples = sim.eval(wanted, at)
         if not samples:
             raise Untestable("its inputs give no sample")
@@ -540,7 +540,7 @@ def _max_range(expr: str) -> float:
         if isinstance(node, pp.MatrixSelector):
             found.append(node.range.total_seconds())
 
-    pp.walk(pp.parse(expr), pre, lambda node: None)
+    pp.walk(promql.parse(expr).ast, pre, lambda node: None)
     return max(found)
 
 
@@ -563,7 +563,7 @@ def _nice_target(rule: RecordRule, catalog: Catalog) -> float:
     if unit == "ratio":
         return 0.75
     if unit == "seconds":
-        ast = pp.parse(rule.expr)
+        ast = promql.parse(rule.expr).ast
         bucket = _counter_selector(ast.args[1]) if isinstance(ast, pp.Call) and ast.func.name == "histogram_quantile" else None
         series = catalog.get(selector_matchers(bucket)[0]) if bucket is not None else None
         if series is not None and series.metric is not None and series.metric.buckets and len(series.metric.buckets) > 2:
