@@ -132,7 +132,7 @@ class Simulation:
         self._recorded_names: set[str] = set()
         self._order = {id(rule): i for i, rule in enumerate(self.recording)}
         self._raw_cache: dict = {}
-        self._by_name: dict[str | None, list[tuple[LabelKey, dict[str, str], list[float | None]]]] | None = None
+        self._by_name: dict[str | None, list[tuple[LabelKey, LabelKey, dict[str, str], list[float | None]]]] | None = None
         self._needed: dict[str, list[RecordingRule]] = {}
 
     # --- series access -------------------------------------------------------------------
@@ -149,13 +149,13 @@ class Simulation:
         if self._by_name is None:
             self._by_name = {}
             for k, values in self.inputs.items():
-                labels = dict(k)
-                self._by_name.setdefault(labels.get("__name__"), []).append((key(labels), labels, values))
+                labels_key, dropped, labels = _series_labels(k)
+                self._by_name.setdefault(labels.get("__name__"), []).append((labels_key, dropped, labels, values))
         candidates = self._by_name.get(name, []) if name is not None else itertools.chain(*self._by_name.values())
         out = []
-        for labels_key, labels, values in candidates:
+        for labels_key, dropped, labels, values in candidates:
             if all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in matchers):
-                out.append((labels_key, _drop_name(labels_key), values, self._resets(values)))
+                out.append((labels_key, dropped, values, self._resets(values)))
         return sorted(out, key=lambda item: item[0])
 
     def _resets(self, values: list[float | None]) -> list[int] | None:
@@ -752,6 +752,14 @@ def recorded_closure(expr: str, rules_by_name: Mapping[str, Sequence[RecordingRu
 def _drops(values: Sequence[float]) -> list[int]:
     """How many samples up to each index are below the one before them (counter resets, as `v < last` sees them)."""
     return [0, *itertools.accumulate(map(operator.lt, values[1:], values))]
+
+
+@lru_cache(maxsize=65536)  # the input series of a large spec set's scenarios
+def _series_labels(k: LabelKey) -> tuple[LabelKey, LabelKey, dict[str, str]]:
+    """An input series' labels: sorted, without the name, as a dict (which callers only read)."""
+    labels = dict(k)
+    labels_key = key(labels)
+    return labels_key, _drop_name(labels_key), labels
 
 
 def _drop_name(k: LabelKey) -> LabelKey:
