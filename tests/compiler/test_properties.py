@@ -119,3 +119,20 @@ def test_a_mutated_spec_set_compiles_to_valid_output_or_fails_located(case: tupl
             assert "Traceback" not in problem.render()
         return
     _accepts(build.files, work / "out")
+
+
+# Characters that change how YAML reads a line, and words its resolver turns into other types.
+YAML_SIGNIFICANT = st.text(alphabet=st.sampled_from(list(" :#-?,[]{}&*!|>'\"%@`~=<._($/0123456789aeEnoNyYt\\\t")),
+                           max_size=12) | st.sampled_from(NASTY)
+
+
+@settings(max_examples=EXAMPLES * 50, deadline=None)
+@given(text=YAML_SIGNIFICANT, head=st.sampled_from(["", "a", "Z", "_", "(", "/", "$", "y", "n", "O", "t"]))
+def test_the_plain_scalar_rules_pick_what_loading_back_proves(text: str, head: str) -> None:
+    """`_one_line` (YAML's plain-scalar rules, no parser) settles a text only as the proof by loading would."""
+    from monspec.render.yamltext import _one_line, _proved
+
+    text = head + text
+    settled = _one_line(text)
+    if settled is not None:
+        assert settled == _proved(text, 0)

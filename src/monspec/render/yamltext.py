@@ -43,10 +43,32 @@ def scalar(value: object, indent: int = 0) -> str:
         return text
     if _NEEDS_ESCAPE.search(text):
         return double_quoted(text)
+    return _one_line(text) or _proved(text, indent)
+
+
+def _proved(text: str, indent: int) -> str:
+    """The first candidate style that loads back as the text: the proof `_one_line` shortcuts."""
     for candidate in _candidates(text, indent):
         if _loads_back(candidate, text, indent):
             return candidate
     return double_quoted(text)
+
+
+# A one-line text of printable ASCII that starts with a letter, `_`, `(`, `/` or `$`: never a
+# number, timestamp, null or merge key to a YAML 1.1 resolver, and no indicator at its start.
+_ONE_LINE = re.compile(r"[A-Za-z_(/$][\x20-\x7e]*")
+
+
+def _one_line(text: str) -> str | None:
+    """The style `_proved` picks, decided by YAML's plain-scalar rules instead of a parser, for the
+    texts those rules settle (most of generated YAML: expressions, summaries, test names): plain
+    unless `: ` or ` #` would end it early or a trailing `:` make it a key, then single-quoted.
+    None for the rest, which are proved by loading."""
+    if not _ONE_LINE.fullmatch(text) or text[-1] == " " or text.lower() in _YAML_WORDS:
+        return None
+    if ": " in text or " #" in text or text[-1] == ":":
+        return "'" + text.replace("'", "''") + "'"
+    return text
 
 
 def _candidates(text: str, indent: int):
