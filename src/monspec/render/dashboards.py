@@ -26,6 +26,7 @@ from monspec.errors import MonspecError
 from monspec.model import Model
 from monspec.model.catalog import Catalog
 from monspec.model.rules import AlertRule
+from monspec.render import jsontext
 from monspec.render.dashboard_normalise import normalise
 from monspec.spec import SpecSet
 from monspec.spec.dashboards import Dashboard, Panel, Target, lintable
@@ -91,7 +92,7 @@ def render(model: Model) -> dict[str, str]:
     out = {}
     for key, dashboard in sorted(specs.dashboards.items()):
         data = dashboard_json(model, key, dashboard)
-        out[f"grafana/dashboards/{data['uid']}.json"] = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        out[f"grafana/dashboards/{data['uid']}.json"] = jsontext.dumps(data) + "\n"
     return out
 
 
