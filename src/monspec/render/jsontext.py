@@ -26,10 +26,8 @@ def _encode(value: Any, indent: str) -> str:
         if not value:
             return "{}"
         inner = indent + "  "
-        items = value.items()
-        if not all(type(k) is str for k, _ in items):
-            raise TypeError(f"keys must be strings in generated JSON, not in {value!r:.80}")
-        return ("{\n" + inner + (",\n" + inner).join([encode_basestring(k) + ": " + _encode(v, inner) for k, v in sorted(items)])
+        return ("{\n" + inner + (",\n" + inner).join([encode_basestring(k) + ": " + _encode(v, inner)  # a key not a str: TypeError
+                                                        for k, v in sorted(value.items())])
                 + "\n" + indent + "}")
     if kind is list or kind is tuple:
         if not value:
