@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 problems in specs or output, 2 usage.
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import sys
@@ -319,5 +320,15 @@ def import_(rules_file: Path, out_file: Path | None, specs_dir: Path | None, nam
                err=True)
 
 
+def run() -> None:
+    """The `monspec` command: `main`, with the collector frozen for the interpreter's exit. Exit
+    runs one more full collection over every object still alive, which after a compile of 100
+    services' specs took 0.4 s of CPU to free memory the process gives back anyway."""
+    try:
+        main()
+    finally:
+        gc.freeze()
+
+
 if __name__ == "__main__":
-    main()
+    run()

@@ -6,7 +6,8 @@ did not write, the spec folder, an ancestor of it, or a repository root.
 
 The new tree is written into a hidden sibling folder and swapped in with one atomic
 exchange (Linux `renameat2(RENAME_EXCHANGE)`), so after a kill at any point the
-folder is the old tree or the new one; the next run removes the hidden leftovers.
+folder is the old tree or the new one; the next run removes the hidden leftovers. A file
+whose bytes did not change is linked into the new tree, not written again: its mtime stays.
 Where the exchange is not available, two renames are used and the next run puts
 back an old tree a kill left aside. A lock on the parent folder lets one of two
 concurrent runs win while the other fails cleanly.
@@ -20,6 +21,7 @@ import errno
 import fcntl
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -166,7 +168,8 @@ def _swap_in(out: Path, files: dict[str, bytes]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
         for rel, data in sorted(files.items()):
-            _write_file(tmp / rel, data)
+            if not _kept(out / rel, tmp / rel, data):
+                _write_file(tmp / rel, data)
         _write_file(tmp / MANIFEST, (MANIFEST_HEADER + "".join(f"{rel}\n" for rel in sorted(files))).encode())
         os.chmod(tmp, 0o755)
         _fsync_dir(tmp)
@@ -179,6 +182,25 @@ def _swap_in(out: Path, files: dict[str, bytes]) -> None:
     finally:
         with contextlib.suppress(OSError):  # what stays behind, the next run removes
             shutil.rmtree(tmp)
+
+
+def _kept(old: Path, new: Path, data: bytes) -> bool:
+    """Link the old tree's file into the new one when it holds these bytes already: nothing to
+    write or sync, and its mtime stays, so Grafana's and Prometheus' file watchers reload only
+    what changed. Only a file with no other name (a user's hard-linked copy is never tied to
+    the output); False whenever anything stands in the way, and the file is written instead."""
+    try:
+        found = os.lstat(old)
+        if not stat.S_ISREG(found.st_mode) or found.st_nlink != 1 or found.st_size != len(data):
+            return False
+        with open(old, "rb") as handle:
+            if handle.read() != data:
+                return False
+        new.parent.mkdir(parents=True, exist_ok=True)
+        os.link(old, new)
+    except OSError:
+        return False
+    return True
 
 
 def _write_file(path: Path, data: bytes) -> None:

@@ -48,6 +48,24 @@ def test_generate_removes_files_it_no_longer_produces(tmp_path: Path) -> None:
     assert (out / MANIFEST).read_text().splitlines()[1:] == ["a.yml"]
 
 
+def test_an_unchanged_file_is_kept_as_it_was_and_a_changed_one_written_anew(tmp_path: Path) -> None:
+    """Grafana's and Prometheus' file watchers reload what a regenerate changed, nothing else: an
+    unchanged file keeps its inode and mtime. A file with a second name (a user's hard-linked
+    copy) is written anew, so the copy never follows the output."""
+    out = tmp_path / "out"
+    write_tree(out, {"same.yml": b"a\n", "changed.yml": b"b\n", "linked.yml": b"c\n"})
+    os.link(out / "linked.yml", tmp_path / "copy.yml")
+    before = {name: os.stat(out / name) for name in ("same.yml", "changed.yml", "linked.yml")}
+    os.utime(out / "same.yml", ns=(10**18, 10**18))
+    write_tree(out, {"same.yml": b"a\n", "changed.yml": b"B\n", "linked.yml": b"c\n"})
+    after = {name: os.stat(out / name) for name in before}
+    assert after["same.yml"].st_ino == before["same.yml"].st_ino and after["same.yml"].st_mtime_ns == 10**18
+    assert after["same.yml"].st_nlink == 1  # the old tree's name for it is gone
+    assert after["changed.yml"].st_ino != before["changed.yml"].st_ino
+    assert after["linked.yml"].st_ino != before["linked.yml"].st_ino and os.stat(tmp_path / "copy.yml").st_nlink == 1
+    assert read_tree(out) == {"same.yml": b"a\n", "changed.yml": b"B\n", "linked.yml": b"c\n"}
+
+
 def test_two_fresh_processes_write_the_same_bytes(tmp_path: Path) -> None:
     trees = []
     for i, seed in enumerate(("1", "2")):

@@ -18,8 +18,10 @@ from monspec.output import MANIFEST, read_tree, write_tree
 REPO = Path(__file__).resolve().parent.parent.parent
 FIXTURE = REPO / "tests" / "fixtures" / "golden_specs"
 FAULTS = REPO / "tests" / "support" / "output_faults.py"
-OLD = {"prometheus/rules.yml": "old rules\n", "docs/alerts.md": "old docs\n", "gone.txt": "dropped later\n"}
-NEW = {"prometheus/rules.yml": "new rules\n", "docs/alerts.md": "new docs\n", "grafana/d.json": "{}\n"}
+OLD = {"prometheus/rules.yml": "old rules\n", "docs/alerts.md": "old docs\n", "gone.txt": "dropped later\n",
+       "grafana/kept.json": "{}\n"}
+NEW = {"prometheus/rules.yml": "new rules\n", "docs/alerts.md": "new docs\n", "grafana/d.json": "{}\n",
+       "grafana/kept.json": "{}\n"}
 
 
 def _monspec(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from monspec.build import compile_specs
@@ -119,3 +119,25 @@ def test_a_mutated_spec_set_compiles_to_valid_output_or_fails_located(case: tupl
             assert "Traceback" not in problem.render()
         return
     _accepts(build.files, work / "out")
+
+
+# Characters that change how YAML reads a line, and words its resolver turns into other types.
+YAML_SIGNIFICANT = st.text(alphabet=st.sampled_from(list(" :#-?,[]{}&*!|>'\"%@`~=<._($/0123456789aeEnoNyYt\\\t\n")),
+                           max_size=12) | st.sampled_from(NASTY)
+
+
+@settings(max_examples=EXAMPLES * 50, deadline=None)
+@example(text=" x", head="\n", indent=0)  # the block's indentation would be read from " x"
+@example(text="\nb\n\n", head="a", indent=2)  # kept trailing newlines
+@example(text="a: b #c", head="", indent=0)
+@given(text=YAML_SIGNIFICANT, head=st.sampled_from(["", "a", "Z", "_", "(", "/", "$", "y", "n", "O", "t", "\n", " "]),
+       indent=st.sampled_from([0, 2, 6]))
+def test_the_plain_and_block_scalar_rules_pick_what_loading_back_proves(text: str, head: str, indent: int) -> None:
+    """`_one_line` and `_literal_lines` (YAML's scalar rules, no parser) settle a text only as the
+    proof by loading would."""
+    from monspec.render.yamltext import _literal_lines, _one_line, _proved
+
+    text = head + text
+    settled = _one_line(text) if "\n" not in text else _literal_lines(text, indent)
+    if settled is not None:
+        assert settled == _proved(text, indent)

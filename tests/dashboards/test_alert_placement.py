@@ -77,3 +77,30 @@ def test_a_component_without_dashboards_has_its_alerts_on_the_first_dashboard(tm
     tiles = {key: [a.name for a in alerts] for key, alerts in model.placement.tiles.items()}
     assert tiles["overview"] == [a.name for a in model.all_alert_rules if a.name not in SLOS]
     assert tiles["slos"] == SLOS
+
+
+def test_the_metric_index_offers_every_selector_that_can_show_a_series() -> None:
+    """`_Targets.candidates` (split by the label most selectors pin) against the plain scan, on seeded
+    random selectors: pinned, regex, negated and absent matchers on two labels."""
+    import random
+
+    from monspec import promql
+    from monspec.model.placement import _shows, _Targets
+
+    rng = random.Random(15)
+    values = ["a", "b", "c"]
+
+    def matchers() -> list[promql.Matcher]:
+        out = []
+        for label in ("slo", "le"):
+            op = rng.choice(["=", "=", "!=", "=~", "!~", None])
+            if op is not None:
+                out.append(promql.Matcher(label, op, rng.choice(values) if "~" not in op else rng.choice(["a|b", "c", ".*"])))
+        return out
+
+    for _ in range(200):
+        targets = [(i, f"d{i % 3}", f"p{i}", promql.Selector("m", matchers(), 0)) for i in range(rng.randrange(0, 12))]
+        index = _Targets(targets)
+        wanted = {m.name: m.value for m in matchers() if m.op == "="}
+        shown = [t for t in targets if _shows(t[3], wanted)]
+        assert sorted(t for t in index.candidates(wanted) if _shows(t[3], wanted)) == shown

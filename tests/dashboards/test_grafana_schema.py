@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from monspec.model import build_model
-from monspec.render.dashboard_normalise import normalise
+from monspec.render.dashboard_normalise import normalise_json
 from monspec.render.dashboards import dashboard_json
 from monspec.spec import load_specs
 from monspec.spec.models import GRAFANA_SCHEMA_VERSIONS
@@ -105,8 +105,8 @@ def test_normalise_removes_legacy_keys_and_nulls_and_fills_defaults() -> None:
                 "displayMode": "auto"}}}},
         ],
     }
-    given = json.dumps(legacy, sort_keys=True)
-    assert normalise(legacy, "11.6") == {
+    given = json.dumps(legacy)
+    assert normalise_json(given, "11.6") == {
         "fiscalYearStartMonth": 0, "schemaVersion": 41, "timepicker": {"hidden": False},
         "templating": {"list": [{"name": "job", "type": "query", "current": {"text": "a", "value": "a"}},
                                 {"name": "step", "type": "interval", "auto": True, "auto_count": 30, "auto_min": "10s"}]},
@@ -128,6 +128,5 @@ def test_normalise_removes_legacy_keys_and_nulls_and_fills_defaults() -> None:
                                           "mappings": []}, "overrides": []}},
         ],
     }
-    assert "percentChangeColorMode" not in normalise(legacy, "10.4")["panels"][1]["options"]
-    assert normalise(legacy, "10.4")["schemaVersion"] == 39
-    assert json.dumps(legacy, sort_keys=True) == given  # the caller's model is not changed
+    assert "percentChangeColorMode" not in normalise_json(given, "10.4")["panels"][1]["options"]
+    assert normalise_json(given, "10.4")["schemaVersion"] == 39

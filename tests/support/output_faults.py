@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-STEP_EVENTS = {"open", "os.mkdir", "os.rename", "os.rmdir", "os.remove", "os.chmod", "os.scandir",
+STEP_EVENTS = {"open", "os.link", "os.mkdir", "os.rename", "os.rmdir", "os.remove", "os.chmod", "os.scandir",
                "os.listdir", "shutil.rmtree", "tempfile.mkdtemp", "ctypes.dlsym"}
 
 

@@ -11,6 +11,7 @@ of 100 services' specs).
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from monspec import promql
@@ -18,8 +19,33 @@ from monspec.model.rules import AlertRule
 from monspec.spec import SpecSet
 from monspec.spec.dashboards import Dashboard, lintable
 
-# metric name -> (target position, dashboard key, panel title, selector) of every target selector querying it
-PanelIndex = dict[str, list[tuple[int, str, str, promql.Selector]]]
+Target = tuple[int, str, str, promql.Selector]  # (target position, dashboard key, panel title, selector)
+
+
+class _Targets:
+    """The target selectors querying one metric, split by the value one label is pinned to
+    (the one most of them pin with `=`): a wanted series pinning that label meets only the
+    selectors pinning the same value or not pinning it (100 SLOs' panels all query
+    `slo:sli_error:ratio_rate1h`, each with its own `slo=`)."""
+
+    def __init__(self, targets: list[Target]) -> None:
+        pins = Counter(m.name for *_, selector in targets for m in selector.matchers if m.op == "=")
+        self.label = pins.most_common(1)[0][0] if pins else None
+        self.all = targets
+        self.by_value: dict[str, list[Target]] = {}
+        self.unpinned: list[Target] = []
+        for target in targets:
+            value = next((m.value for m in target[3].matchers if m.name == self.label and m.op == "="), None)
+            if value is None:
+                self.unpinned.append(target)
+            else:
+                self.by_value.setdefault(value, []).append(target)
+
+    def candidates(self, pinned: dict[str, str]) -> list[Target]:
+        """The selectors that can show a series with these `=` matchers (a superset: `_shows` decides)."""
+        if self.label not in pinned:
+            return self.all
+        return self.by_value.get(pinned[self.label], []) + self.unpinned
 
 
 @dataclass(frozen=True)
@@ -78,10 +104,10 @@ def _shows(panel: promql.Selector, pinned: dict[str, str]) -> bool:
     return all(m.matches(pinned[m.name]) for m in panel.matchers if m.name in pinned)
 
 
-def panels_by_metric(specs: SpecSet, dashboards: dict[str, Dashboard]) -> PanelIndex:
+def panels_by_metric(specs: SpecSet, dashboards: dict[str, Dashboard]) -> dict[str, _Targets]:
     """Every target selector by metric name, built once: finding an alert's panels then costs its
     metrics, not every target of every dashboard."""
-    index: PanelIndex = {}
+    index: dict[str, list[Target]] = {}
     position = 0
     for key, dashboard in dashboards.items():
         for panel in dashboard.panels:
@@ -94,18 +120,20 @@ def panels_by_metric(specs: SpecSet, dashboards: dict[str, Dashboard]) -> PanelI
                     continue
                 for selector in selectors:
                     index.setdefault(selector.name or "", []).append((position, key, panel.title, selector))
-    return index
+    return {name: _Targets(targets) for name, targets in index.items()}
 
 
-def _showing(index: PanelIndex, alert: AlertRule) -> list[tuple[str, list[str]]]:
+def _showing(index: dict[str, _Targets], alert: AlertRule) -> list[tuple[str, list[str]]]:
     """(dashboard key, panel titles) of the panels whose targets show the alert's own series, in
     dashboard and target order (the L2 hit-rate alert is shown by panels with the L2 ratio, not
     by the overall one)."""
     hits: set[tuple[int, str, str]] = set()
     for wanted in alert_series(alert):
         pinned = {m.name: m.value for m in wanted.matchers if m.op == "="}
-        hits.update((position, key, panel) for position, key, panel, selector in index.get(wanted.name or "", ())
-                    if _shows(selector, pinned))
+        targets = index.get(wanted.name or "")
+        if targets is not None:
+            hits.update((position, key, panel) for position, key, panel, selector in targets.candidates(pinned)
+                        if _shows(selector, pinned))
     found: dict[str, list[str]] = {}
     for _position, key, panel in sorted(hits):
         titles = found.setdefault(key, [])

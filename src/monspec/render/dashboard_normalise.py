@@ -3,7 +3,7 @@
 grafanalib (the builder users know) still writes the Angular-era keys Grafana no longer
 reads, and nulls for every unset option; Grafana's own dashboard schema rejects both, and
 Grafana fills in (and then reports as a change) every option a panel plugin has a default
-for. `normalise` removes the legacy keys, drops the nulls (except a threshold step's
+for. `normalise_json` removes the legacy keys, drops the nulls (except a threshold step's
 `value: null`, which is how Grafana writes -Infinity), converts the legacy table cell
 display mode, and writes the plugin defaults explicitly, for the Grafana version the
 project targets (its schemaVersion, so Grafana does not migrate the model on load).
@@ -11,6 +11,7 @@ project targets (its schemaVersion, so Grafana does not migrate the model on loa
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from monspec.spec.models import GRAFANA_SCHEMA_VERSIONS
@@ -43,9 +44,10 @@ PANEL_CUSTOM: dict[str, dict[str, Any]] = {
 COLOR_MODE = {"stat": "thresholds", "table": "thresholds", "timeseries": "palette-classic"}
 
 
-def normalise(dashboard: dict, version: str) -> dict:
-    """The dashboard as Grafana `version` stores it: no legacy keys, no nulls, every default written."""
-    data = _without_nulls(dashboard)  # a new tree: the caller's model is left as it was
+def normalise_json(text: str, version: str) -> dict:
+    """The dashboard (grafanalib's JSON text) as Grafana `version` stores it: no legacy keys, no
+    nulls, every default written. The nulls go as the text is parsed, not in a pass of their own."""
+    data = json.loads(text, object_hook=_without_nulls)
     for key in LEGACY_DASHBOARD_KEYS:
         data.pop(key, None)
     data["schemaVersion"] = GRAFANA_SCHEMA_VERSIONS[version]
@@ -98,11 +100,9 @@ def _fill(target: dict, defaults: dict) -> None:
             _fill(target[key], value)
 
 
-def _without_nulls(value):
-    """Nulls dropped from every mapping, except a threshold step's base `value: null` (-Infinity)."""
-    if isinstance(value, dict):
-        is_step = set(value) == {"color", "value"}
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None or (is_step and k == "value")}
-    if isinstance(value, list):
-        return [_without_nulls(v) for v in value]
-    return value
+def _without_nulls(mapping: dict) -> dict:
+    """The mapping without its nulls, except a threshold step's base `value: null` (-Infinity)."""
+    if None not in mapping.values():
+        return mapping
+    is_step = mapping.keys() == {"color", "value"}
+    return {k: v for k, v in mapping.items() if v is not None or (is_step and k == "value")}

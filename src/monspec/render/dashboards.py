@@ -7,7 +7,7 @@ a target names one (`kpi:`; the runbook section and the alert rule of each of it
 alerts), from the spec otherwise. For incidents every dashboard shows the spec set's
 firing alerts as annotations (the `ALERTS` series) and opens with an "Alerts" row: one
 state tile per alert (OK / pending / firing). grafanalib builds the model;
-`dashboard_normalise.normalise` then makes it the model the target Grafana version stores.
+`dashboard_normalise.normalise_json` then makes it the model the target Grafana version stores.
 """
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ from monspec.errors import MonspecError
 from monspec.model import Model
 from monspec.model.catalog import Catalog
 from monspec.model.rules import AlertRule
-from monspec.render.dashboard_normalise import normalise
+from monspec.render import jsontext
+from monspec.render.dashboard_normalise import normalise_json
 from monspec.spec import SpecSet
 from monspec.spec.dashboards import Dashboard, Panel, Target, lintable
 from monspec.spec.models import Kpi
@@ -91,7 +92,7 @@ def render(model: Model) -> dict[str, str]:
     out = {}
     for key, dashboard in sorted(specs.dashboards.items()):
         data = dashboard_json(model, key, dashboard)
-        out[f"grafana/dashboards/{data['uid']}.json"] = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        out[f"grafana/dashboards/{data['uid']}.json"] = jsontext.dumps(data) + "\n"
     return out
 
 
@@ -130,14 +131,14 @@ def _dashboard_json(model: Model, key: str, dashboard: Dashboard, version: str |
         annotations=g.Annotations([BUILTIN_ANNOTATIONS] + ([_alert_annotation(alerts)] if alerts else [])),
         panels=panels,
     )
-    data = json.loads(json.dumps(built.to_json_data(), cls=DashboardEncoder))
+    data = normalise_json(json.dumps(built.to_json_data(), cls=DashboardEncoder), version or project.grafana.version)
     for variable in data["templating"]["list"]:  # grafanalib writes a multi-select's current value as a string
         if variable["name"] == "job":
             job = _dashboard_job(project, dashboard)
             variable["current"] = {"selected": True, "text": [job], "value": [job]}
         if variable["name"] == "instance":
             variable["current"] = {"selected": True, "text": ["All"], "value": ["$__all"]}
-    return normalise(data, version or project.grafana.version)
+    return data
 
 
 def _alerts_by_kpi(model: Model) -> dict[str, list[tuple[int, AlertRule]]]:

@@ -6,15 +6,14 @@ an SLO aggregates `job` away).
 """
 from __future__ import annotations
 
-import json
-
 from monspec.model import Model
 from monspec.model.objective import objectives
+from monspec.render import jsontext
 from monspec.render.dashboards import dashboard_json
 
 
 def render(model: Model) -> dict[str, str]:
-    return {f"grafana/dashboards/{data['uid']}.json": json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return {f"grafana/dashboards/{data['uid']}.json": jsontext.dumps(data) + "\n"
             for data in slo_dashboards(model)}
 
 

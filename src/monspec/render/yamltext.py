@@ -43,26 +43,70 @@ def scalar(value: object, indent: int = 0) -> str:
         return text
     if _NEEDS_ESCAPE.search(text):
         return double_quoted(text)
+    return (_one_line(text) if "\n" not in text else _literal_lines(text, indent)) or _proved(text, indent)
+
+
+def _proved(text: str, indent: int) -> str:
+    """The first candidate style that loads back as the text: the proof `_one_line` and
+    `_literal_lines` shortcut."""
     for candidate in _candidates(text, indent):
         if _loads_back(candidate, text, indent):
             return candidate
     return double_quoted(text)
 
 
+# A one-line text of printable ASCII that starts with a letter, `_`, `(`, `/` or `$`: never a
+# number, timestamp, null or merge key to a YAML 1.1 resolver, and no indicator at its start.
+_ONE_LINE = re.compile(r"[A-Za-z_(/$][\x20-\x7e]*")
+_LINES = re.compile(r"[\x20-\x7e\n]*")  # printable ASCII and newlines
+
+
+def _literal_lines(text: str, indent: int) -> str | None:
+    """The block scalar `_proved` picks for printable-ASCII lines, when YAML's rules settle it: a
+    literal block keeps every character, so only its indentation can go wrong: its first line
+    with text must not start with a space (the block's indentation is read from it). None for
+    the rest."""
+    if not _LINES.fullmatch(text) or text.lstrip("\n").startswith(" "):
+        return None
+    return _block(text, indent)
+
+
+def _one_line(text: str) -> str | None:
+    """The style `_proved` picks, decided by YAML's plain-scalar rules instead of a parser, for the
+    texts those rules settle (most of generated YAML: expressions, summaries, test names): plain
+    unless `: ` or ` #` would end it early or a trailing `:` make it a key, then single-quoted.
+    None for the rest, which are proved by loading."""
+    if not _ONE_LINE.fullmatch(text) or text[-1] == " " or text.lower() in _YAML_WORDS:
+        return None
+    if ": " in text or " #" in text or text[-1] == ":":
+        return "'" + text.replace("'", "''") + "'"
+    return text
+
+
 def _candidates(text: str, indent: int):
     if "\n" not in text and text and text == text.strip() and "\t" not in text:
         yield text  # kept only when it loads back as the same string
-    if "\n" in text.rstrip("\n") and "\t" not in text and not text.startswith(" "):
-        chomp = "-" if not text.endswith("\n") else ("" if not text.endswith("\n\n") else "+")
-        body = text[:-1] if text.endswith("\n") and chomp == "" else text
-        if chomp == "+":
-            body = text[:-1]
-        pad = " " * (indent + 2)
-        lines = body.split("\n")
-        if all(line == line.rstrip() for line in lines):
-            yield "|" + chomp + "\n" + "\n".join(pad + line if line else "" for line in lines)
+    block = _block(text, indent)
+    if block is not None:
+        yield block
     if "\n" not in text:
         yield "'" + text.replace("'", "''") + "'"
+
+
+def _block(text: str, indent: int) -> str | None:
+    """The text as a literal block scalar (`|`, with the chomping its trailing newlines need), or
+    None when it has one line, a tab, a leading space or a line ending in spaces."""
+    if "\n" not in text.rstrip("\n") or "\t" in text or text.startswith(" "):
+        return None
+    chomp = "-" if not text.endswith("\n") else ("" if not text.endswith("\n\n") else "+")
+    body = text[:-1] if text.endswith("\n") and chomp == "" else text
+    if chomp == "+":
+        body = text[:-1]
+    pad = " " * (indent + 2)
+    lines = body.split("\n")
+    if not all(line == line.rstrip() for line in lines):
+        return None
+    return "|" + chomp + "\n" + "\n".join(pad + line if line else "" for line in lines)
 
 
 def _loads_back(candidate: str, text: str, indent: int) -> bool:

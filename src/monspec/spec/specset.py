@@ -7,6 +7,7 @@ and a name defined twice is an error that names both places.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 import typing
@@ -252,9 +253,8 @@ def _attach(model: SpecFile, source: SourceFile) -> None:
 
 def _locate(entity: Placed, source: SourceFile, path: tuple, name: str) -> None:
     entity._source, entity._path, entity._name = source, path, name
-    for field_name in type(entity).model_fields:
+    for field_name, alias in _field_aliases(type(entity)):
         child = getattr(entity, field_name)
-        alias = type(entity).model_fields[field_name].alias or field_name
         if isinstance(child, Placed):
             _locate(child, source, path + (alias,), f"{name}.{alias}")
         elif isinstance(child, list):
@@ -265,6 +265,12 @@ def _locate(entity: Placed, source: SourceFile, path: tuple, name: str) -> None:
             for key, item in child.items():
                 if isinstance(item, Placed):
                     _locate(item, source, path + (alias, key), str(key))
+
+
+@functools.cache
+def _field_aliases(model: type[Placed]) -> tuple[tuple[str, str], ...]:
+    """(field name, the name the spec writes it by) of each field: asked once per class, not per entity."""
+    return tuple((name, field.alias or name) for name, field in model.model_fields.items())
 
 
 def _merge(specs: _Merged, model: SpecFile, problems: list[Problem]) -> None:
