@@ -27,6 +27,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import cast
 
 import promql_parser as pp
 
@@ -540,7 +541,7 @@ def _max_range(expr: str) -> float:
         if isinstance(node, pp.MatrixSelector):
             found.append(node.range.total_seconds())
 
-    pp.walk(promql.parse(expr).ast, pre, lambda node: None)
+    pp.walk(cast(pp.Expr, promql.parse(expr).ast), pre, lambda node: None)
     return max(found)
 
 
