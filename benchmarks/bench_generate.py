@@ -99,13 +99,16 @@ def scaling(tmp: Path) -> None:
     for size in SIZES:
         specs = synthetic.write_specs(tmp / f"specs{size}", size)
         out = tmp / f"out{size}"
-        whole[size] = min(_fresh_generate(specs, out) for _ in range(RUNS))
-        regenerate[size] = min(run_process(generate_argv(specs, out))[1] for _ in range(RUNS))
+        fresh, again, runs = [], [], []
+        for i in range(RUNS):  # taking turns, so that a slow spell of the machine weighs on each alike
+            fresh.append(_fresh_generate(specs, out))
+            again.append(run_process(generate_argv(specs, out))[1])
+            runs.append(stages(specs, tmp / f"stages{size}-{i}"))
+        whole[size], regenerate[size] = min(fresh), min(again)
+        cpu[size] = {stage: min(run[stage] for run in runs) for stage in runs[0]}
         rules[size] = sum(text.count("\n      - alert:") + text.count("\n      - record:")
                           for text in [(out / "prometheus" / "rules.yml").read_text()])
         sizes[size] = sum(path.stat().st_size for path in out.rglob("*") if path.is_file())
-        runs = [stages(specs, tmp / f"stages{size}-{i}") for i in range(RUNS)]
-        cpu[size] = {stage: min(run[stage] for run in runs) for stage in runs[0]}
         memory[size] = stages(specs, tmp / f"memory{size}", memory=True)
     print("synthetic specs (every section x N): CPU ms and peak MB per stage, growth per 10x "
           f"(target <= {GROWTH_TARGET:.0f}x)")
