@@ -247,6 +247,17 @@ specs/bad.yaml:5:11: error: `limitk` needs Prometheus 2.54; the target is 2.42 (
       expr: limitk(2, shop_queue_utilization)
             ^
   hint: rewrite it for the target, or raise `prometheus_version` when every Prometheus (and promtool) that loads these rules is that new"""),
+    Case("quoted-metric-name-the-target-prometheus-cannot-load", "bad.yaml", """\
+recording_rules:
+  - record: shop_queue:max
+    unit: ratio
+    help: The fullest queue.
+    expr: max({"shop_queue_utilization", job="shop"})
+""", """\
+specs/bad.yaml:5:17: error: a quoted metric or label name needs Prometheus 3.0; the target is 2.42 (project.prometheus_version) [promql/unsupported-by-target]
+      expr: max({"shop_queue_utilization", job="shop"})
+                  ^
+  hint: rewrite it for the target, or raise `prometheus_version` when every Prometheus (and promtool) that loads these rules is that new"""),
     Case("duplicate-yaml-key", "bad.yaml", """\
 kpis:
   a:

@@ -207,3 +207,14 @@ def test_sum_adds_in_label_order_at_every_tick() -> None:
     inputs = {key({"__name__": "g", "i": str(i)}): [value] * 5 for i, value in ((1, 0.1), (2, 0.2), (3, 0.3))}
     frame = Simulation(inputs, 15.0).conditions(AlertingRule("A", "sum(g)", 0.0, {}), [[0.0, 30.0, 60.0]])
     assert [vector for _, vector in frame] == [[((), 0.6000000000000001)]] * 3
+
+
+@pytest.mark.parametrize("expr", ['{job="j"} == 0', 'rate({__name__=~"c.*"}[5m]) > 0', 'absent({job="x"})'])
+def test_a_selector_without_a_metric_name_is_not_replayed(expr: str) -> None:
+    """It may read any series, recorded ones too: which recording rules it needs is unknown, so the
+    alert is named as not covered instead of replayed as if it selected nothing."""
+    import promql_parser as pp
+
+    sim = Simulation({key({"__name__": "c", "job": "j"}): _counter(7, 30)}, 60.0)
+    with pytest.raises(Unsupported, match="a selector without a metric name"):
+        sim.eval(pp.parse(expr), 300.0)

@@ -2,12 +2,16 @@
 
 promql-parser follows Prometheus 3, while a team may run 2.x (the promtool this project pins is
 2.42): a function or aggregation added later (limitk, sort_by_label, info, ...), or a quoted UTF-8
-metric name, parses here and is rejected by `promtool check rules` there — or worse, only by the
+metric or label name, parses here and is rejected by `promtool check rules` there — or worse, only by the
 server at load time. `project.prometheus_version` names the target.
 """
 from __future__ import annotations
 
+import re
+
 import promql_parser as pp
+
+from monspec import promql
 
 # The first Prometheus release that loads each name (features behind a flag count from their release).
 SINCE: dict[str, tuple[int, int]] = {
@@ -18,6 +22,19 @@ SINCE: dict[str, tuple[int, int]] = {
     "ts_of_max_over_time": (3, 5), "ts_of_min_over_time": (3, 5), "ts_of_last_over_time": (3, 5),
     "first_over_time": (3, 5),
 }
+
+
+QUOTED = "a quoted metric or label name"
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+def _quoted_name(expr: str, selector: promql.Selector) -> bool:
+    """Prometheus 3's quoted (UTF-8) names: `{"my.metric"}`, `up{"my.label"="x"}`. A selector without a
+    metric name (`{job="api"}`) and a `__name__="..."` matcher are Prometheus 2 as well."""
+    if any(not LABEL_NAME.fullmatch(m.name) for m in selector.matchers):
+        return True
+    at = selector.offset - 1  # the character before the metric name: a quote, when the name is quoted
+    return bool(selector.name) and at >= 0 and expr[at] in "\"'`" and expr[:at].rstrip().endswith(("{", ","))
 
 
 def parse_version(text: str) -> tuple[int, int]:
@@ -39,16 +56,17 @@ def check(ctx) -> None:
                 found.append(node.func.name)
             elif isinstance(node, pp.AggregateExpr):
                 found.append(str(node.op))
-            elif isinstance(node, pp.VectorSelector) and not node.name and target < (3, 0):
-                found.append("a quoted metric name")
 
         pp.walk(analysis.ast, pre, lambda node: None)
+        quoted = next((s for s in analysis.selectors if _quoted_name(site.expr, s)), None)
+        if quoted is not None:
+            found.append(QUOTED)
         for name in dict.fromkeys(found):
-            since = (3, 0) if name == "a quoted metric name" else SINCE.get(name)
+            since = (3, 0) if name == QUOTED else SINCE.get(name)
             if since is None or target >= since:
                 continue
-            what = name if name == "a quoted metric name" else f"`{name}`"
-            offset = site.expr.find(name) if name in site.expr else 0
+            what = name if name == QUOTED else f"`{name}`"
+            offset = quoted.offset if name == QUOTED and quoted is not None else site.expr.find(name) if name in site.expr else 0
             ctx.report(site.entity, site.problem(
                 "promql/unsupported-by-target",
                 f"{what} needs Prometheus {since[0]}.{since[1]}; the target is {shown} (project.prometheus_version)",

@@ -415,6 +415,11 @@ def _compile_unary(node) -> Evaluator:
     return unary
 
 
+# A selector such as `{job="api"}` (or a `__name__` regex) can read any series, recorded ones too:
+# which recording rules it needs is not known from names, so it is not replayed.
+NAMELESS = "a selector without a metric name"
+
+
 def _selector(node) -> tuple[str, tuple[tuple[str, str, str], ...]]:
     name, matchers = selector_matchers(node)
     return name, tuple(matchers)
@@ -424,6 +429,8 @@ def _compile_instant(node) -> Evaluator:
     name, matchers = _selector(node)
     if node.offset or node.at:
         return _unsupported("offset / @ modifiers")
+    if not name:
+        return _unsupported(NAMELESS)
 
     def instant(sim: Simulation, frame: Frame) -> Matrix:
         out: Matrix = []
@@ -477,6 +484,8 @@ def _compile_rate(arg, is_rate: bool) -> Evaluator:
     name, matchers = _selector(vs)
     if vs.offset or vs.at:
         return _unsupported("offset / @ modifiers")
+    if not name:
+        return _unsupported(NAMELESS)
 
     def rate(sim: Simulation, frame: Frame) -> Matrix:
         if name is not None and name in sim._recorded_names:
