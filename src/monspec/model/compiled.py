@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from monspec.model.catalog import Catalog, build_catalog
-from monspec.model.objective import slo_groups
+from monspec.model.objective import Objective, objectives, slo_groups
 from monspec.model.placement import Placement, place
 from monspec.model.rules import AlertRule, RecordRule, RuleGroup, alert_group, imported_groups, recording_group
 from monspec.model.slo_board import KEY as SLO_BOARD_KEY
@@ -48,14 +48,27 @@ class Model:
         return [rule for group in self.groups for rule in group.rules if isinstance(rule, AlertRule)]
 
     @cached_property
+    def objectives(self) -> tuple[Objective, ...]:
+        """Each SLO's objective, built once: the SLO dashboard, its tests and the runbook all read them
+        (each Objective builds its recordings and burn-rate alerts once)."""
+        return tuple(objectives(self.specs))
+
+    @cached_property
     def dashboards(self) -> dict[str, Dashboard]:
-        """The spec set's dashboards in spec order, then the generated SLO dashboard when there are
-        SLOs (keyed `slos`, or `slos-generated` when the specs already have a `slos`)."""
+        """The spec set's dashboards in spec order, then the generated SLO dashboard when there are SLOs."""
         boards = dict(self.specs.dashboards)
-        slos = slo_board(self.specs)
-        if slos is not None:
-            boards[SLO_BOARD_KEY if SLO_BOARD_KEY not in boards else f"{SLO_BOARD_KEY}-generated"] = slos
+        slos = slo_board(self.specs.project, self.objectives)
+        if slos is not None and self.slo_board_key is not None:
+            boards[self.slo_board_key] = slos
         return boards
+
+    @property
+    def slo_board_key(self) -> str | None:
+        """The generated SLO dashboard's key among `dashboards`: `slos`, or `slos-generated` when the
+        specs have a `slos` dashboard of their own (None without SLOs)."""
+        if not self.specs.slos:
+            return None
+        return SLO_BOARD_KEY if SLO_BOARD_KEY not in self.specs.dashboards else f"{SLO_BOARD_KEY}-generated"
 
     @cached_property
     def placement(self) -> Placement:

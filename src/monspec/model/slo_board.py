@@ -7,29 +7,28 @@ dashboard shows which alert) and the runbook see it as they see every other dash
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from monspec.model.objective import (
     BUDGET_REMAINING,
     CURRENT_BURN,
     Objective,
     decimal_text,
-    objectives,
     percent_text,
     window_text,
 )
-from monspec.spec import SpecSet
 from monspec.spec.dashboards import Dashboard
 from monspec.spec.durations import parse_duration
+from monspec.spec.models import Project
 
 KEY = "slos"  # its key among the model's dashboards: its uid is `<project>-slos`
 LINE_COLORS = {"page": "red", "ticket": "orange"}
 
 
-def slo_board(specs: SpecSet) -> Dashboard | None:
-    """The spec set's SLO dashboard (None without SLOs)."""
-    found = objectives(specs)
+def slo_board(project: Project, found: Sequence[Objective]) -> Dashboard | None:
+    """The SLO dashboard of these objectives (None without any)."""
     if not found:
         return None
-    project = specs.project
     return Dashboard.model_validate({
         "title": f"{project.title} - SLOs",
         "description": "Service level objectives: SLI, error budget, burn rates and burn-rate alerts (generated from slos:).",

@@ -8,12 +8,13 @@ thresholds, and the lint checks that specs turned off, with their reasons.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from monspec.model import Model
 from monspec.model.inhibition import Muting, inhibit_rules
-from monspec.model.objective import decimal_text, objectives, percent_text
+from monspec.model.objective import Objective, decimal_text, percent_text
 from monspec.model.rules import AlertRule, anchor
 from monspec.render.templates import render_template
 from monspec.spec import SpecSet
@@ -45,7 +46,7 @@ def render_markdown(model: Model) -> str:
                  "for_": _cell(a.for_ or "—"), "receivers": _cell(", ".join(receivers[id(a)]) or "—")}
                 for a in alerts],
         kpis=[_kpi_row(kpi, alerts_of.get(kpi.name, [])) for kpi in specs.kpis.values()],
-        slos=_slos(specs),
+        slos=_slos(model.objectives),
         own=[_section(model, i, receivers[id(a)], inhibits) for i, a in enumerate(alerts) if a.origin != "imported"],
         imported=[_section(model, i, receivers[id(a)], inhibits) for i, a in enumerate(alerts) if a.origin == "imported"],
         disabled=[{"where": _cell(where), "checks": ", ".join(_code(c, table=True) for c in checks), "reason": _cell(reason)}
@@ -61,9 +62,8 @@ def _kpi_row(kpi: Kpi, alert_names: list[str]) -> dict[str, str]:
             "for_": _cell(kpi.for_), "alerts": ", ".join(f"[{n}](#{anchor(n)})" for n in alert_names) or "—"}
 
 
-def _slos(specs: SpecSet) -> dict[str, Any] | None:
+def _slos(found: Sequence[Objective]) -> dict[str, Any] | None:
     """The SLO table's Markdown-ready rows, and the first SLO's first alert as the example (None: no SLOs)."""
-    found = objectives(specs)
     if not found:
         return None
     first = found[0]

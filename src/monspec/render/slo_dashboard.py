@@ -7,7 +7,6 @@ an SLO aggregates `job` away).
 from __future__ import annotations
 
 from monspec.model import Model
-from monspec.model.objective import objectives
 from monspec.render import jsontext
 from monspec.render.dashboards import dashboard_json
 
@@ -19,10 +18,10 @@ def render(model: Model) -> dict[str, str]:
 
 def slo_dashboards(model: Model) -> list[dict]:
     """The SLO dashboard as Grafana stores it (none without SLOs); `monspec push` sends it too."""
-    key = next((k for k in model.dashboards if k not in model.specs.dashboards), None)
+    key = model.slo_board_key
     if key is None:
         return []
-    by_job = all("job" in o.slo.by for o in objectives(model.specs))
+    by_job = all("job" in o.slo.by for o in model.objectives)
 
     def carries(name: str, label: str) -> bool:
         """SLO series (and the SLO alerts in ALERTS) carry the SLO's `by` labels: never an instance."""

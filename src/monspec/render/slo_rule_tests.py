@@ -10,7 +10,7 @@ the ticket windows need hours of simulated time, which at 30 s steps would domin
 from __future__ import annotations
 
 from monspec.model import Model
-from monspec.model.objective import Objective, objectives
+from monspec.model.objective import Objective
 from monspec.promtest.promsim import key
 from monspec.promtest.scenarios import series_text
 from monspec.promtest.slo import SloScenario, plan
@@ -25,7 +25,7 @@ FOLDER = "prometheus/tests"
 
 def render(model: Model) -> dict[str, str]:
     files = {}
-    for objective in objectives(model.specs):
+    for objective in model.objectives:
         name = slo_file_name(objective)
         tests = plan(model, objective)
         header = [f"# promtool unit tests of the SLO `{objective.name}` (`monspec test` runs them); they load only",
