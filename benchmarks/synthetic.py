@@ -4,7 +4,8 @@ Copy `i` renames every metric (`unified_*` -> `s{i}_unified_*`), KPI, alert, rec
 rule, dashboard, profile and receiver, and routes its own alerts through a child route
 matching its alert-name prefix (`S{i}…`), so routing, inhibition, dashboards and docs grow
 with the copies exactly as the rules do. The one project and the process/python metrics
-exist once, as they would for fifty services sharing one monspec repo.
+exist once, as they would for fifty services sharing one monspec repo; with `components`, each
+copy is also a scrape job of its own.
 """
 from __future__ import annotations
 
@@ -130,11 +131,28 @@ def _routing(copies: int) -> dict:
     return routing
 
 
-def write_specs(target: Path, copies: int) -> Path:
-    """A spec folder with `copies` copies of everything; returns it."""
+def write_specs(target: Path, copies: int, components: bool = False) -> Path:
+    """A spec folder with `copies` copies of everything; returns it. With `components`, each copy is
+    a component of its own (scrape job `svc-<i>`), as fifty services sharing one spec set are: the
+    per-component work (absence alerts, job selectors, each component's dashboards) grows too."""
     target.mkdir(parents=True, exist_ok=True)
-    (target / "project.yaml").write_text((SPECS / "project.yaml").read_text())
-    (target / "routing.yaml").write_text(yaml.safe_dump({"routing": _routing(copies)}, sort_keys=False))
+    project = (SPECS / "project.yaml").read_text()
+    routing = _routing(copies)
+    if components:
+        data = yaml.safe_load(project)
+        del data["project"]["job"], data["project"]["scrape_target"]
+        data["project"]["components"] = {f"s{i}": {"title": f"S{i}", "job": f"svc-{i}", "scrape_target": f"127.0.0.1:{8000 + i}"}
+                                         for i in range(copies)}
+        project = yaml.safe_dump(data, sort_keys=False)
+        shared = _shared_alerts()  # the absence alerts are each component's now: the rules between the shared ones go
+        routing["inhibit"] = [rule for rule in routing["inhibit"]
+                              if not any(m.get("alertname") in shared for m in _matchers(rule).values())]
+    (target / "project.yaml").write_text(project)
+    (target / "routing.yaml").write_text(yaml.safe_dump({"routing": routing}, sort_keys=False))
     for i in range(copies):
-        (target / f"copy{i:03}.yaml").write_text(yaml.safe_dump(_sections(i), sort_keys=False, allow_unicode=True))
+        sections = _sections(i)
+        if components:
+            for entry in [*sections.get("metrics", {}).values(), *sections.get("dashboards", {}).values()]:
+                entry["component"] = f"s{i}"
+        (target / f"copy{i:03}.yaml").write_text(yaml.safe_dump(sections, sort_keys=False, allow_unicode=True))
     return target
