@@ -41,11 +41,11 @@ def inhibit_rules(specs: SpecSet, rules: list[AlertRule] | None = None) -> list[
 def mutes(rule: Inhibit, target: AlertRule, rules: list[AlertRule]) -> bool:
     """Whether some alert of `rules` can mute `target` through `rule`: both sides match, and the
     `equal` labels that both set statically agree."""
-    target_labels = {**target.labels, "alertname": target.name}
+    target_labels = _labels(target)
     if not rule.target_matches(target_labels):
         return False
     for source in rules:
-        source_labels = {**source.labels, "alertname": source.name}
+        source_labels = _labels(source)
         if source is target or not rule.source_matches(source_labels):
             continue
         if all(source_labels.get(label) == target_labels.get(label) for label in rule.equal

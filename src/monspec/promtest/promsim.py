@@ -151,9 +151,8 @@ class Simulation:
             for k, values in self.inputs.items():
                 labels_key, dropped, labels = _series_labels(k)
                 self._by_name.setdefault(labels.get("__name__"), []).append((labels_key, dropped, labels, values))
-        candidates = self._by_name.get(name, []) if name is not None else itertools.chain(*self._by_name.values())
         out = []
-        for labels_key, dropped, labels, values in candidates:
+        for labels_key, dropped, labels, values in self._by_name.get(name, ()):  # a selector always names its metric
             if all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in matchers):
                 out.append((labels_key, dropped, values, self._resets(values)))
         return sorted(out, key=lambda item: item[0])
@@ -420,17 +419,17 @@ def _compile_unary(node) -> Evaluator:
 NAMELESS = "a selector without a metric name"
 
 
-def _selector(node) -> tuple[str, tuple[tuple[str, str, str], ...]]:
+def _selector(node) -> tuple[str, tuple[tuple[str, str, str], ...], str | None]:
+    """(metric name, matchers, why the selector is not replayed: None when it is)."""
     name, matchers = selector_matchers(node)
-    return name, tuple(matchers)
+    why = "offset / @ modifiers" if node.offset or node.at else None if name else NAMELESS
+    return name, tuple(matchers), why
 
 
 def _compile_instant(node) -> Evaluator:
-    name, matchers = _selector(node)
-    if node.offset or node.at:
-        return _unsupported("offset / @ modifiers")
-    if not name:
-        return _unsupported(NAMELESS)
+    name, matchers, why = _selector(node)
+    if why is not None:
+        return _unsupported(why)
 
     def instant(sim: Simulation, frame: Frame) -> Matrix:
         out: Matrix = []
@@ -453,7 +452,7 @@ def _compile_instant(node) -> Evaluator:
         if recorded:
             for k in sorted(recorded):
                 labels = dict(k)
-                if name is not None and labels.get("__name__") != name:
+                if labels.get("__name__") != name:
                     continue
                 if all(label_matches(op, v, labels.get(lbl, "")) for lbl, op, v in matchers):
                     out.append((k, list(recorded[k])))  # a copy: later rules of the frame write into it
@@ -480,15 +479,12 @@ def _compile_call(node) -> Evaluator:
 def _compile_rate(arg, is_rate: bool) -> Evaluator:
     """rate() / increase() of a range selector (`_range` and `_extrapolated_rate` in one pass)."""
     rng = arg.range.total_seconds()
-    vs = arg.vector_selector
-    name, matchers = _selector(vs)
-    if vs.offset or vs.at:
-        return _unsupported("offset / @ modifiers")
-    if not name:
-        return _unsupported(NAMELESS)
+    name, matchers, why = _selector(arg.vector_selector)
+    if why is not None:
+        return _unsupported(why)
 
     def rate(sim: Simulation, frame: Frame) -> Matrix:
-        if name is not None and name in sim._recorded_names:
+        if name in sim._recorded_names:
             raise Unsupported(f"a range over the recorded series `{name}`")
         interval = sim.interval
         windows = frame.windows(rng, interval)
@@ -825,7 +821,6 @@ def _extrapolated_rate(first_t: float, last_t: float, values: Sequence[float], r
     if is_rate:
         factor /= rng
     return result * factor
-
 
 
 def _parse_le(text: str) -> float:
