@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -54,6 +55,46 @@ class Live:
 
     def target(self, cache: str) -> str:
         return self.stack.target(cache)
+
+    def explain(self) -> str:
+        """What a failed live test needs to be understood from CI's output alone: the alerts as
+        Prometheus and Alertmanager hold them, the notifications so far, and each program's log tail."""
+        def prometheus() -> list[str]:
+            return sorted(f"{a['labels'].get('alertname')} {a['state']} {a['labels'].get('instance', '')} "
+                          f"active since {a.get('activeAt', '')[11:19]} value {a.get('value')}" for a in self.alerts())
+
+        def alertmanager() -> list[str]:
+            return sorted(f"{a['labels'].get('alertname')} {a['status']['state']} {a['labels'].get('instance', '')} "
+                          f"inhibited by {a['status']['inhibitedBy']} to {[r['name'] for r in a['receivers']]}"
+                          for a in self.alertmanager_alerts())
+
+        def notifications() -> list[str]:
+            return [f"{time.strftime('%H:%M:%S', time.gmtime(n['time']))} {n['kind']} {n['receiver']}: {n['summary']}"
+                    for n in self.notifications()[-15:]]
+
+        sections = {"Prometheus alerts": prometheus, "Alertmanager alerts": alertmanager,
+                    "notifications (the last 15)": notifications}
+        for name in ("alertmanager", "prometheus", "receiver", "cache-a", "cache-b"):
+            sections[f"{name} log (the last 10 lines)"] = \
+                lambda program=self.stack.programs[name]: program.log_tail(10).splitlines()
+        lines = [f"now {time.strftime('%H:%M:%S', time.gmtime())} UTC"]
+        for title, read in sections.items():
+            lines.append(f"{title}:")
+            try:
+                lines += ["  " + line for line in read()]
+            except (OSError, ValueError, KeyError, AssertionError) as exc:
+                lines.append(f"  (unreadable: {exc!r})")
+        return "\n".join(lines)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed live test's report carries the stack's state at the moment it failed."""
+    outcome = yield
+    report = outcome.get_result()
+    live = getattr(item, "funcargs", {}).get("live")
+    if report.when == "call" and report.failed and isinstance(live, Live):
+        report.sections.append(("the live stack when the test failed", live.explain()))
 
 
 @pytest.fixture(scope="session")
