@@ -16,12 +16,14 @@ from support.processes import require_program
 pytestmark = pytest.mark.live
 
 
-CACHES = ("__pycache__", ".venv/", ".mypy_cache/", ".pytest_cache/", ".ruff_cache/")
+# What the other tests write, running beside this one (scripts/test.sh): tool caches, hypothesis's
+# examples, the wheel test's in-tree build.
+CACHES = ("__pycache__", ".venv/", ".mypy_cache/", ".pytest_cache/", ".ruff_cache/", ".hypothesis/", "build/")
 
 
 def repo_state() -> set[str]:
     """Files git sees as new, ignored ones included (a dump.rdb or a data/ folder would show);
-    tool caches and the source folders people edit while the suite runs are not the demo's."""
+    tool caches, the suite's own files and the source folders people edit while it runs are not the demo's."""
     out = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"], cwd=REPO,
                          capture_output=True, text=True, check=True).stdout
     return {line[3:] for line in out.splitlines() if line[:2] in ("??", "!!")
