@@ -11,10 +11,18 @@ python=$1
 shift
 logs=$(mktemp -d)
 live_pid=""
-trap '[ -n "$live_pid" ] && kill -- "-$live_pid" 2>/dev/null; rm -rf "$logs"' EXIT
+# Stopped early (Ctrl-C, a CI timeout): the live run gets an interrupt, as pytest in a terminal
+# would, so that its fixtures stop the programs it started; then it is waited for.
+stop_live() {
+  if [ -n "$live_pid" ]; then
+    kill -INT -- "-$live_pid" 2>/dev/null
+    wait "$live_pid" 2>/dev/null
+  fi
+}
+trap 'stop_live; rm -rf "$logs"' EXIT
 trap 'exit 130' INT TERM
 
-# The live run in a process group of its own: an interrupt stops it and what it started.
+# The live run in a process group of its own, which the terminal's Ctrl-C does not reach.
 set -m
 "$python" -m pytest -m live "$@" >"$logs/live.txt" 2>&1 &
 live_pid=$!
