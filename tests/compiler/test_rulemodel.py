@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from monspec.build import compile_specs
+from monspec.model import build_model
 from monspec.model.rules import alert_rules, camel, recording_rules
 from monspec.spec import load_specs
 
@@ -98,3 +99,14 @@ def test_hostile_strings_reach_rules_yml_exactly() -> None:
     assert stuck["annotations"]["dashboard"] == "https://grafana.example.com/d/shop"
     assert stuck["labels"]["page"] == "no"
     assert stuck["keep_firing_for"] == "10m"
+
+
+def test_each_slo_is_built_once_for_its_rule_group_and_its_readers(bundled) -> None:
+    """The rules.yml group of an SLO holds the very rules the model's objectives hold, which the SLO
+    dashboard, its promtool tests and the runbook read: one build per SLO, not one per reader."""
+    model = build_model(bundled)
+    slo_rules = [rule for group in model.groups if group.origin == "slo" for rule in group.rules]
+    held = [rule for objective in model.objectives
+            for rule in (*objective.recording_rules, *(alert.rule for alert in objective.burn_alerts))]
+    assert len(slo_rules) == len(held) > 0
+    assert all(a is b for a, b in zip(slo_rules, held, strict=True))

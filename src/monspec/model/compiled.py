@@ -1,7 +1,9 @@
 """The compiled model: one per run, built from the loaded specs, read by lint and every renderer.
 
 Rule groups come from an explicit list of producers (the project's recording rules, its alerts,
-then the imported groups); a new kind of rule (SLO burn rates, say) is one more producer.
+its SLOs' recordings and burn-rate alerts, then the imported groups); a new kind of rule is one
+more producer. A producer reads the model, so what the model builds once (each SLO's objective)
+is built once for the rules too.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from monspec.model.catalog import Catalog, build_catalog
-from monspec.model.objective import Objective, objectives, slo_groups
+from monspec.model.objective import Objective, objectives
 from monspec.model.placement import Placement, place
 from monspec.model.rules import AlertRule, RecordRule, RuleGroup, alert_group, imported_groups, recording_group
 from monspec.model.slo_board import KEY as SLO_BOARD_KEY
@@ -18,19 +20,19 @@ from monspec.model.slo_board import slo_board
 from monspec.spec import SpecSet
 from monspec.spec.dashboards import Dashboard
 
-GroupProducer = Callable[[SpecSet], list[RuleGroup]]
-
-PRODUCERS: tuple[GroupProducer, ...] = (recording_group, alert_group, slo_groups, imported_groups)
-
 
 @dataclass(frozen=True)
 class Model:
     specs: SpecSet
     catalog: Catalog
-    groups: tuple[RuleGroup, ...]  # as rules.yml lists them; empty groups left out
     # Work lint and the renderers both need (the promtool test plan, each dashboard's model),
     # done once per model: keyed by the module that owns it.
     memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def groups(self) -> tuple[RuleGroup, ...]:
+        """Every rule group, as rules.yml lists them; empty groups left out."""
+        return tuple(group for produce in PRODUCERS for group in produce(self) if group.rules)
 
     @property
     def recording_rules(self) -> list[RecordRule]:
@@ -49,8 +51,8 @@ class Model:
 
     @cached_property
     def objectives(self) -> tuple[Objective, ...]:
-        """Each SLO's objective, built once: the SLO dashboard, its tests and the runbook all read them
-        (each Objective builds its recordings and burn-rate alerts once)."""
+        """Each SLO's objective, built once: its rule group, the SLO dashboard, its tests and the
+        runbook all read them (each Objective builds its recordings and burn-rate alerts once)."""
         return tuple(objectives(self.specs))
 
     @cached_property
@@ -79,6 +81,29 @@ class Model:
         return next((list(g.rules) for g in self.groups if g.name == name and g.origin == "project"), [])
 
 
+def _recordings(model: Model) -> list[RuleGroup]:
+    return recording_group(model.specs)
+
+
+def _alerts(model: Model) -> list[RuleGroup]:
+    return alert_group(model.specs)
+
+
+def _slos(model: Model) -> list[RuleGroup]:
+    """One rule group per SLO: its recordings, then its alerts (evaluated in that order)."""
+    return [objective.group for objective in model.objectives]
+
+
+def _imported(model: Model) -> list[RuleGroup]:
+    return imported_groups(model.specs)
+
+
+GroupProducer = Callable[[Model], list[RuleGroup]]
+
+PRODUCERS: tuple[GroupProducer, ...] = (_recordings, _alerts, _slos, _imported)
+
+
 def build_model(specs: SpecSet) -> Model:
-    groups = tuple(group for produce in PRODUCERS for group in produce(specs) if group.rules)
-    return Model(specs, build_catalog(specs), groups)
+    model = Model(specs, build_catalog(specs))
+    _ = model.groups  # built now: a spec a producer refuses fails here, before lint or any renderer
+    return model

@@ -257,11 +257,6 @@ def objectives(specs: SpecSet) -> list[Objective]:
     return [Objective(slo, specs.project) for slo in specs.slos.values()]
 
 
-def slo_groups(specs: SpecSet) -> list[RuleGroup]:
-    """One rule group per SLO: its recordings, then its alerts (evaluated in that order)."""
-    return [objective.group for objective in objectives(specs)]
-
-
 def histogram_selector(text: str) -> tuple[str, list[promql.Matcher]]:
     """(name, matchers) of `name` or `name{...}`; the name may not carry a `_bucket` suffix."""
     [selector] = promql.parse(text.strip()).selectors
