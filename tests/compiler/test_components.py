@@ -127,3 +127,13 @@ def test_a_kpi_description_ending_in_a_period_gets_one() -> None:
     description = rules["AvailabilityWarning"]["annotations"]["description"]
     assert description.startswith("Share of requests answered without a server error (5xx). The warning threshold is <0.99")
     assert ".." not in description
+
+
+def test_recording_rules_are_found_by_the_series_they_record() -> None:
+    """One name may have several rules (the guide's hit ratio, one per cache level), in spec order;
+    following an expression through the rules it reads is then a lookup, not a scan of every rule
+    (quadratic with a hundred components: 3 ms at 10x, 169 ms at 100x)."""
+    specs = load_specs(ROOT / "specs")
+    assert [rule.labels for rule in specs.recorded["unified_cache_hit_ratio"]] == [
+        {"cache_level": "l1"}, {"cache_level": "l2"}, {"cache_level": "overall"}]
+    assert [rule for rules in specs.recorded.values() for rule in rules] == specs.recording_rules

@@ -39,9 +39,8 @@ def components_read(specs: SpecSet, expr: str, seen: frozenset = frozenset()) ->
         if component is not None:
             found.add(component)
         elif name not in seen:
-            for rule in specs.recording_rules:
-                if rule.record == name:
-                    found |= components_read(specs, rule.expr, seen | {name})
+            for rule in specs.recorded.get(name, ()):
+                found |= components_read(specs, rule.expr, seen | {name})
     return found
 
 

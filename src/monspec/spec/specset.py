@@ -52,6 +52,15 @@ class SpecSet:
     dashboards: dict[str, Dashboard] = field(default_factory=dict)
     slos: dict[str, Slo] = field(default_factory=dict)
 
+    @functools.cached_property
+    def recorded(self) -> dict[str, list[RecordingRule]]:
+        """The recording rules by the series they record (one name may have several rules): following
+        an expression through the rules it reads is a lookup, not a scan of every rule."""
+        found: dict[str, list[RecordingRule]] = {}
+        for rule in self.recording_rules:
+            found.setdefault(rule.record, []).append(rule)
+        return found
+
 
 @dataclass
 class _Merged:
