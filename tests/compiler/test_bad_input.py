@@ -191,6 +191,16 @@ alerts:
 specs/bad.yaml:2:3: error: `alerts`: expected a mapping, found a list [spec/invalid]
     - expr: up == 0
     ^"""),
+    Case("empty-kpi-name", "bad.yaml", """\
+kpis:
+  "":
+    expr: shop_error_ratio
+    unit: ratio
+    description: d
+""", """\
+specs/bad.yaml:2:3: error: an empty name: give it one, such as `p99_latency` [spec/invalid]
+    "":
+    ^"""),
     Case("guide-alert-key", "bad.yaml", """\
 alerts:
   redis_master_down:

@@ -58,6 +58,12 @@ def _interval(value: Any) -> str:
     return value
 
 
+def _name(key: str) -> str:
+    if not key.strip():
+        raise ValueError("an empty name: give it one, such as `p99_latency`")
+    return key
+
+
 def _threshold(value: Any) -> Threshold | Range:
     if isinstance(value, (Threshold, Range)):
         return value
@@ -68,6 +74,9 @@ Duration = Annotated[str, BeforeValidator(_duration), WithJsonSchema({
     "type": "string", "pattern": r"^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$",
     "description": "Prometheus duration such as 30s, 5m, 1h30m"})]
 LabelName = Annotated[str, AfterValidator(_label_name)]
+# A KPI's, alert's, SLO's, dashboard's or rule group's key: it becomes a label value, an alert name or
+# a file name, and an empty one would silently vanish from the series (Prometheus drops empty labels).
+Name = Annotated[str, AfterValidator(_name)]
 GroupLabel = Annotated[str, AfterValidator(_group_label)]  # Alertmanager's `...` groups by every label
 Interval = Annotated[str, BeforeValidator(_interval), WithJsonSchema({
     "type": "string", "pattern": r"^((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?$",

@@ -58,6 +58,7 @@ from monspec.spec.base import (
     LabelName,
     LintConfig,
     Located,
+    Name,
     Placed,
     Severity,
     Strict,
@@ -376,9 +377,9 @@ class SpecFile(Strict):
     project: Project | None = None
     metrics: dict[str, Metric] = Field(default_factory=dict)
     recording_rules: list[RecordingRule] = Field(default_factory=list)
-    kpis: dict[str, Kpi] = Field(default_factory=dict)
-    alerts: dict[str, Alert] = Field(default_factory=dict)
+    kpis: dict[Name, Kpi] = Field(default_factory=dict)
+    alerts: dict[Name, Alert] = Field(default_factory=dict)
     routing: Routing | None = None
-    rule_groups: dict[str, RuleGroupSpec] = Field(default_factory=dict)
-    dashboards: dict[str, Dashboard] = Field(default_factory=dict)
-    slos: dict[str, Slo] = Field(default_factory=dict)
+    rule_groups: dict[Name, RuleGroupSpec] = Field(default_factory=dict)
+    dashboards: dict[Name, Dashboard] = Field(default_factory=dict)
+    slos: dict[Name, Slo] = Field(default_factory=dict)
