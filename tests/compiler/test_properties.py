@@ -121,6 +121,8 @@ def test_a_mutated_spec_set_compiles_to_valid_output_or_fails_located(case: tupl
             assert problem.position is not None or problem.id in UNLOCATED, problem.render()
             assert "Traceback" not in problem.render()
         return
+    # An Alertmanager config exactly when the specs route alerts somewhere.
+    assert ("alertmanager/alertmanager.yml" in build.files) == (build.specs.routing is not None)
     _accepts(build.files, work / "out")
 
 
